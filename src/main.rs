@@ -1,0 +1,3 @@
+//! The `tipline` command line.
+
+fn main() {}
