@@ -40,7 +40,8 @@ impl DistrictId {
     pub fn parse(s: &str) -> Option<Self> {
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         ok.then(|| Self(s.to_owned()))
     }
 
@@ -65,7 +66,8 @@ impl StationId {
     pub fn parse(s: &str) -> Option<Self> {
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
         ok.then(|| Self(s.to_owned()))
     }
 
@@ -210,14 +212,19 @@ impl Jurisdiction {
 
     /// The district whose published number is `e164`.
     pub fn district_for_hotline(&self, e164: &str) -> Option<&District> {
-        self.districts.iter().find(|d| d.hotlines.iter().any(|h| h.e164 == e164))
+        self.districts
+            .iter()
+            .find(|d| d.hotlines.iter().any(|h| h.e164 == e164))
     }
 
     /// A station by id, with its district.
     pub fn station(&self, id: &str) -> Option<(&District, &Station)> {
-        self.districts
-            .iter()
-            .find_map(|d| d.stations.iter().find(|s| s.id.as_str() == id).map(|s| (d, s)))
+        self.districts.iter().find_map(|d| {
+            d.stations
+                .iter()
+                .find(|s| s.id.as_str() == id)
+                .map(|s| (d, s))
+        })
     }
 
     /// Number of stations with ids, over all districts.
@@ -322,12 +329,17 @@ mod raw {
             let mut seen_numbers = HashSet::new();
             for id in order {
                 let Some(raw) = self.districts.get(&id) else {
-                    return Err(invalid(format!("range lists district `{id}` but [districts.{id}] is missing")));
+                    return Err(invalid(format!(
+                        "range lists district `{id}` but [districts.{id}] is missing"
+                    )));
                 };
                 let district = raw.convert(&id)?;
                 for h in &district.hotlines {
                     if !seen_numbers.insert(h.e164.clone()) {
-                        return Err(invalid(format!("hotline {} is given to more than one district", h.e164)));
+                        return Err(invalid(format!(
+                            "hotline {} is given to more than one district",
+                            h.e164
+                        )));
                     }
                 }
                 districts.push(district);
@@ -350,7 +362,11 @@ mod raw {
     /// Launch districts first, then the others, then any left in the file (alphabetical).
     fn district_order(range: &Range, all: &BTreeMap<String, District>) -> Vec<String> {
         let mut order: Vec<String> = Vec::new();
-        for id in range.launch_districts.iter().chain(&range.other_districts_now_in_range) {
+        for id in range
+            .launch_districts
+            .iter()
+            .chain(&range.other_districts_now_in_range)
+        {
             if !order.contains(id) {
                 order.push(id.clone());
             }
@@ -366,7 +382,11 @@ mod raw {
     fn routing(raw: BTreeMap<String, toml::Value>) -> BTreeMap<String, Vec<String>> {
         raw.into_iter()
             .filter_map(|(k, v)| {
-                let desks = v.as_array()?.iter().filter_map(|d| d.as_str().map(str::to_owned)).collect();
+                let desks = v
+                    .as_array()?
+                    .iter()
+                    .filter_map(|d| d.as_str().map(str::to_owned))
+                    .collect();
                 Some((k, desks))
             })
             .collect()
@@ -382,7 +402,10 @@ mod raw {
         for s in districts.iter().flat_map(|d| &d.stations) {
             if let Some(p) = &s.parent {
                 if !ids.contains(p.as_str()) {
-                    return Err(invalid(format!("station `{}` names parent `{p}`, which does not exist", s.id)));
+                    return Err(invalid(format!(
+                        "station `{}` names parent `{p}`, which does not exist",
+                        s.id
+                    )));
                 }
             }
         }
@@ -391,15 +414,22 @@ mod raw {
 
     impl District {
         fn convert(&self, id: &str) -> Result<super::District, JurisdictionError> {
-            let id = DistrictId::parse(id)
-                .ok_or_else(|| invalid(format!("district id `{id}` must be lower case letters, digits and _")))?;
+            let id = DistrictId::parse(id).ok_or_else(|| {
+                invalid(format!(
+                    "district id `{id}` must be lower case letters, digits and _"
+                ))
+            })?;
             let hotlines = self
                 .crime_stopper
                 .iter()
                 .chain(&self.other_tip_lines)
                 .map(|n| n.convert(&id))
                 .collect::<Result<_, _>>()?;
-            let stations = self.police_stations.iter().map(Station::convert).collect::<Result<_, _>>()?;
+            let stations = self
+                .police_stations
+                .iter()
+                .map(Station::convert)
+                .collect::<Result<_, _>>()?;
             Ok(super::District {
                 id,
                 name_en: self.name_en.clone(),
@@ -410,7 +440,10 @@ mod raw {
                 station_hints: self
                     .police_stations_hint
                     .iter()
-                    .map(|h| StationHint { name_en: h.name_en.clone(), name_hi: h.name_hi.clone() })
+                    .map(|h| StationHint {
+                        name_en: h.name_en.clone(),
+                        name_hi: h.name_hi.clone(),
+                    })
                     .collect(),
                 units: self.units.iter().cloned().map(Unit::convert).collect(),
             })
@@ -420,21 +453,28 @@ mod raw {
     impl Number {
         fn convert(&self, district: &DistrictId) -> Result<Hotline, JurisdictionError> {
             let digits = self.e164.strip_prefix('+').unwrap_or("");
-            if digits.len() < 8 || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            if digits.len() < 8 || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
                 return Err(invalid(format!(
                     "district `{district}`: number `{}` is not in E.164 form (+ and 8 to 15 digits)",
                     self.e164
                 )));
             }
-            Ok(Hotline { display: self.display.clone(), e164: self.e164.clone() })
+            Ok(Hotline {
+                display: self.display.clone(),
+                e164: self.e164.clone(),
+            })
         }
     }
 
     impl Station {
         fn convert(&self) -> Result<super::Station, JurisdictionError> {
-            let id = StationId::parse(&self.id).ok_or_else(|| invalid(format!("station id `{}` is not valid", self.id)))?;
+            let id = StationId::parse(&self.id)
+                .ok_or_else(|| invalid(format!("station id `{}` is not valid", self.id)))?;
             let parent = match &self.parent {
-                Some(p) => Some(StationId::parse(p).ok_or_else(|| invalid(format!("station `{id}`: parent `{p}` is not valid")))?),
+                Some(p) => Some(StationId::parse(p).ok_or_else(|| {
+                    invalid(format!("station `{id}`: parent `{p}` is not valid"))
+                })?),
                 None => None,
             };
             let kind = match self.kind.as_str() {
@@ -457,7 +497,12 @@ mod raw {
 
     impl Unit {
         fn convert(self) -> super::Unit {
-            super::Unit { id: self.id, kind: self.kind, name_en: self.name_en, name_hi: self.name_hi }
+            super::Unit {
+                id: self.id,
+                kind: self.kind,
+                name_en: self.name_en,
+                name_hi: self.name_hi,
+            }
         }
     }
 }
@@ -471,10 +516,16 @@ mod tests {
         let j = Jurisdiction::builtin().unwrap();
         assert_eq!(j.range_id, "bilaspur");
         let ids: Vec<_> = j.districts.iter().map(|d| d.id.as_str()).collect();
-        assert_eq!(&ids[..5], ["bilaspur", "raigarh", "korba", "janjgir_champa", "mungeli"]);
+        assert_eq!(
+            &ids[..5],
+            ["bilaspur", "raigarh", "korba", "janjgir_champa", "mungeli"]
+        );
         assert_eq!(ids.len(), 8);
         assert!(j.station_count() > 50);
-        assert_eq!(j.district_for_hotline("+919926353146").unwrap().id.as_str(), "korba");
+        assert_eq!(
+            j.district_for_hotline("+919926353146").unwrap().id.as_str(),
+            "korba"
+        );
         let (d, s) = j.station("krb-cseb").unwrap();
         assert_eq!(d.id.as_str(), "korba");
         assert_eq!(s.kind, StationKind::Chowki);
@@ -492,13 +543,22 @@ name_en = "A"
 crime_stopper = { display = "1", e164 = "+911234567890" }
 "#;
         assert!(Jurisdiction::from_toml(base).is_ok());
-        let dup = format!("{base}[districts.b]\nname_en = \"B\"\ncrime_stopper = {{ display = \"1\", e164 = \"+911234567890\" }}\n");
+        let dup = format!(
+            "{base}[districts.b]\nname_en = \"B\"\ncrime_stopper = {{ display = \"1\", e164 = \"+911234567890\" }}\n"
+        );
         let err = Jurisdiction::from_toml(&dup).unwrap_err().to_string();
         assert!(err.contains("more than one district"), "{err}");
-        let orphan = format!("{base}[[districts.a.police_stations]]\nid = \"a-x\"\nname_en = \"X\"\ntype = \"chowki\"\nparent = \"a-none\"\n");
+        let orphan = format!(
+            "{base}[[districts.a.police_stations]]\nid = \"a-x\"\nname_en = \"X\"\ntype = \"chowki\"\nparent = \"a-none\"\n"
+        );
         let err = Jurisdiction::from_toml(&orphan).unwrap_err().to_string();
         assert!(err.contains("a-none"), "{err}");
         let bad_number = base.replace("+911234567890", "12345");
-        assert!(Jurisdiction::from_toml(&bad_number).unwrap_err().to_string().contains("E.164"));
+        assert!(
+            Jurisdiction::from_toml(&bad_number)
+                .unwrap_err()
+                .to_string()
+                .contains("E.164")
+        );
     }
 }

@@ -86,8 +86,10 @@ impl Lexicon {
 
     /// Loads and validates a file.
     pub fn load(path: &Path) -> Result<Self, LexiconError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| LexiconError::Read { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| LexiconError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::from_toml(&text)
     }
 
@@ -98,10 +100,20 @@ impl Lexicon {
         if let Some(toml::Value::Table(cats)) = raw.get("categories") {
             for (id, value) in cats {
                 let c: RawCategory = value.clone().try_into()?;
-                if c.terms.iter().any(|t| t.term.trim().is_empty() || !(1..=3).contains(&t.weight)) {
-                    return Err(LexiconError::Invalid(format!("category `{id}` has an empty term or a weight outside 1..3")));
+                if c.terms
+                    .iter()
+                    .any(|t| t.term.trim().is_empty() || !(1..=3).contains(&t.weight))
+                {
+                    return Err(LexiconError::Invalid(format!(
+                        "category `{id}` has an empty term or a weight outside 1..3"
+                    )));
                 }
-                categories.push(Category { id: id.clone(), label_en: c.label_en, label_hi: c.label_hi, terms: c.terms });
+                categories.push(Category {
+                    id: id.clone(),
+                    label_en: c.label_en,
+                    label_hi: c.label_hi,
+                    terms: c.terms,
+                });
             }
         }
         if categories.is_empty() {
@@ -132,6 +144,9 @@ mod tests {
     #[test]
     fn refuses_bad_weight() {
         let bad = "[categories.x]\nlabel_en = \"X\"\nlabel_hi = \"X\"\nterms = [{ term = \"a\", weight = 7 }]\n";
-        assert!(matches!(Lexicon::from_toml(bad), Err(LexiconError::Invalid(_))));
+        assert!(matches!(
+            Lexicon::from_toml(bad),
+            Err(LexiconError::Invalid(_))
+        ));
     }
 }

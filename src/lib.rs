@@ -1,9 +1,31 @@
 //! tipline: an anonymous crime tip line. Every channel in, one sealed tip record, routed to the
 //! right desk and tracked until action is taken. The modules, from the outside in:
 
+/// Assembly: configuration to a running server.
+pub mod app;
+/// Verifying the audit chain.
+pub mod audit;
+/// The injected clock.
+pub mod clock;
+/// Configuration from file, environment and flags.
+pub mod config;
+/// Keys, sealing, keyed MACs, random numbers.
+pub mod crypto;
+/// Domain types parsed from outside input.
+pub mod domain;
+/// HTTP: tipster pages, JSON API, health.
+pub mod http;
+/// Intake and follow-up of tips.
+pub mod intake;
 /// Jurisdiction data: range, districts, stations, units, hotline numbers.
 pub mod jurisdiction;
+/// Data keys in memory.
+pub mod keyring;
 /// The category lexicon (labels and terms).
 pub mod lexicon;
+/// The blind index: words and keyed terms.
+pub mod search;
+/// Storage on SQLite and PostgreSQL.
+pub mod store;
 /// Triage of tip text: category, place, urgency, police involvement.
 pub mod triage;

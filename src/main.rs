@@ -1,3 +1,209 @@
-//! The `tipline` command line.
+//! The `tipline` command line: loads configuration and runs one subcommand.
 
-fn main() {}
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tipline::app::{App, load_data, load_master_key, open_store};
+use tipline::audit::{self, Verdict};
+use tipline::config::{Config, RawConfig};
+
+/// Anonymous crime tip line.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// A TOML configuration file (values there are overridden by TIPLINE_* variables and flags).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite database and master key); default ./tipline-data.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER@HOST/DB; default sqlite://DATA_DIR/tipline.db.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the service.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Applies database migrations and exits.
+    Migrate,
+    /// Validates the configuration and data files and prints what was loaded (no secrets).
+    Check,
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Triage of tip text from JSON Lines files.
+    Triage(tipline::triage::cli::TriageArgs),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Checks that no audit entry was edited, removed or reordered.
+    Verify,
+}
+
+fn load_config(cli: &Cli, listen: Option<String>) -> anyhow::Result<Config> {
+    let file = match &cli.config {
+        Some(path) => RawConfig::from_file(path)?,
+        None => RawConfig::default(),
+    };
+    let env = RawConfig::from_env(|k| std::env::var(k).ok());
+    let flags = RawConfig {
+        listen,
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        ..Default::default()
+    };
+    Ok(Config::validate(
+        file.overlay(env).overlay(flags),
+        std::env::var("TIPLINE_MASTER_KEY").ok(),
+    )?)
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    let listen = match &cli.command {
+        Command::Serve { listen } => listen.clone(),
+        _ => None,
+    };
+    let config = load_config(&cli, listen)?;
+    init_logging(&config.log);
+    match cli.command {
+        Command::Serve { .. } => serve(&config).await?,
+        Command::Migrate => {
+            let (master, _) = load_master_key(&config)?;
+            let store = open_store(&config, Arc::new(master.derive())).await?;
+            println!(
+                "migrations applied; {} tips in {}",
+                store.tip_count().await?,
+                config.database_url.redacted()
+            );
+        }
+        Command::Check => check(&config)?,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => return verify_audit(&config).await,
+        Command::Triage(args) => {
+            let (jurisdiction, lexicon) = load_data(&config)?;
+            tipline::triage::cli::run(args, &jurisdiction, &lexicon)?;
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let app = App::build(config).await?;
+    let addr = app.local_addr()?;
+    let mut out = std::io::stdout();
+    writeln!(out, "listening on http://{addr}")?;
+    out.flush()?;
+    tracing::info!("serving");
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+fn check(config: &Config) -> anyhow::Result<()> {
+    println!("{}", config.describe());
+    let (j, lex) = load_data(config).context("data files")?;
+    let hotlines: usize = j.districts.iter().map(|d| d.hotlines.len()).sum();
+    println!(
+        "range: {} ({}): {} districts, {} stations, {} hotline numbers",
+        j.range_name_en,
+        j.range_id,
+        j.districts.len(),
+        j.station_count(),
+        hotlines
+    );
+    for d in &j.districts {
+        println!(
+            "  {:<24} {:>3} stations  {}",
+            d.id.as_str(),
+            d.stations.len(),
+            d.hotlines
+                .iter()
+                .map(|h| h.e164.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let terms: usize = lex.categories.iter().map(|c| c.terms.len()).sum();
+    println!(
+        "lexicon: {} categories, {} terms",
+        lex.categories.len(),
+        terms
+    );
+    println!("configuration is valid");
+    Ok(())
+}
+
+async fn verify_audit(config: &Config) -> anyhow::Result<std::process::ExitCode> {
+    let (master, _) = load_master_key(config)?;
+    let keys = Arc::new(master.derive());
+    let store = open_store(config, keys.clone()).await?;
+    let verdict =
+        audit::verify(store.as_ref(), &keys, |n| eprint!("\rchecked {n} entries")).await?;
+    eprintln!();
+    match verdict {
+        Verdict::Intact { entries } => {
+            println!("audit log intact: {entries} entries verified");
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Verdict::Broken { at_seq, reason } => {
+            println!("audit log BROKEN at entry {at_seq}: {reason}");
+            Ok(std::process::ExitCode::from(2))
+        }
+    }
+}

@@ -20,6 +20,10 @@ pub struct TriageArgs {
 }
 
 /// Runs the subcommand.
-pub fn run(_args: TriageArgs, _jurisdiction: &Jurisdiction, _lexicon: &Lexicon) -> anyhow::Result<()> {
+pub fn run(
+    _args: TriageArgs,
+    _jurisdiction: &Jurisdiction,
+    _lexicon: &Lexicon,
+) -> anyhow::Result<()> {
     anyhow::bail!("triage is not built yet")
 }

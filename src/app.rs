@@ -1,0 +1,150 @@
+//! Assembly: loads configuration, keys, data and the store into a [`Core`], binds the listener
+//! and serves. `App::build` binds first (port 0 works), so tests and the `listening on` line never
+//! race the server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, MasterKeySetting};
+use crate::crypto::{KeySource, Keys, MasterKey};
+use crate::http::{AppState, router};
+use crate::intake::GuessLimiter;
+use crate::jurisdiction::Jurisdiction;
+use crate::keyring::KeyRing;
+use crate::lexicon::Lexicon;
+use crate::store::{self, Store};
+
+/// The services every channel and page uses.
+pub struct Core {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Data keys and purpose keys.
+    pub keyring: Arc<KeyRing>,
+    /// The range.
+    pub jurisdiction: Arc<Jurisdiction>,
+    /// The category lexicon.
+    pub lexicon: Arc<Lexicon>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// The overall wrong-guess limiter.
+    pub guesses: GuessLimiter,
+}
+
+/// Loads the master key as configured.
+pub fn load_master_key(config: &Config) -> anyhow::Result<(MasterKey, KeySource)> {
+    match &config.master_key {
+        MasterKeySetting::Env(hex) => Ok((
+            MasterKey::from_hex(hex.expose_secret()).context("TIPLINE_MASTER_KEY is not valid")?,
+            KeySource::Environment,
+        )),
+        MasterKeySetting::File(path) => {
+            MasterKey::load_or_create(path).context("cannot load the master key")
+        }
+    }
+}
+
+/// Loads the jurisdiction and lexicon as configured (the built-in ones by default).
+pub fn load_data(config: &Config) -> anyhow::Result<(Jurisdiction, Lexicon)> {
+    let jurisdiction = match &config.jurisdiction_file {
+        Some(p) => Jurisdiction::load(p)?,
+        None => Jurisdiction::builtin()?,
+    };
+    let lexicon = match &config.lexicon_file {
+        Some(p) => Lexicon::load(p)?,
+        None => Lexicon::builtin()?,
+    };
+    Ok((jurisdiction, lexicon))
+}
+
+/// Opens the store with keys derived from the master key.
+pub async fn open_store(config: &Config, keys: Arc<Keys>) -> anyhow::Result<Arc<dyn Store>> {
+    store::open(config.database_url.expose(), keys)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                config.database_url.redacted()
+            )
+        })
+}
+
+impl Core {
+    /// Builds the core from configuration, with the system clock.
+    pub async fn load(config: &Config) -> anyhow::Result<Self> {
+        let (master, _) = load_master_key(config)?;
+        let (jurisdiction, lexicon) = load_data(config)?;
+        let keys = Arc::new(master.derive());
+        let store = open_store(config, keys.clone()).await?;
+        Self::assemble(store, keys, jurisdiction, lexicon, Arc::new(SystemClock)).await
+    }
+
+    /// Builds the core from its parts (tests inject a clock and a store).
+    pub async fn assemble(
+        store: Arc<dyn Store>,
+        keys: Arc<Keys>,
+        jurisdiction: Jurisdiction,
+        lexicon: Lexicon,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let keyring = KeyRing::load(keys, store.as_ref(), &jurisdiction, clock.now_ms()).await?;
+        Ok(Self {
+            store,
+            keyring: Arc::new(keyring),
+            jurisdiction: Arc::new(jurisdiction),
+            lexicon: Arc::new(lexicon),
+            clock,
+            guesses: GuessLimiter::default(),
+        })
+    }
+}
+
+/// A bound, ready-to-serve application.
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl App {
+    /// Binds the configured address and builds the router.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let core = Arc::new(Core::load(config).await?);
+        Self::with_core(core, config.listen, config.behind_tls).await
+    }
+
+    /// Binds `listen` and serves `core`.
+    pub async fn with_core(
+        core: Arc<Core>,
+        listen: SocketAddr,
+        behind_tls: bool,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        Ok(Self {
+            listener,
+            router: router(AppState { core, behind_tls }),
+        })
+    }
+
+    /// The bound address (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server failed")
+    }
+}

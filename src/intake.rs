@@ -1,0 +1,344 @@
+//! Intake and follow-up: where a parsed submission becomes a sealed tip record, and where a tip
+//! number and secret open the tipster's view of it. Everything here works on domain types; the
+//! channels (web form, API, later the webhooks) parse their input before calling in.
+//!
+//! Must never: log or return tip text except to its tipster, store anything in clear that the
+//! tipster wrote, or tell a wrong tip number apart from a wrong secret.
+
+use std::sync::Mutex;
+
+use serde_json::json;
+
+use crate::app::Core;
+use crate::crypto::{CryptoError, ct_eq};
+use crate::domain::{Channel, Language, TipId, TipNumber, TipSecret, TipStatus, TipText};
+use crate::jurisdiction::DistrictId;
+use crate::keyring::RANGE_SCOPE;
+use crate::search;
+use crate::store::{AuditDraft, NewMessage, NewTip, StoreError, TipRecord};
+
+/// Wrong secrets allowed per tip number in one window before it locks until the window ends.
+pub const GUESSES_PER_TIP: i64 = 5;
+/// The per-tip window, in milliseconds (15 minutes).
+pub const GUESS_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Wrong guesses allowed over all tips, per node, in one minute; beyond it every follow-up waits.
+pub const GUESSES_OVERALL_PER_MINUTE: u32 = 300;
+
+/// A tip as a channel hands it in, already parsed.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    /// What happened.
+    pub text: TipText,
+    /// The district chosen or implied by the hotline, if any.
+    pub district: Option<DistrictId>,
+    /// Where (free text, bounded).
+    pub place: Option<String>,
+    /// When (free text, bounded).
+    pub when: Option<String>,
+    /// The tipster says it is happening now.
+    pub happening_now: bool,
+    /// A lexicon category id chosen by the tipster.
+    pub category: Option<String>,
+    /// The tipster's language.
+    pub language: Language,
+    /// How it came in.
+    pub channel: Channel,
+}
+
+/// What the tipster keeps.
+#[derive(Clone, Debug)]
+pub struct Receipt {
+    /// The tip number.
+    pub tip_number: TipNumber,
+    /// The secret (shown once).
+    pub secret: TipSecret,
+    /// The district it went to, if known.
+    pub district: Option<DistrictId>,
+    /// When it was stored.
+    pub created_at: i64,
+}
+
+/// Why intake or follow-up failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Crypto failed (random source, or a value that will not open).
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// Tip number or secret is wrong (deliberately not saying which).
+    #[error("tip number or secret is wrong")]
+    NoMatch,
+    /// Too many wrong secrets for this tip number recently.
+    #[error("locked for a while after wrong secrets")]
+    Locked,
+    /// Too many wrong guesses over all tips: follow-up pauses briefly for everyone.
+    #[error("too many attempts; try again in a minute")]
+    Busy,
+}
+
+/// A message on the tipster's thread, opened.
+#[derive(Clone, Debug)]
+pub struct ThreadMessage {
+    /// `tipster` or `police`.
+    pub author: String,
+    /// The text.
+    pub text: String,
+    /// When.
+    pub created_at: i64,
+}
+
+/// What the tipster sees on follow-up.
+#[derive(Clone, Debug)]
+pub struct TipsterView {
+    /// The tip number.
+    pub tip_number: TipNumber,
+    /// Status.
+    pub status: TipStatus,
+    /// District id, if any.
+    pub district_id: Option<String>,
+    /// When it arrived.
+    pub created_at: i64,
+    /// When it last changed.
+    pub updated_at: i64,
+    /// Messages both ways, oldest first.
+    pub messages: Vec<ThreadMessage>,
+}
+
+/// Counts wrong guesses over all tips in one-minute windows, in memory only (no who, no where).
+pub struct GuessLimiter {
+    state: Mutex<(i64, u32)>,
+}
+
+impl Default for GuessLimiter {
+    fn default() -> Self {
+        Self {
+            state: Mutex::new((0, 0)),
+        }
+    }
+}
+
+impl GuessLimiter {
+    fn with<T>(&self, f: impl FnOnce(&mut (i64, u32)) -> T) -> T {
+        let mut guard = match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    fn is_open(&self, now: i64) -> bool {
+        self.with(|(start, count)| now - *start >= 60_000 || *count < GUESSES_OVERALL_PER_MINUTE)
+    }
+
+    fn record_failure(&self, now: i64) {
+        self.with(|(start, count)| {
+            if now - *start >= 60_000 {
+                *start = now;
+                *count = 0;
+            }
+            *count += 1;
+        });
+    }
+}
+
+fn tip_subject(id: TipId) -> String {
+    format!("tip:{id}")
+}
+
+fn aad(column: &str, id: i64) -> Vec<u8> {
+    format!("{column}|{id}").into_bytes()
+}
+
+/// Stores a new tip: number and secret, sealed content, blind-index terms and the audit entry in
+/// one transaction. Retries with a fresh number in the rare case the random one is taken.
+pub async fn submit_tip(core: &Core, s: Submission) -> Result<Receipt, IntakeError> {
+    let mut attempts = 0;
+    loop {
+        let (tip, receipt) = seal_tip(core, &s)?;
+        match core.store.create_tip(tip).await {
+            Ok(()) => return Ok(receipt),
+            Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeError> {
+    let now = core.clock.now_ms();
+    let tip_id = TipId::generate()?;
+    let tip_number = TipNumber::generate()?;
+    let secret = TipSecret::generate()?;
+    let keys = core.keyring.keys();
+    let scope = s.district.as_ref().map_or(RANGE_SCOPE, |d| d.as_str());
+    let (key_scope, key) = core.keyring.current(scope)?;
+    let seal = |column: &str, text: &str| key.seal(&aad(column, tip_id.get()), text.as_bytes());
+    let mut terms = search::terms(keys, s.text.as_str());
+    if let Some(place) = &s.place {
+        terms.extend(
+            search::terms(keys, place)
+                .into_iter()
+                .filter(|t| !terms.contains(t))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let detail = json!({
+        "channel": s.channel.as_str(),
+        "district": s.district.as_ref().map(DistrictId::as_str),
+        "category": s.category,
+        "happening_now": s.happening_now,
+    });
+    let tip = NewTip {
+        tip_id,
+        tip_number: tip_number.as_str().to_owned(),
+        secret_mac: keys
+            .secret_mac(tip_number.as_str(), secret.expose())
+            .to_vec(),
+        channel: s.channel.as_str().to_owned(),
+        district_id: s.district.as_ref().map(|d| d.to_string()),
+        station_id: None,
+        category: s.category.clone(),
+        status: TipStatus::New.as_str().to_owned(),
+        happening_now: s.happening_now,
+        language: s.language.code().to_owned(),
+        key_scope,
+        text_sealed: seal("tip.text", s.text.as_str())?,
+        place_sealed: s
+            .place
+            .as_deref()
+            .map(|p| seal("tip.place", p))
+            .transpose()?,
+        when_sealed: s.when.as_deref().map(|w| seal("tip.when", w)).transpose()?,
+        terms,
+        created_at: now,
+        audit: AuditDraft {
+            actor: format!("tipster:{}", s.channel.as_str()),
+            action: "tip.create".into(),
+            subject: tip_subject(tip_id),
+            detail: detail.to_string(),
+            created_at: now,
+        },
+    };
+    let receipt = Receipt {
+        tip_number,
+        secret,
+        district: s.district.clone(),
+        created_at: now,
+    };
+    Ok((tip, receipt))
+}
+
+/// Checks a tip number and secret. Wrong guesses count against the tip number (in the database,
+/// shared by all nodes) and against all tips (in memory); neither records who guessed.
+pub async fn authenticate(
+    core: &Core,
+    number: &TipNumber,
+    secret: &TipSecret,
+) -> Result<TipId, IntakeError> {
+    let now = core.clock.now_ms();
+    if !core.guesses.is_open(now) {
+        return Err(IntakeError::Busy);
+    }
+    let keys = core.keyring.keys();
+    let candidate = keys.secret_mac(number.as_str(), secret.expose());
+    let Some(auth) = core.store.tip_auth(number.as_str()).await? else {
+        core.guesses.record_failure(now);
+        return Err(IntakeError::NoMatch);
+    };
+    let window_open = auth.guess_window_start >= now - GUESS_WINDOW_MS;
+    if window_open && auth.guess_failures >= GUESSES_PER_TIP {
+        return Err(IntakeError::Locked);
+    }
+    if !ct_eq(&candidate, &auth.secret_mac) {
+        core.guesses.record_failure(now);
+        core.store
+            .record_failed_guess(auth.tip_id, now, GUESS_WINDOW_MS)
+            .await?;
+        return Err(IntakeError::NoMatch);
+    }
+    if auth.guess_failures != 0 {
+        core.store.clear_failed_guesses(auth.tip_id).await?;
+    }
+    Ok(auth.tip_id)
+}
+
+/// The tipster's view of a tip they have authenticated for.
+pub async fn tipster_view(core: &Core, tip_id: TipId) -> Result<TipsterView, IntakeError> {
+    let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
+    let mut messages = Vec::new();
+    for m in core.store.messages(tip_id).await? {
+        let text = core.keyring.open(
+            &record.key_scope,
+            &aad("tip_message.body", m.message_id),
+            &m.body_sealed,
+        )?;
+        messages.push(ThreadMessage {
+            author: m.author,
+            text: String::from_utf8_lossy(&text).into_owned(),
+            created_at: m.created_at,
+        });
+    }
+    view_of(record, messages)
+}
+
+fn view_of(r: TipRecord, messages: Vec<ThreadMessage>) -> Result<TipsterView, IntakeError> {
+    Ok(TipsterView {
+        tip_number: TipNumber::parse(&r.tip_number).ok_or(IntakeError::NoMatch)?,
+        status: TipStatus::parse(&r.status).unwrap_or(TipStatus::New),
+        district_id: r.district_id,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        messages,
+    })
+}
+
+/// Adds a message to a tip's thread, sealed, with its audit entry. `author` is `tipster` or
+/// `police`; `actor` is who is recorded in the audit log (`tipster:web`, `officer:<id>`).
+pub async fn add_message(
+    core: &Core,
+    tip_id: TipId,
+    author: &str,
+    actor: &str,
+    text: &TipText,
+) -> Result<(), IntakeError> {
+    let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
+    let now = core.clock.now_ms();
+    let message_id = TipId::generate()?.get();
+    let (_, key) = core.keyring.current(&record.key_scope)?;
+    let body_sealed = key.seal(
+        &aad("tip_message.body", message_id),
+        text.as_str().as_bytes(),
+    )?;
+    let terms = if author == "tipster" {
+        search::terms(core.keyring.keys(), text.as_str())
+    } else {
+        Vec::new()
+    };
+    let message = NewMessage {
+        message_id,
+        tip_id,
+        author: author.to_owned(),
+        body_sealed,
+        terms,
+        created_at: now,
+        audit: AuditDraft {
+            actor: actor.to_owned(),
+            action: format!("message.{author}"),
+            subject: tip_subject(tip_id),
+            detail: json!({ "message_id": message_id }).to_string(),
+            created_at: now,
+        },
+    };
+    core.store.add_message(message).await?;
+    Ok(())
+}
+
+/// Opens a tip's text (for officers, through the console; and for tests of sealing).
+pub async fn open_tip_text(core: &Core, tip_id: TipId) -> Result<String, IntakeError> {
+    let r = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
+    let plain = core
+        .keyring
+        .open(&r.key_scope, &aad("tip.text", tip_id.get()), &r.text_sealed)?;
+    Ok(String::from_utf8_lossy(&plain).into_owned())
+}

@@ -1,0 +1,269 @@
+//! Storage: the only place with SQL. A narrow [`Store`] trait named after what the app needs, with
+//! a SQLite implementation (the default; one writer task that commits in groups, WAL with
+//! synchronous=FULL checked on every connection) and a PostgreSQL one. Each backend has its own
+//! migrations folder, numbered alike; the queries are written once (`queries.rs`) and expanded for
+//! both. Every write that records an action appends its audit row in the same transaction.
+//! Content arrives here already sealed: this module never sees tip text in clear.
+
+mod postgres;
+mod queries;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::crypto::Keys;
+use crate::domain::TipId;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique value (a tip number) is taken; the caller may retry with another.
+    #[error("conflict: {0} already exists")]
+    Conflict(&'static str),
+    /// The database URL or file is not usable.
+    #[error("database configuration: {0}")]
+    Config(String),
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The group-commit writer has stopped.
+    #[error("the database writer has stopped")]
+    WriterGone,
+}
+
+/// A data key as stored: wrapped by the master key.
+#[derive(Clone, Debug)]
+pub struct StoredDataKey {
+    /// The district id, or `_range` for tips without a district.
+    pub scope: String,
+    /// Version, starting at 1.
+    pub version: i64,
+    /// The wrapped key.
+    pub wrapped: Vec<u8>,
+    /// When it was created.
+    pub created_at: i64,
+}
+
+/// One audit entry to append; the store numbers and chains it.
+#[derive(Clone, Debug)]
+pub struct AuditDraft {
+    /// Who acted: `tipster`, `officer:<id>`, `system`. Never a person's identity or address.
+    pub actor: String,
+    /// What was done, e.g. `tip.create`.
+    pub action: String,
+    /// What it was done to, e.g. `tip:<id>`.
+    pub subject: String,
+    /// Non-sensitive facts as JSON (never tip text).
+    pub detail: String,
+    /// When, in Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// A stored audit entry.
+#[derive(Clone, Debug)]
+pub struct AuditEntry {
+    /// Position in the chain, from 1 without gaps.
+    pub seq: i64,
+    /// When.
+    pub created_at: i64,
+    /// Who acted.
+    pub actor: String,
+    /// What was done.
+    pub action: String,
+    /// To what.
+    pub subject: String,
+    /// Non-sensitive detail.
+    pub detail: String,
+    /// MAC of the entry before.
+    pub prev_mac: Vec<u8>,
+    /// MAC of this entry.
+    pub entry_mac: Vec<u8>,
+}
+
+/// A new tip, sealed and ready to store.
+#[derive(Clone, Debug)]
+pub struct NewTip {
+    /// Internal id (also the sealing associated data).
+    pub tip_id: TipId,
+    /// The tip number.
+    pub tip_number: String,
+    /// Keyed hash of the secret.
+    pub secret_mac: Vec<u8>,
+    /// Channel name.
+    pub channel: String,
+    /// District, if known.
+    pub district_id: Option<String>,
+    /// Station, if known.
+    pub station_id: Option<String>,
+    /// Category id, if known.
+    pub category: Option<String>,
+    /// Status name.
+    pub status: String,
+    /// Whether the tipster says it is happening now.
+    pub happening_now: bool,
+    /// The tipster's language code.
+    pub language: String,
+    /// Whose data key sealed the content.
+    pub key_scope: String,
+    /// The sealed text.
+    pub text_sealed: Vec<u8>,
+    /// The sealed place, if given.
+    pub place_sealed: Option<Vec<u8>>,
+    /// The sealed time description, if given.
+    pub when_sealed: Option<Vec<u8>>,
+    /// Blind-index terms.
+    pub terms: Vec<[u8; 16]>,
+    /// When, in Unix milliseconds.
+    pub created_at: i64,
+    /// The audit entry recording the creation.
+    pub audit: AuditDraft,
+}
+
+/// A message on a tip's thread, sealed.
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    /// Message id (also the sealing associated data).
+    pub message_id: i64,
+    /// The tip.
+    pub tip_id: TipId,
+    /// `tipster` or `police`.
+    pub author: String,
+    /// Sealed body.
+    pub body_sealed: Vec<u8>,
+    /// Blind-index terms to add for the tip.
+    pub terms: Vec<[u8; 16]>,
+    /// When.
+    pub created_at: i64,
+    /// The audit entry recording it.
+    pub audit: AuditDraft,
+}
+
+/// What the follow-up check needs of a tip.
+#[derive(Clone, Debug)]
+pub struct TipAuth {
+    /// The tip.
+    pub tip_id: TipId,
+    /// Keyed hash of the secret.
+    pub secret_mac: Vec<u8>,
+    /// Wrong guesses in the current window.
+    pub guess_failures: i64,
+    /// When the current window started.
+    pub guess_window_start: i64,
+}
+
+/// A tip as its tipster may see it (content still sealed).
+#[derive(Clone, Debug)]
+pub struct TipRecord {
+    /// Internal id.
+    pub tip_id: TipId,
+    /// The tip number.
+    pub tip_number: String,
+    /// Status name.
+    pub status: String,
+    /// District id.
+    pub district_id: Option<String>,
+    /// Category id.
+    pub category: Option<String>,
+    /// Channel name.
+    pub channel: String,
+    /// Whose data key sealed the content.
+    pub key_scope: String,
+    /// Sealed text.
+    pub text_sealed: Vec<u8>,
+    /// When it arrived.
+    pub created_at: i64,
+    /// When it last changed.
+    pub updated_at: i64,
+}
+
+/// A stored message (sealed).
+#[derive(Clone, Debug)]
+pub struct StoredMessage {
+    /// Message id.
+    pub message_id: i64,
+    /// `tipster` or `police`.
+    pub author: String,
+    /// Sealed body.
+    pub body_sealed: Vec<u8>,
+    /// When.
+    pub created_at: i64,
+}
+
+/// The storage the app needs. Implemented for SQLite and PostgreSQL.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// The database answers and the migrations are applied.
+    async fn ready(&self) -> Result<(), StoreError>;
+    /// All wrapped data keys.
+    async fn data_keys(&self) -> Result<Vec<StoredDataKey>, StoreError>;
+    /// Adds a data key unless one with the same scope and version exists (another node won).
+    async fn add_data_key(&self, key: StoredDataKey) -> Result<(), StoreError>;
+    /// Stores a new tip with its terms and audit entry in one transaction.
+    async fn create_tip(&self, tip: NewTip) -> Result<(), StoreError>;
+    /// What the follow-up check needs, by tip number.
+    async fn tip_auth(&self, tip_number: &str) -> Result<Option<TipAuth>, StoreError>;
+    /// Counts a wrong secret for a tip (no record of who guessed).
+    async fn record_failed_guess(
+        &self,
+        tip_id: TipId,
+        now: i64,
+        window_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// Clears the wrong-guess count after a right guess.
+    async fn clear_failed_guesses(&self, tip_id: TipId) -> Result<(), StoreError>;
+    /// A tip as its tipster may see it.
+    async fn tip(&self, tip_id: TipId) -> Result<Option<TipRecord>, StoreError>;
+    /// The messages on a tip's thread, oldest first.
+    async fn messages(&self, tip_id: TipId) -> Result<Vec<StoredMessage>, StoreError>;
+    /// Adds a message (and its search terms and audit entry) in one transaction.
+    async fn add_message(&self, message: NewMessage) -> Result<(), StoreError>;
+    /// Tips whose text contains the word with this blind-index term, newest first.
+    async fn tips_with_term(&self, term: [u8; 16], limit: i64) -> Result<Vec<TipId>, StoreError>;
+    /// Audit entries after `after_seq`, in order.
+    async fn audit_entries(
+        &self,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The recorded end of the audit chain: last sequence number and MAC.
+    async fn audit_head(&self) -> Result<(i64, Vec<u8>), StoreError>;
+    /// Number of tips stored.
+    async fn tip_count(&self) -> Result<i64, StoreError>;
+}
+
+/// Opens the store named by `url` (`sqlite://PATH` or `postgres://...`), runs the migrations and
+/// checks the durability settings. Any other scheme is refused.
+pub async fn open(url: &str, keys: Arc<Keys>) -> Result<Arc<dyn Store>, StoreError> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok(Arc::new(
+            SqliteStore::open(std::path::Path::new(path), keys).await?,
+        ))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::open(url, keys).await?))
+    } else {
+        Err(StoreError::Config(
+            "the database URL must start with sqlite:// or postgres://".into(),
+        ))
+    }
+}
+
+/// Appends an audit entry: the MAC covers the previous MAC, the position and every field.
+pub(crate) fn audit_mac(keys: &Keys, prev_mac: &[u8], seq: i64, draft: &AuditDraft) -> [u8; 32] {
+    keys.audit_mac(&[
+        prev_mac,
+        &seq.to_be_bytes(),
+        &draft.created_at.to_be_bytes(),
+        draft.actor.as_bytes(),
+        draft.action.as_bytes(),
+        draft.subject.as_bytes(),
+        draft.detail.as_bytes(),
+    ])
+}

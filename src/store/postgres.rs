@@ -1,0 +1,129 @@
+//! PostgreSQL: for production and for several nodes. Each write is its own transaction on a
+//! pooled connection; PostgreSQL groups concurrent commits itself. `synchronous_commit` must be
+//! on (checked on every connection): an acknowledged tip must survive a crash of the server.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
+
+use super::queries::postgres as q;
+use super::{
+    AuditEntry, NewMessage, NewTip, Store, StoreError, StoredDataKey, StoredMessage, TipAuth,
+    TipRecord,
+};
+use crate::crypto::Keys;
+use crate::domain::TipId;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    pool: PgPool,
+    keys: Arc<Keys>,
+}
+
+async fn check_settings(c: &mut PgConnection) -> Result<(), sqlx::Error> {
+    let (sync,): (String,) = sqlx::query_as("SHOW synchronous_commit")
+        .fetch_one(&mut *c)
+        .await?;
+    let (fsync,): (String,) = sqlx::query_as("SHOW fsync").fetch_one(&mut *c).await?;
+    if sync != "on" || fsync != "on" {
+        return Err(sqlx::Error::Configuration(
+            format!("PostgreSQL settings are unsafe (synchronous_commit={sync}, fsync={fsync}); both must be on").into(),
+        ));
+    }
+    Ok(())
+}
+
+impl PgStore {
+    /// Connects, checks the settings and migrates.
+    pub async fn open(url: &str, keys: Arc<Keys>) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .after_connect(|c, _| Box::pin(check_settings(c)))
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool, keys })
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ready(&self) -> Result<(), StoreError> {
+        let (applied,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?;
+        if applied < MIGRATOR.iter().count() as i64 {
+            return Err(StoreError::Config("migrations are not all applied".into()));
+        }
+        Ok(())
+    }
+
+    async fn data_keys(&self) -> Result<Vec<StoredDataKey>, StoreError> {
+        q::data_keys(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn add_data_key(&self, key: StoredDataKey) -> Result<(), StoreError> {
+        q::add_data_key(&mut *self.pool.acquire().await?, &key).await
+    }
+
+    async fn create_tip(&self, tip: NewTip) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        q::create_tip(&mut tx, &self.keys, &tip).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn tip_auth(&self, tip_number: &str) -> Result<Option<TipAuth>, StoreError> {
+        q::tip_auth(&mut *self.pool.acquire().await?, tip_number).await
+    }
+
+    async fn record_failed_guess(
+        &self,
+        tip_id: TipId,
+        now: i64,
+        window_ms: i64,
+    ) -> Result<(), StoreError> {
+        q::record_failed_guess(&mut *self.pool.acquire().await?, tip_id, now, window_ms).await
+    }
+
+    async fn clear_failed_guesses(&self, tip_id: TipId) -> Result<(), StoreError> {
+        q::clear_failed_guesses(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn tip(&self, tip_id: TipId) -> Result<Option<TipRecord>, StoreError> {
+        q::tip(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn messages(&self, tip_id: TipId) -> Result<Vec<StoredMessage>, StoreError> {
+        q::messages(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn add_message(&self, message: NewMessage) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        q::add_message(&mut tx, &self.keys, &message).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn tips_with_term(&self, term: [u8; 16], limit: i64) -> Result<Vec<TipId>, StoreError> {
+        q::tips_with_term(&mut *self.pool.acquire().await?, term, limit).await
+    }
+
+    async fn audit_entries(
+        &self,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        q::audit_entries(&mut *self.pool.acquire().await?, after_seq, limit).await
+    }
+
+    async fn audit_head(&self) -> Result<(i64, Vec<u8>), StoreError> {
+        q::audit_head(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn tip_count(&self) -> Result<i64, StoreError> {
+        q::tip_count(&mut *self.pool.acquire().await?).await
+    }
+}

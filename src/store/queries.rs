@@ -1,0 +1,293 @@
+//! The SQL, written once and expanded for each backend by `backend_queries!`. Only `$N`
+//! placeholders and types both backends share (i64, bool, text, bytes) are used, so each query
+//! means the same on SQLite and PostgreSQL. The one difference is row locking (`$lock`): SQLite
+//! has a single writer, PostgreSQL needs `FOR UPDATE` on the audit head.
+
+macro_rules! backend_queries {
+    ($db:ty, $lock:literal) => {
+        use crate::crypto::Keys;
+        use crate::domain::TipId;
+        use crate::store::{
+            AuditDraft, AuditEntry, NewMessage, NewTip, StoreError, StoredDataKey, StoredMessage, TipAuth, TipRecord,
+            audit_mac,
+        };
+
+        type Conn = <$db as sqlx::Database>::Connection;
+
+        fn map_unique(e: sqlx::Error, what: &'static str) -> StoreError {
+            match &e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what),
+                _ => StoreError::Db(e),
+            }
+        }
+
+        /// Appends one entry to the audit chain, inside the caller's transaction.
+        pub async fn append_audit(c: &mut Conn, keys: &Keys, draft: &AuditDraft) -> Result<(), StoreError> {
+            let (last_seq, last_mac): (i64, Vec<u8>) =
+                sqlx::query_as(concat!("SELECT last_seq, last_mac FROM audit_head WHERE audit_head_id = 1", $lock))
+                    .fetch_one(&mut *c)
+                    .await?;
+            let seq = last_seq + 1;
+            let mac = audit_mac(keys, &last_mac, seq, draft).to_vec();
+            sqlx::query(
+                "INSERT INTO audit_log (audit_seq, created_at, actor, action, subject, detail, prev_mac, entry_mac) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(seq)
+            .bind(draft.created_at)
+            .bind(&draft.actor)
+            .bind(&draft.action)
+            .bind(&draft.subject)
+            .bind(&draft.detail)
+            .bind(&last_mac)
+            .bind(&mac)
+            .execute(&mut *c)
+            .await?;
+            sqlx::query("UPDATE audit_head SET last_seq = $1, last_mac = $2 WHERE audit_head_id = 1")
+                .bind(seq)
+                .bind(&mac)
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        }
+
+        async fn insert_terms(c: &mut Conn, tip_id: TipId, terms: &[[u8; 16]]) -> Result<(), StoreError> {
+            if terms.is_empty() {
+                return Ok(());
+            }
+            let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO tip_term (term, tip_id) ");
+            q.push_values(terms, |mut row, term| {
+                row.push_bind(term.to_vec()).push_bind(tip_id.get());
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build().execute(&mut *c).await?;
+            Ok(())
+        }
+
+        /// Stores a tip, its terms and its audit entry.
+        pub async fn create_tip(c: &mut Conn, keys: &Keys, t: &NewTip) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO tip (tip_id, tip_number, secret_mac, channel, district_id, station_id, category, status, \
+                 happening_now, language, key_scope, text_sealed, place_sealed, when_sealed, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+            )
+            .bind(t.tip_id.get())
+            .bind(&t.tip_number)
+            .bind(&t.secret_mac)
+            .bind(&t.channel)
+            .bind(&t.district_id)
+            .bind(&t.station_id)
+            .bind(&t.category)
+            .bind(&t.status)
+            .bind(t.happening_now)
+            .bind(&t.language)
+            .bind(&t.key_scope)
+            .bind(&t.text_sealed)
+            .bind(&t.place_sealed)
+            .bind(&t.when_sealed)
+            .bind(t.created_at)
+            .execute(&mut *c)
+            .await
+            .map_err(|e| map_unique(e, "tip number"))?;
+            insert_terms(c, t.tip_id, &t.terms).await?;
+            append_audit(c, keys, &t.audit).await
+        }
+
+        /// Stores a message, its terms and its audit entry, and touches the tip.
+        pub async fn add_message(c: &mut Conn, keys: &Keys, m: &NewMessage) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO tip_message (tip_message_id, tip_id, author, body_sealed, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(m.message_id)
+            .bind(m.tip_id.get())
+            .bind(&m.author)
+            .bind(&m.body_sealed)
+            .bind(m.created_at)
+            .execute(&mut *c)
+            .await
+            .map_err(|e| map_unique(e, "message id"))?;
+            sqlx::query("UPDATE tip SET updated_at = $1 WHERE tip_id = $2")
+                .bind(m.created_at)
+                .bind(m.tip_id.get())
+                .execute(&mut *c)
+                .await?;
+            insert_terms(c, m.tip_id, &m.terms).await?;
+            append_audit(c, keys, &m.audit).await
+        }
+
+        /// Adds a data key unless it exists.
+        pub async fn add_data_key(c: &mut Conn, k: &StoredDataKey) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO data_key (scope, version, wrapped, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (scope, version) DO NOTHING",
+            )
+            .bind(&k.scope)
+            .bind(k.version)
+            .bind(&k.wrapped)
+            .bind(k.created_at)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        }
+
+        /// Counts a wrong guess; a window older than `window_ms` starts again at 1.
+        pub async fn record_failed_guess(c: &mut Conn, tip_id: TipId, now: i64, window_ms: i64) -> Result<(), StoreError> {
+            sqlx::query(
+                "UPDATE tip SET \
+                 guess_failures = CASE WHEN guess_window_start < $2 THEN 1 ELSE guess_failures + 1 END, \
+                 guess_window_start = CASE WHEN guess_window_start < $2 THEN $3 ELSE guess_window_start END \
+                 WHERE tip_id = $1",
+            )
+            .bind(tip_id.get())
+            .bind(now - window_ms)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        }
+
+        /// Clears the wrong-guess count.
+        pub async fn clear_failed_guesses(c: &mut Conn, tip_id: TipId) -> Result<(), StoreError> {
+            sqlx::query("UPDATE tip SET guess_failures = 0, guess_window_start = 0 WHERE tip_id = $1 AND guess_failures <> 0")
+                .bind(tip_id.get())
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        }
+
+        /// All data keys.
+        pub async fn data_keys(c: &mut Conn) -> Result<Vec<StoredDataKey>, StoreError> {
+            let rows: Vec<(String, i64, Vec<u8>, i64)> =
+                sqlx::query_as("SELECT scope, version, wrapped, created_at FROM data_key ORDER BY scope, version")
+                    .fetch_all(&mut *c)
+                    .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(scope, version, wrapped, created_at)| StoredDataKey { scope, version, wrapped, created_at })
+                .collect())
+        }
+
+        /// The follow-up check's view of a tip.
+        pub async fn tip_auth(c: &mut Conn, tip_number: &str) -> Result<Option<TipAuth>, StoreError> {
+            let row: Option<(i64, Vec<u8>, i64, i64)> = sqlx::query_as(
+                "SELECT tip_id, secret_mac, guess_failures, guess_window_start FROM tip WHERE tip_number = $1",
+            )
+            .bind(tip_number)
+            .fetch_optional(&mut *c)
+            .await?;
+            Ok(row.map(|(id, secret_mac, guess_failures, guess_window_start)| TipAuth {
+                tip_id: TipId::from_db(id),
+                secret_mac,
+                guess_failures,
+                guess_window_start,
+            }))
+        }
+
+        /// A tip by id.
+        pub async fn tip(c: &mut Conn, tip_id: TipId) -> Result<Option<TipRecord>, StoreError> {
+            #[allow(clippy::type_complexity)]
+            let row: Option<(i64, String, String, Option<String>, Option<String>, String, String, Vec<u8>, i64, i64)> =
+                sqlx::query_as(
+                    "SELECT tip_id, tip_number, status, district_id, category, channel, key_scope, text_sealed, \
+                     created_at, updated_at FROM tip WHERE tip_id = $1",
+                )
+                .bind(tip_id.get())
+                .fetch_optional(&mut *c)
+                .await?;
+            Ok(row.map(
+                |(id, tip_number, status, district_id, category, channel, key_scope, text_sealed, created_at, updated_at)| {
+                    TipRecord {
+                        tip_id: TipId::from_db(id),
+                        tip_number,
+                        status,
+                        district_id,
+                        category,
+                        channel,
+                        key_scope,
+                        text_sealed,
+                        created_at,
+                        updated_at,
+                    }
+                },
+            ))
+        }
+
+        /// A tip's messages, oldest first.
+        pub async fn messages(c: &mut Conn, tip_id: TipId) -> Result<Vec<StoredMessage>, StoreError> {
+            let rows: Vec<(i64, String, Vec<u8>, i64)> = sqlx::query_as(
+                "SELECT tip_message_id, author, body_sealed, created_at FROM tip_message \
+                 WHERE tip_id = $1 ORDER BY created_at, tip_message_id",
+            )
+            .bind(tip_id.get())
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(message_id, author, body_sealed, created_at)| StoredMessage { message_id, author, body_sealed, created_at })
+                .collect())
+        }
+
+        /// Tips having a term, newest first.
+        pub async fn tips_with_term(c: &mut Conn, term: [u8; 16], limit: i64) -> Result<Vec<TipId>, StoreError> {
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "SELECT tip.tip_id FROM tip_term JOIN tip ON tip.tip_id = tip_term.tip_id \
+                 WHERE tip_term.term = $1 ORDER BY tip.created_at DESC LIMIT $2",
+            )
+            .bind(term.to_vec())
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows.into_iter().map(|(id,)| TipId::from_db(id)).collect())
+        }
+
+        /// Audit entries after a position.
+        pub async fn audit_entries(c: &mut Conn, after_seq: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+            #[allow(clippy::type_complexity)]
+            let rows: Vec<(i64, i64, String, String, String, String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+                "SELECT audit_seq, created_at, actor, action, subject, detail, prev_mac, entry_mac FROM audit_log \
+                 WHERE audit_seq > $1 ORDER BY audit_seq LIMIT $2",
+            )
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(seq, created_at, actor, action, subject, detail, prev_mac, entry_mac)| AuditEntry {
+                    seq,
+                    created_at,
+                    actor,
+                    action,
+                    subject,
+                    detail,
+                    prev_mac,
+                    entry_mac,
+                })
+                .collect())
+        }
+
+        /// The recorded end of the chain.
+        pub async fn audit_head(c: &mut Conn) -> Result<(i64, Vec<u8>), StoreError> {
+            Ok(sqlx::query_as("SELECT last_seq, last_mac FROM audit_head WHERE audit_head_id = 1")
+                .fetch_one(&mut *c)
+                .await?)
+        }
+
+        /// Number of tips.
+        pub async fn tip_count(c: &mut Conn) -> Result<i64, StoreError> {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tip").fetch_one(&mut *c).await?;
+            Ok(n)
+        }
+    };
+}
+
+/// The queries on SQLite.
+pub mod sqlite {
+    backend_queries!(sqlx::Sqlite, "");
+}
+
+/// The queries on PostgreSQL.
+pub mod postgres {
+    backend_queries!(sqlx::Postgres, " FOR UPDATE");
+}

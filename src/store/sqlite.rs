@@ -1,0 +1,277 @@
+//! SQLite: the embedded default. Reads go through a small pool; every write goes through one
+//! writer task that owns the only writing connection and commits in groups: it takes what is
+//! queued (up to `MAX_BATCH` jobs), runs each inside its own savepoint in one transaction, and
+//! answers every caller only after the COMMIT, so an acknowledged write is on disk
+//! (synchronous=FULL) and one failed job never undoes another.
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, Executor};
+use tokio::sync::{mpsc, oneshot};
+
+use super::queries::sqlite as q;
+use super::{
+    AuditEntry, NewMessage, NewTip, Store, StoreError, StoredDataKey, StoredMessage, TipAuth,
+    TipRecord,
+};
+use crate::crypto::Keys;
+use crate::domain::TipId;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Most jobs committed together.
+const MAX_BATCH: usize = 256;
+
+type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+type Job =
+    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFut<'c, Result<(), StoreError>> + Send>;
+
+struct Pending {
+    job: Job,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    read: SqlitePool,
+    writer: mpsc::Sender<Pending>,
+    keys: Arc<Keys>,
+}
+
+fn options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("secure_delete", "ON")
+        .pragma("trusted_schema", "OFF")
+}
+
+/// Refuses a connection whose durability and safety settings are not what we rely on.
+async fn check_settings(c: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&mut *c)
+        .await?;
+    let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+        .fetch_one(&mut *c)
+        .await?;
+    let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+        .fetch_one(&mut *c)
+        .await?;
+    let (secure,): (i64,) = sqlx::query_as("PRAGMA secure_delete")
+        .fetch_one(&mut *c)
+        .await?;
+    let (trusted,): (i64,) = sqlx::query_as("PRAGMA trusted_schema")
+        .fetch_one(&mut *c)
+        .await?;
+    if journal != "wal" || sync != 2 || fk != 1 || secure != 1 || trusted != 0 {
+        return Err(sqlx::Error::Configuration(
+            format!(
+                "SQLite connection settings are unsafe (journal_mode={journal}, synchronous={sync}, \
+                 foreign_keys={fk}, secure_delete={secure}, trusted_schema={trusted}); need wal, 2 (FULL), 1, 1, 0"
+            )
+            .into(),
+        ));
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file, migrates it and starts the writer.
+    pub async fn open(path: &Path, keys: Arc<Keys>) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let opts = options(path);
+        let mut conn = SqliteConnection::connect_with(&opts).await?;
+        check_settings(&mut conn).await?;
+        MIGRATOR.run(&mut conn).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .after_connect(|c, _| Box::pin(check_settings(c)))
+            .connect_with(opts)
+            .await?;
+        let (tx, rx) = mpsc::channel(4096);
+        tokio::spawn(run_writer(conn, rx));
+        Ok(Self {
+            read,
+            writer: tx,
+            keys,
+        })
+    }
+
+    /// Runs `job` in the next group commit and waits until it is durable.
+    async fn write<F>(&self, job: F) -> Result<(), StoreError>
+    where
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFut<'c, Result<(), StoreError>>
+            + Send
+            + 'static,
+    {
+        let (done, wait) = oneshot::channel();
+        self.writer
+            .send(Pending {
+                job: Box::new(job),
+                done,
+            })
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        wait.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>, StoreError> {
+        Ok(self.read.acquire().await?)
+    }
+}
+
+async fn run_writer(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Pending>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        run_batch(&mut conn, batch).await;
+    }
+}
+
+async fn run_batch(conn: &mut SqliteConnection, batch: Vec<Pending>) {
+    if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
+        tracing::error!(error = %e, "sqlite writer could not begin a transaction");
+        return fail_all(batch.into_iter().map(|p| p.done), &e);
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for Pending { job, done } in batch {
+        if let Err(e) = conn.execute("SAVEPOINT job").await {
+            outcomes.push((done, Err(StoreError::Db(e))));
+            continue;
+        }
+        let result = job(conn).await;
+        let end = if result.is_ok() {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
+        match conn.execute(end).await {
+            Ok(_) => outcomes.push((done, result)),
+            Err(e) => outcomes.push((done, Err(StoreError::Db(e)))),
+        }
+    }
+    if let Err(e) = conn.execute("COMMIT").await {
+        tracing::error!(error = %e, "sqlite writer could not commit; the group is rolled back");
+        let _ = conn.execute("ROLLBACK").await;
+        return fail_all(outcomes.into_iter().map(|(d, _)| d), &e);
+    }
+    for (done, result) in outcomes {
+        let _ = done.send(result);
+    }
+}
+
+fn fail_all(
+    waiters: impl Iterator<Item = oneshot::Sender<Result<(), StoreError>>>,
+    e: &sqlx::Error,
+) {
+    for done in waiters {
+        let _ = done.send(Err(StoreError::Config(format!("write failed: {e}"))));
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ready(&self) -> Result<(), StoreError> {
+        let mut c = self.reader().await?;
+        let (applied,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&mut *c)
+                .await?;
+        if applied < MIGRATOR.iter().count() as i64 {
+            return Err(StoreError::Config("migrations are not all applied".into()));
+        }
+        Ok(())
+    }
+
+    async fn data_keys(&self) -> Result<Vec<StoredDataKey>, StoreError> {
+        q::data_keys(&mut *self.reader().await?).await
+    }
+
+    async fn add_data_key(&self, key: StoredDataKey) -> Result<(), StoreError> {
+        self.write(move |c| Box::pin(async move { q::add_data_key(c, &key).await }))
+            .await
+    }
+
+    async fn create_tip(&self, tip: NewTip) -> Result<(), StoreError> {
+        let keys = self.keys.clone();
+        self.write(move |c| Box::pin(async move { q::create_tip(c, &keys, &tip).await }))
+            .await
+    }
+
+    async fn tip_auth(&self, tip_number: &str) -> Result<Option<TipAuth>, StoreError> {
+        q::tip_auth(&mut *self.reader().await?, tip_number).await
+    }
+
+    async fn record_failed_guess(
+        &self,
+        tip_id: TipId,
+        now: i64,
+        window_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.write(move |c| {
+            Box::pin(async move { q::record_failed_guess(c, tip_id, now, window_ms).await })
+        })
+        .await
+    }
+
+    async fn clear_failed_guesses(&self, tip_id: TipId) -> Result<(), StoreError> {
+        self.write(move |c| Box::pin(async move { q::clear_failed_guesses(c, tip_id).await }))
+            .await
+    }
+
+    async fn tip(&self, tip_id: TipId) -> Result<Option<TipRecord>, StoreError> {
+        q::tip(&mut *self.reader().await?, tip_id).await
+    }
+
+    async fn messages(&self, tip_id: TipId) -> Result<Vec<StoredMessage>, StoreError> {
+        q::messages(&mut *self.reader().await?, tip_id).await
+    }
+
+    async fn add_message(&self, message: NewMessage) -> Result<(), StoreError> {
+        let keys = self.keys.clone();
+        self.write(move |c| Box::pin(async move { q::add_message(c, &keys, &message).await }))
+            .await
+    }
+
+    async fn tips_with_term(&self, term: [u8; 16], limit: i64) -> Result<Vec<TipId>, StoreError> {
+        q::tips_with_term(&mut *self.reader().await?, term, limit).await
+    }
+
+    async fn audit_entries(
+        &self,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        q::audit_entries(&mut *self.reader().await?, after_seq, limit).await
+    }
+
+    async fn audit_head(&self) -> Result<(i64, Vec<u8>), StoreError> {
+        q::audit_head(&mut *self.reader().await?).await
+    }
+
+    async fn tip_count(&self) -> Result<i64, StoreError> {
+        q::tip_count(&mut *self.reader().await?).await
+    }
+}
