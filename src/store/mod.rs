@@ -237,6 +237,8 @@ pub trait Store: Send + Sync {
     async fn audit_head(&self) -> Result<(i64, Vec<u8>), StoreError>;
     /// Number of tips stored.
     async fn tip_count(&self) -> Result<i64, StoreError>;
+    /// Tip ids greater than `after`, in id order (for exports and whole-database checks).
+    async fn tip_ids_after(&self, after: i64, limit: i64) -> Result<Vec<TipId>, StoreError>;
 }
 
 /// Opens the store named by `url` (`sqlite://PATH` or `postgres://...`), runs the migrations and

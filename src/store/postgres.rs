@@ -126,4 +126,8 @@ impl Store for PgStore {
     async fn tip_count(&self) -> Result<i64, StoreError> {
         q::tip_count(&mut *self.pool.acquire().await?).await
     }
+
+    async fn tip_ids_after(&self, after: i64, limit: i64) -> Result<Vec<TipId>, StoreError> {
+        q::tip_ids_after(&mut *self.pool.acquire().await?, after, limit).await
+    }
 }

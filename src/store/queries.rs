@@ -274,6 +274,16 @@ macro_rules! backend_queries {
                 .await?)
         }
 
+        /// Tip ids after `after`, in order.
+        pub async fn tip_ids_after(c: &mut Conn, after: i64, limit: i64) -> Result<Vec<TipId>, StoreError> {
+            let rows: Vec<(i64,)> = sqlx::query_as("SELECT tip_id FROM tip WHERE tip_id > $1 ORDER BY tip_id LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut *c)
+                .await?;
+            Ok(rows.into_iter().map(|(id,)| TipId::from_db(id)).collect())
+        }
+
         /// Number of tips.
         pub async fn tip_count(c: &mut Conn) -> Result<i64, StoreError> {
             let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tip").fetch_one(&mut *c).await?;

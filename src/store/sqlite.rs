@@ -274,4 +274,8 @@ impl Store for SqliteStore {
     async fn tip_count(&self) -> Result<i64, StoreError> {
         q::tip_count(&mut *self.reader().await?).await
     }
+
+    async fn tip_ids_after(&self, after: i64, limit: i64) -> Result<Vec<TipId>, StoreError> {
+        q::tip_ids_after(&mut *self.reader().await?, after, limit).await
+    }
 }
