@@ -1,1 +1,3 @@
-fn main() { eprintln!("intake benchmark: being written"); }
+fn main() {
+    eprintln!("intake benchmark: being written");
+}
