@@ -210,6 +210,11 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
             .map(|p| seal("tip.place", p))
             .transpose()?,
         when_sealed: s.when.as_deref().map(|w| seal("tip.when", w)).transpose()?,
+        priority: "normal".into(),
+        urgent: false,
+        police_involvement: false,
+        barred_station_id: None,
+        triage_sealed: None,
         terms,
         created_at: now,
         audit: AuditDraft {
