@@ -251,7 +251,9 @@ pub async fn authenticate(
         core.guesses.record_failure(now);
         // The same write as for a wrong secret (matching no row), so that the time taken does not
         // tell an unknown tip number from a wrong secret.
-        core.store.record_failed_guess(TipId::from_db(0), now, GUESS_WINDOW_MS).await?;
+        core.store
+            .record_failed_guess(TipId::from_db(0), now, GUESS_WINDOW_MS)
+            .await?;
         return Err(IntakeError::NoMatch);
     };
     let window_open = auth.guess_window_start >= now - GUESS_WINDOW_MS;

@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use super::forms::{FormError, FormFields};
 use super::submission::{self, RawSubmission};
 use super::{AppState, Tr, ist};
-use crate::domain::{Channel, Language, TipNumber, TipSecret, TipText};
+use crate::domain::{Channel, Language, TipId, TipNumber, TipSecret, TipText};
 use crate::intake::{self, IntakeError, TipsterView};
 
 /// A district or category choice in a `<select>`.
@@ -454,6 +454,37 @@ fn followup_page(
     }
 }
 
+/// A follow-up request that has passed the tip number and secret check.
+struct Opened {
+    t: Tr,
+    fields: FormFields,
+    tip_id: TipId,
+    number: String,
+    secret: String,
+}
+
+/// Reads a follow-up form and checks its tip number and secret; on failure, the page to show.
+async fn open_followup(
+    state: &AppState,
+    lang: &str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Opened, Response> {
+    let Some(t) = language(lang) else {
+        return Err(not_found().await);
+    };
+    let fields =
+        read_form(t, headers, body).map_err(|(status, msg)| login_again(t, status, "", msg))?;
+    let (tip_id, number, secret) = authenticate(state, t, &fields).await?;
+    Ok(Opened {
+        t,
+        fields,
+        tip_id,
+        number,
+        secret,
+    })
+}
+
 /// `POST /{lang}/followup`: the status and messages of a tip.
 pub async fn followup_status(
     State(state): State<AppState>,
@@ -461,23 +492,16 @@ pub async fn followup_status(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let Some(t) = language(&lang) else {
-        return not_found().await;
-    };
-    let fields = match read_form(t, &headers, body) {
-        Ok(f) => f,
-        Err((status, msg)) => return login_again(t, status, "", msg),
-    };
-    let (tip_id, number, secret) = match authenticate(&state, t, &fields).await {
-        Ok(ok) => ok,
+    let o = match open_followup(&state, &lang, &headers, body).await {
+        Ok(o) => o,
         Err(page) => return page,
     };
-    match intake::tipster_view(&state.core, tip_id).await {
+    match intake::tipster_view(&state.core, o.tip_id).await {
         Ok(view) => render(
             StatusCode::OK,
-            &followup_page(t, view, number, secret, false, Vec::new()),
+            &followup_page(o.t, view, o.number, o.secret, false, Vec::new()),
         ),
-        Err(e) => internal(t, &e),
+        Err(e) => internal(o.t, &e),
     }
 }
 
@@ -488,15 +512,14 @@ pub async fn followup_add(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let Some(t) = language(&lang) else {
-        return not_found().await;
-    };
-    let fields = match read_form(t, &headers, body) {
-        Ok(f) => f,
-        Err((status, msg)) => return login_again(t, status, "", msg),
-    };
-    let (tip_id, number, secret) = match authenticate(&state, t, &fields).await {
-        Ok(ok) => ok,
+    let Opened {
+        t,
+        fields,
+        tip_id,
+        number,
+        secret,
+    } = match open_followup(&state, &lang, &headers, body).await {
+        Ok(o) => o,
         Err(page) => return page,
     };
     let parsed = TipText::parse(fields.get("text").unwrap_or(""));
