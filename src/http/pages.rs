@@ -372,7 +372,7 @@ async fn authenticate(
     state: &AppState,
     t: Tr,
     fields: &FormFields,
-) -> Result<(crate::domain::TipId, String, String), Response> {
+) -> Result<(TipId, String, String), Response> {
     let number_raw = fields.get("number").unwrap_or("").trim().to_owned();
     let secret_raw = fields.get("secret").unwrap_or("").trim().to_owned();
     let Some(number) = TipNumber::parse(&number_raw) else {
