@@ -342,7 +342,7 @@ async fn type_into(c: &Client, css: &str, value: &str) -> anyhow::Result<()> {
     let now = field.prop("value").await?.unwrap_or_default();
     ensure!(
         now == value,
-        "field `{css}` holds {now:?} after typing {value:?}"
+        "field `{css}` holds “{now}” after typing “{value}”"
     );
     Ok(())
 }
@@ -365,11 +365,11 @@ fn check_grouped(what: &str, shown: &str, digits: usize) -> anyhow::Result<Strin
     let plain: String = shown.chars().filter(|c| *c != ' ').collect();
     ensure!(
         plain.len() == digits && plain.chars().all(|c| c.is_ascii_digit()),
-        "{what} {shown:?} is not {digits} digits"
+        "{what} “{shown}” is not {digits} digits"
     );
     ensure!(
         shown.split(' ').all(|g| g.len() == 5),
-        "{what} {shown:?} is not in groups of 5"
+        "{what} “{shown}” is not in groups of 5"
     );
     Ok(plain)
 }
@@ -395,7 +395,7 @@ async fn check_no_injected_markup(c: &Client, title: &str) -> anyhow::Result<()>
     let now = c.title().await?;
     ensure!(
         now == title,
-        "page title is {now:?}, expected {title:?} (did a script run?)"
+        "page title is “{now}”, expected “{title}” (did a script run?)"
     );
     Ok(())
 }
@@ -456,10 +456,10 @@ async fn hindi_scenario(env: &Env) -> anyhow::Result<()> {
     c.goto(&env.url("/hi/")).await?;
     ensure!(lang_of_page(c).await? == "hi", "html[lang] is not hi");
     let h1 = text_of(c, "h1").await?;
-    ensure!(h1 == HI_REPORT_TITLE, "h1 is {h1:?}");
+    ensure!(h1 == HI_REPORT_TITLE, "h1 is “{h1}”");
     ensure!(
         c.title().await? == page_title(HI_REPORT_TITLE, HI_SITE),
-        "title is {:?}",
+        "title is “{}”",
         c.title().await?
     );
 
@@ -470,7 +470,7 @@ async fn hindi_scenario(env: &Env) -> anyhow::Result<()> {
     let errors = text_of(c, "#errors").await?;
     ensure!(
         errors.contains(HI_ERR_TEXT_EMPTY),
-        "no Hindi 'empty' error, got {errors:?}"
+        "no Hindi 'empty' error, got “{errors}”"
     );
     ensure!(
         count(c, "#tip-number").await? == 0,
@@ -537,7 +537,7 @@ async fn hindi_scenario(env: &Env) -> anyhow::Result<()> {
     let errors = text_of(c, "#errors").await?;
     ensure!(
         errors.contains(HI_ERR_NOMATCH),
-        "no Hindi 'no match' error, got {errors:?}"
+        "no Hindi 'no match' error, got “{errors}”"
     );
     ensure!(
         count(c, "#status").await? == 0,
@@ -571,11 +571,14 @@ async fn hindi_scenario(env: &Env) -> anyhow::Result<()> {
     type_into(c, "input#secret", &secret_shown).await?;
     click(c, "form button[type=submit]").await?;
     let status = text_of(c, "p#status").await?;
-    ensure!(status == HI_STATUS_NEW, "status is {status:?}");
+    ensure!(
+        status == HI_STATUS_NEW,
+        "status is “{status}”, expected “{HI_STATUS_NEW}”"
+    );
     let h1 = text_of(c, "h1").await?;
     ensure!(
         h1.replace(' ', "").contains(&number),
-        "follow-up h1 {h1:?} lacks the tip number"
+        "follow-up h1 “{h1}” lacks the tip number"
     );
     ensure!(count(c, "ol.thread li").await? == 0, "thread not empty");
     println!("hindi: status {status}");
@@ -584,13 +587,13 @@ async fn hindi_scenario(env: &Env) -> anyhow::Result<()> {
     type_into(c, "textarea#text", HI_MORE).await?;
     click(c, "form[action$='/followup/add'] button[type=submit]").await?;
     let notice = text_of(c, "p.notice").await?;
-    ensure!(notice == HI_ADD_DONE, "notice is {notice:?}");
+    ensure!(notice == HI_ADD_DONE, "notice is “{notice}”");
     let items = c.find_all(Locator::Css("ol.thread li")).await?;
     ensure!(items.len() == 1, "thread has {} messages", items.len());
     let msg = items[0].find(Locator::Css("p")).await?.text().await?;
-    ensure!(msg.trim() == HI_MORE, "thread message is {msg:?}");
+    ensure!(msg.trim() == HI_MORE, "thread message is “{msg}”");
     let author = items[0].find(Locator::Css("b")).await?.text().await?;
-    ensure!(author.trim() == HI_AUTHOR_TIPSTER, "author is {author:?}");
+    ensure!(author.trim() == HI_AUTHOR_TIPSTER, "author is “{author}”");
     ensure!(
         text_of(c, "p#status").await? == HI_STATUS_NEW,
         "status changed"
@@ -603,7 +606,7 @@ async fn hindi_scenario(env: &Env) -> anyhow::Result<()> {
     let errors = text_of(c, "#errors").await?;
     ensure!(
         errors.contains(HI_ERR_TEXT_EMPTY),
-        "no Hindi 'empty' error on the follow-up, got {errors:?}"
+        "no Hindi 'empty' error on the follow-up, got “{errors}”"
     );
     ensure!(
         count(c, "p.notice").await? == 0,
@@ -651,7 +654,7 @@ async fn hostile_scenario(env: &Env) -> anyhow::Result<()> {
             vec![],
         )
         .await?;
-    ensure!(added == json!("atlantis"), "execute returned {added:?}");
+    ensure!(added == json!("atlantis"), "execute returned “{added}”");
     wait_for(c, "select#district")
         .await?
         .select_by_value("atlantis")
@@ -660,7 +663,7 @@ async fn hostile_scenario(env: &Env) -> anyhow::Result<()> {
     let errors = text_of(c, "#errors").await?;
     ensure!(
         errors.contains(EN_ERR_DISTRICT),
-        "no district error, got {errors:?}"
+        "no district error, got “{errors}”"
     );
     check_no_injected_markup(c, &report_title).await?;
     let kept = wait_for(c, "textarea#text")
@@ -670,7 +673,7 @@ async fn hostile_scenario(env: &Env) -> anyhow::Result<()> {
         .unwrap_or_default();
     ensure!(
         kept == in_form,
-        "the textarea holds {kept:?}, not the literal text"
+        "the textarea holds “{kept}”, not the literal text"
     );
     println!("hostile: form re-shown with the literal text and a district error");
 
@@ -697,13 +700,13 @@ async fn hostile_scenario(env: &Env) -> anyhow::Result<()> {
     type_into(c, "textarea#text", HOSTILE).await?;
     click(c, "form[action$='/followup/add'] button[type=submit]").await?;
     let notice = text_of(c, "p.notice").await?;
-    ensure!(notice == EN_ADD_DONE, "notice is {notice:?}");
+    ensure!(notice == EN_ADD_DONE, "notice is “{notice}”");
     let items = c.find_all(Locator::Css("ol.thread li")).await?;
     ensure!(items.len() == 1, "thread has {} messages", items.len());
     let msg = items[0].find(Locator::Css("p")).await?.text().await?;
     ensure!(
         msg.trim() == HOSTILE,
-        "the thread shows {msg:?}, not the literal text"
+        "the thread shows “{msg}”, not the literal text"
     );
     // Give an injected image's error handler time to run, had there been one.
     tokio::time::sleep(Duration::from_millis(300)).await;
