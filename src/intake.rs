@@ -210,6 +210,11 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
             .map(|p| seal("tip.place", p))
             .transpose()?,
         when_sealed: s.when.as_deref().map(|w| seal("tip.when", w)).transpose()?,
+        priority: "normal".into(),
+        urgent: false,
+        police_involvement: false,
+        barred_station_id: None,
+        triage_sealed: None,
         terms,
         created_at: now,
         audit: AuditDraft {
@@ -244,6 +249,9 @@ pub async fn authenticate(
     let candidate = keys.secret_mac(number.as_str(), secret.expose());
     let Some(auth) = core.store.tip_auth(number.as_str()).await? else {
         core.guesses.record_failure(now);
+        // The same write as for a wrong secret (matching no row), so that the time taken does not
+        // tell an unknown tip number from a wrong secret.
+        core.store.record_failed_guess(TipId::from_db(0), now, GUESS_WINDOW_MS).await?;
         return Err(IntakeError::NoMatch);
     };
     let window_open = auth.guess_window_start >= now - GUESS_WINDOW_MS;

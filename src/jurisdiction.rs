@@ -400,13 +400,11 @@ mod raw {
             }
         }
         for s in districts.iter().flat_map(|d| &d.stations) {
-            if let Some(p) = &s.parent {
-                if !ids.contains(p.as_str()) {
-                    return Err(invalid(format!(
-                        "station `{}` names parent `{p}`, which does not exist",
-                        s.id
-                    )));
-                }
+            if let Some(p) = s.parent.as_ref().filter(|p| !ids.contains(p.as_str())) {
+                return Err(invalid(format!(
+                    "station `{}` names parent `{p}`, which does not exist",
+                    s.id
+                )));
             }
         }
         Ok(())

@@ -4,7 +4,7 @@
 
 CREATE TABLE data_key (
     scope TEXT NOT NULL,
-    version INTEGER NOT NULL,
+    version BIGINT NOT NULL,
     wrapped BYTEA NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (scope, version)

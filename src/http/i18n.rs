@@ -40,10 +40,10 @@ impl Tr {
     }
 
     fn id(&self) -> LanguageIdentifier {
-        match self.lang.code().parse() {
-            Ok(id) => id,
-            Err(_) => LanguageIdentifier::default(),
-        }
+        self.lang
+            .code()
+            .parse::<LanguageIdentifier>()
+            .unwrap_or_default()
     }
 
     /// The message `key`.

@@ -119,6 +119,16 @@ pub struct NewTip {
     pub place_sealed: Option<Vec<u8>>,
     /// The sealed time description, if given.
     pub when_sealed: Option<Vec<u8>>,
+    /// Triage: `urgent`, `high`, `normal` or `low`.
+    pub priority: String,
+    /// Triage: needs a response within the hour.
+    pub urgent: bool,
+    /// Triage: the tip alleges police involvement.
+    pub police_involvement: bool,
+    /// Triage: the station the tip accuses, which must never receive it.
+    pub barred_station_id: Option<String>,
+    /// Triage: the full assessment (with the words that decided it), sealed.
+    pub triage_sealed: Option<Vec<u8>>,
     /// Blind-index terms.
     pub terms: Vec<[u8; 16]>,
     /// When, in Unix milliseconds.

@@ -68,8 +68,9 @@ macro_rules! backend_queries {
         pub async fn create_tip(c: &mut Conn, keys: &Keys, t: &NewTip) -> Result<(), StoreError> {
             sqlx::query(
                 "INSERT INTO tip (tip_id, tip_number, secret_mac, channel, district_id, station_id, category, status, \
-                 happening_now, language, key_scope, text_sealed, place_sealed, when_sealed, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+                 happening_now, language, key_scope, text_sealed, place_sealed, when_sealed, created_at, updated_at, \
+                 priority, urgent, police_involvement, barred_station_id, triage_sealed) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20)",
             )
             .bind(t.tip_id.get())
             .bind(&t.tip_number)
@@ -86,6 +87,11 @@ macro_rules! backend_queries {
             .bind(&t.place_sealed)
             .bind(&t.when_sealed)
             .bind(t.created_at)
+            .bind(&t.priority)
+            .bind(t.urgent)
+            .bind(t.police_involvement)
+            .bind(&t.barred_station_id)
+            .bind(&t.triage_sealed)
             .execute(&mut *c)
             .await
             .map_err(|e| map_unique(e, "tip number"))?;

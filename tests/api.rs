@@ -1,0 +1,183 @@
+//! `POST /api/v1/tips` on both backends: success, every kind of bad input (nothing stored), and
+//! that what is stored is sealed and searchable only through the blind index.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::TestApp;
+use serde_json::json;
+use tipline::domain::{TipNumber, TipSecret};
+
+on_both_backends!(
+    accepts_a_tip_and_returns_number_and_secret,
+    |app: TestApp| async move {
+        let resp = app.post_json("/api/v1/tips", json!({"text": "गांजा बिक रहा है थाने के पीछे", "district": "korba", "happening_now": true})).await;
+        assert_eq!(resp.status(), 201);
+        let v: serde_json::Value = resp.json().await.unwrap();
+        let number =
+            TipNumber::parse(v["tip_number"].as_str().unwrap()).expect("a valid tip number");
+        assert!(TipSecret::parse(v["secret"].as_str().unwrap()).is_some());
+        assert_eq!(v["district"], "korba");
+        assert_eq!(app.tip_count().await, 1);
+        // The text is stored sealed: it opens with the key, and the row holds no plaintext.
+        let auth = app
+            .core
+            .store
+            .tip_auth(number.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+        let record = app.core.store.tip(auth.tip_id).await.unwrap().unwrap();
+        let needle = "गांजा".as_bytes();
+        assert!(
+            !record
+                .text_sealed
+                .windows(needle.len())
+                .any(|w| w == needle)
+        );
+        assert_eq!(
+            tipline::intake::open_tip_text(&app.core, auth.tip_id)
+                .await
+                .unwrap(),
+            "गांजा बिक रहा है थाने के पीछे"
+        );
+        assert_eq!(record.district_id.as_deref(), Some("korba"));
+        assert_eq!(record.status, "new");
+    }
+);
+
+on_both_backends!(
+    numbers_are_not_sequential_or_repeated,
+    |app: TestApp| async move {
+        let mut numbers = Vec::new();
+        for i in 0..20 {
+            numbers.push(app.submit_tip(&format!("tip {i}"), None).await.0);
+        }
+        let mut sorted = numbers.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 20, "tip numbers repeat");
+        let ascending = numbers.windows(2).all(|w| w[0] < w[1]);
+        assert!(!ascending, "tip numbers come out in order: {numbers:?}");
+    }
+);
+
+on_both_backends!(
+    bad_input_gets_a_code_and_stores_nothing,
+    |app: TestApp| async move {
+        let cases = [
+            (json!({"text": "   "}), "text_empty"),
+            (json!({}), "text_empty"),
+            (json!({"text": "x".repeat(5001)}), "text_too_long"),
+            (json!({"text": "a\u{0000}b"}), "text_invalid_characters"),
+            (
+                json!({"text": "ok", "district": "raipur"}),
+                "district_unknown",
+            ),
+            (
+                json!({"text": "ok", "category": "parking"}),
+                "category_unknown",
+            ),
+            (
+                json!({"text": "ok", "place": "p".repeat(301)}),
+                "place_invalid",
+            ),
+            (json!({"text": "ok", "language": "fr"}), "language_unknown"),
+            (json!({"text": "ok", "surprise": 1}), "invalid_json"),
+            (json!({"text": 5}), "invalid_json"),
+        ];
+        for (body, code) in cases {
+            let resp = app.post_json("/api/v1/tips", body.clone()).await;
+            assert_eq!(resp.status(), 400, "{body}");
+            let v: serde_json::Value = resp.json().await.unwrap();
+            assert_eq!(v["error"]["code"], code, "{body}");
+            assert!(!v["error"]["message"].as_str().unwrap().is_empty());
+        }
+        // Invalid UTF-8 inside a JSON string.
+        let resp = app
+            .client
+            .post(app.url("/api/v1/tips"))
+            .header("content-type", "application/json")
+            .body(b"{\"text\": \"\xff\xfe\"}".to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
+        // Wrong media type and oversized body.
+        let resp = app
+            .client
+            .post(app.url("/api/v1/tips"))
+            .body("text=hi")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 415);
+        let big = json!({"text": "x".repeat(200_000)});
+        let resp = app.post_json("/api/v1/tips", big).await;
+        assert_eq!(resp.status(), 413);
+        let v: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "body_too_large");
+        // Several bad fields are all reported, in English when asked.
+        let resp = app
+            .post_json(
+                "/api/v1/tips",
+                json!({"text": "", "district": "x", "language": "en"}),
+            )
+            .await;
+        let v: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(v["error"]["fields"].as_array().unwrap().len(), 2);
+        assert_eq!(v["error"]["message"], "Please write what happened.");
+        assert_eq!(app.tip_count().await, 0, "bad input must store nothing");
+    }
+);
+
+on_both_backends!(
+    blind_index_finds_whole_words_only,
+    |app: TestApp| async move {
+        app.submit_tip("गाँजा बिक रहा है पुलिस को पता है", Some("bilaspur"))
+            .await;
+        app.submit_tip("satta chal raha hai", Some("raigarh")).await;
+        let keys = app.core.keyring.keys();
+        let find = |w: &str| keys.search_term(&tipline::search::normalize_word(w));
+        assert_eq!(
+            app.core
+                .store
+                .tips_with_term(find("गांजा"), 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            app.core
+                .store
+                .tips_with_term(find("SATTA"), 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            app.core
+                .store
+                .tips_with_term(find("पाल"), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            app.core
+                .store
+                .tips_with_term(find("sat"), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+);
+
+on_both_backends!(health_and_readiness, |app: TestApp| async move {
+    assert_eq!(app.get("/healthz").await.text().await.unwrap(), "ok");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+});

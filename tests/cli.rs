@@ -1,0 +1,128 @@
+//! The command line: `check` validates and reports, bad configuration fails with a clear message,
+//! `migrate` prepares a database, and `audit verify` exits non-zero on a tampered log.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+fn tipline(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tipline"));
+    cmd.args(args)
+        .env_remove("TIPLINE_MASTER_KEY")
+        .env_remove("TIPLINE_DATABASE_URL");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn check_reports_the_builtin_range_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "ab".repeat(32);
+    let out = tipline(
+        &["check", "--data-dir", dir.path().to_str().unwrap()],
+        &[
+            ("TIPLINE_MASTER_KEY", &key),
+            (
+                "TIPLINE_DATABASE_URL",
+                "postgres://tip:hunter2@db.example/tips",
+            ),
+        ],
+    );
+    let s = text(&out);
+    assert!(out.status.success(), "{s}");
+    assert!(
+        s.contains("8 districts") && s.contains("configuration is valid"),
+        "{s}"
+    );
+    assert!(s.contains("korba") && s.contains("+919926353146"), "{s}");
+    assert!(
+        !s.contains(&key) && !s.contains("hunter2"),
+        "secrets printed: {s}"
+    );
+}
+
+#[test]
+fn bad_configuration_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("tipline.toml");
+    std::fs::write(&cfg, "lisen = \"127.0.0.1:1\"\n").unwrap();
+    let out = tipline(&["--config", cfg.to_str().unwrap(), "check"], &[]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("lisen"), "{}", text(&out));
+    let out = tipline(&["check"], &[("TIPLINE_DATABASE_URL", "/var/lib/tips.db")]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("sqlite://"), "{}", text(&out));
+    let bad = dir.path().join("range.toml");
+    std::fs::write(
+        &bad,
+        "[range]\nid = \"r\"\nname_en = \"R\"\n[districts.A]\nname_en = \"A\"\n",
+    )
+    .unwrap();
+    let out = tipline(
+        &["check"],
+        &[("TIPLINE_JURISDICTION_FILE", bad.to_str().unwrap())],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("district id `A`"), "{}", text(&out));
+}
+
+#[tokio::test]
+async fn audit_verify_exits_non_zero_on_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let out = tipline(&["migrate", "--data-dir", &data], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Put two tips in through the running server.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tipline"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", &data])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let client = reqwest::Client::new();
+    for t in ["one", "two"] {
+        let r = client
+            .post(format!("{base}/api/v1/tips"))
+            .json(&serde_json::json!({"text": t}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = tipline(&["audit", "verify", "--data-dir", &data], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("intact: 2 entries"), "{}", text(&out));
+    {
+        use sqlx::Connection;
+        let url = format!("sqlite://{data}/tipline.db");
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET subject = 'tip:1' WHERE audit_seq = 1")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    let out = tipline(&["audit", "verify", "--data-dir", &data], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("BROKEN at entry 1"), "{}", text(&out));
+}

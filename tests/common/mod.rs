@@ -1,0 +1,251 @@
+//! Test harness: the real app on port 0 with a fresh database each (a temporary SQLite file, or a
+//! new PostgreSQL database when `TIPLINE_TEST_POSTGRES_URL` is set), a manual clock, and typed
+//! helpers that talk HTTP to it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tipline::app::{App, Core};
+use tipline::clock::ManualClock;
+use tipline::crypto::MasterKey;
+use tipline::jurisdiction::Jurisdiction;
+use tipline::lexicon::Lexicon;
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub core: Arc<Core>,
+    pub clock: Arc<ManualClock>,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    pub backend: Backend,
+    _dir: tempfile::TempDir,
+}
+
+/// The PostgreSQL server to test against, if any. With `TIPLINE_REQUIRE_POSTGRES=1` (CI) a
+/// missing URL is an error, so the PostgreSQL leg cannot silently pass by not running.
+pub fn postgres_url() -> Option<String> {
+    let url = std::env::var("TIPLINE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() && std::env::var("TIPLINE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        panic!("TIPLINE_REQUIRE_POSTGRES=1 but TIPLINE_TEST_POSTGRES_URL is not set");
+    }
+    url
+}
+
+async fn fresh_postgres_database(base: &str) -> String {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .expect("connect to TIPLINE_TEST_POSTGRES_URL");
+    let name = format!(
+        "tipline_test_{}",
+        tipline::crypto::random_digits(12).unwrap()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    // Replace the database name (the last path segment) of the base URL.
+    let (prefix, rest) = base.rsplit_once('/').expect("URL with a database name");
+    let query = rest
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{prefix}/{name}{query}")
+}
+
+pub const START_MS: i64 = 1_795_000_000_000;
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("tipline.db").display()),
+            Backend::Postgres => fresh_postgres_database(&postgres_url()?).await,
+        };
+        let keys = Arc::new(MasterKey::from_hex(&"5a".repeat(32)).unwrap().derive());
+        let store = tipline::store::open(&database_url, keys.clone())
+            .await
+            .unwrap();
+        let clock = Arc::new(ManualClock::new(START_MS));
+        let core = Core::assemble(
+            store,
+            keys,
+            Jurisdiction::builtin().unwrap(),
+            Lexicon::builtin().unwrap(),
+            clock.clone(),
+        )
+        .await
+        .unwrap();
+        let core = Arc::new(core);
+        let app = App::with_core(core.clone(), "127.0.0.1:0".parse().unwrap(), false)
+            .await
+            .unwrap();
+        let addr = app.local_addr().unwrap();
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Some(Self {
+            addr,
+            core,
+            clock,
+            client,
+            database_url,
+            backend,
+            _dir: dir,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Posts a urlencoded form given as already-encoded bytes.
+    pub async fn post_form_raw(&self, path: &str, body: Vec<u8>) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let body: String = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.post_form_raw(path, body.into_bytes()).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Submits a tip through the API; returns (tip number, secret).
+    pub async fn submit_tip(&self, text: &str, district: Option<&str>) -> (String, String) {
+        let resp = self
+            .post_json(
+                "/api/v1/tips",
+                serde_json::json!({ "text": text, "district": district }),
+            )
+            .await;
+        assert_eq!(resp.status(), 201, "submit failed");
+        let v: serde_json::Value = resp.json().await.unwrap();
+        (
+            v["tip_number"].as_str().unwrap().to_owned(),
+            v["secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Submits a tip through the Hindi web form; returns (tip number, secret) read off the receipt.
+    pub async fn submit_web_tip(&self, text: &str, district: &str) -> (String, String) {
+        let resp = self
+            .post_form(
+                "/hi/report",
+                &[("text", text), ("district", district), ("now", "1")],
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        let html = resp.text().await.unwrap();
+        (
+            between(&html, "id=\"tip-number\">", "<").replace(' ', ""),
+            between(&html, "id=\"tip-secret\">", "<").replace(' ', ""),
+        )
+    }
+
+    pub async fn followup(&self, number: &str, secret: &str) -> reqwest::Response {
+        self.post_form("/hi/followup", &[("number", number), ("secret", secret)])
+            .await
+    }
+
+    pub async fn tip_count(&self) -> i64 {
+        self.core.store.tip_count().await.unwrap()
+    }
+
+    /// Runs raw SQL against the test database (to play the attacker who edits it).
+    pub async fn raw_sql(&self, sql: &str) {
+        use sqlx::Connection;
+        match self.backend {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.database_url)
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.database_url)
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+pub fn encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+pub fn between(haystack: &str, start: &str, end: &str) -> String {
+    let from = haystack
+        .find(start)
+        .unwrap_or_else(|| panic!("`{start}` not in page"))
+        + start.len();
+    let to = haystack[from..].find(end).unwrap() + from;
+    haystack[from..to].to_owned()
+}
+
+/// Defines one async test per backend: `name::sqlite` always, `name::postgres` when configured.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let app = common::TestApp::spawn(common::Backend::Sqlite)
+                    .await
+                    .unwrap();
+                ($body)(app).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                match common::TestApp::spawn(common::Backend::Postgres).await {
+                    Some(app) => ($body)(app).await,
+                    None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
+                }
+            }
+        }
+    };
+}
