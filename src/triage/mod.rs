@@ -2,3 +2,4 @@
 //! text plus the loaded jurisdiction and lexicon; no I/O. (Being built: issue 5.)
 
 pub mod cli;
+pub mod normalize;
