@@ -29,6 +29,9 @@ pub struct TriageArgs {
     /// With --eval: also print each tip whose labels differ (id and differing fields, no text).
     #[arg(long)]
     pub show_errors: bool,
+    /// With --input: write the whole assessment (evidence, reasons, routing), not only the labels.
+    #[arg(long)]
+    pub full: bool,
     /// An administrator's triage cue file instead of the built-in data/triage-cues.toml.
     #[arg(long)]
     pub cues: Option<PathBuf>,
@@ -67,7 +70,7 @@ pub fn run(args: TriageArgs, jurisdiction: &Jurisdiction, lexicon: &Lexicon) -> 
     };
     eprintln!("triage tables ready in {:.1} ms ({} place names)", started.elapsed().as_secs_f64() * 1e3, triage.place_name_count());
     match (&args.input, &args.output, &args.eval) {
-        (Some(input), Some(output), None) => batch(&triage, input, output),
+        (Some(input), Some(output), None) => batch(&triage, input, output, args.full),
         (None, None, Some(eval)) => run_eval(&triage, eval, args.show_errors),
         _ => bail!("use either --input FILE --output FILE, or --eval FILE"),
     }
@@ -102,7 +105,14 @@ pub fn labels_of(a: &super::Assessment) -> Labels {
     }
 }
 
-fn batch(triage: &Triage, input: &Path, output: &Path) -> anyhow::Result<()> {
+#[derive(Serialize)]
+struct FullTip<'a> {
+    id: &'a str,
+    #[serde(flatten)]
+    assessment: &'a super::Assessment,
+}
+
+fn batch(triage: &Triage, input: &Path, output: &Path, full: bool) -> anyhow::Result<()> {
     let tips = read_tips(input)?;
     let file = std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?;
     let mut out = BufWriter::new(file);
@@ -113,7 +123,11 @@ fn batch(triage: &Triage, input: &Path, output: &Path) -> anyhow::Result<()> {
         urgent += usize::from(a.urgent);
         police += usize::from(a.police_involvement);
         not_a_tip += usize::from(a.category == super::NOT_A_TIP);
-        serde_json::to_writer(&mut out, &OutputTip { id: &tip.id, labels: labels_of(&a) })?;
+        if full {
+            serde_json::to_writer(&mut out, &FullTip { id: &tip.id, assessment: &a })?;
+        } else {
+            serde_json::to_writer(&mut out, &OutputTip { id: &tip.id, labels: labels_of(&a) })?;
+        }
         out.write_all(b"\n")?;
         if (i + 1) % 10_000 == 0 {
             eprintln!("  {} tips", i + 1);

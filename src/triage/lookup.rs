@@ -33,6 +33,8 @@ pub struct Hit<'a, T> {
     pub len: usize,
     /// What the phrase stands for.
     pub value: &'a T,
+    /// Every word matched its key exactly (no inflection, prefix or edit).
+    pub exact: bool,
 }
 
 /// A compiled set of phrases, each carrying a value.
@@ -71,6 +73,11 @@ impl<T> PhraseSet<T> {
             .collect();
         let Some(first) = pats.first() else { return false };
         let idx = self.entries.len();
+        if let (Tolerance::Term, Pat::Exact(k)) = (self.tolerance, first) {
+            if let Some(stem) = stem(k).filter(|s| s != k) {
+                self.by_first.entry(stem.to_owned()).or_default().push(idx);
+            }
+        }
         match first {
             Pat::Exact(k) if !self.is_loose(k) => self.by_first.entry(k.clone()).or_default().push(idx),
             Pat::Exact(k) => {
@@ -111,7 +118,8 @@ impl<T> PhraseSet<T> {
             for &idx in &cands {
                 let (pats, value) = &self.entries[idx];
                 if self.matches_at(pats, &tokens[start..]) {
-                    hits.push(Hit { start, len: pats.len(), value });
+                    let exact = pats.iter().zip(&tokens[start..]).all(|(p, t)| matches!(p, Pat::Exact(k) if *k == t.key));
+                    hits.push(Hit { start, len: pats.len(), value, exact });
                 }
             }
         }
@@ -166,18 +174,30 @@ impl<T> PhraseSet<T> {
             Pat::Exact(k) => match self.tolerance {
                 Tolerance::Cue => false,
                 Tolerance::Term => {
-                    key.strip_prefix(k.as_str()).is_some_and(|rest| k.chars().count() >= 3 && ENDINGS.contains(&rest))
+                    inflects(key, k)
+                        || stem(k).is_some_and(|s| inflects(key, s))
                         || (k.chars().count() >= if anchored { 5 } else { 7 } && bounded_distance(k, key, 1).is_some())
                 }
                 Tolerance::Place => {
                     // Aspiration is the least stable letter in romanised names (Tarbahar/Tarbhar).
                     let (k, key) = (without_h(k), without_h(key));
-                    let tol = place_tolerance(k.chars().count());
+                    let tol = place_tolerance(k.chars().count().min(key.chars().count()));
                     k == key || (tol > 0 && key.chars().count() >= 4 && bounded_distance(&k, &key, tol).is_some())
                 }
             },
         }
     }
+}
+
+/// A stem and one of [`ENDINGS`]: `key` inflects `base`.
+fn inflects(key: &str, base: &str) -> bool {
+    key.strip_prefix(base).is_some_and(|rest| base.chars().count() >= 3 && ENDINGS.contains(&rest))
+}
+
+/// A term key without its final vowel (गांजा/ganja → ganj), for words of four letters or more.
+fn stem(key: &str) -> Option<&str> {
+    let last = key.chars().last()?;
+    (key.chars().count() >= 4 && matches!(last, 'a' | 'e' | 'i' | 'o' | 'u')).then(|| &key[..key.len() - 1])
 }
 
 fn without_h(key: &str) -> String {
@@ -223,10 +243,12 @@ mod tests {
         let mut set = PhraseSet::new(Tolerance::Place);
         set.insert("Kusmunda", 1);
         set.insert("Urga", 2);
+        set.insert("Jatga", 5);
         set.insert("Pathariya", 3);
         assert_eq!(hits(&set, "kushmunda colony"), [1]);
         assert_eq!(hits(&set, "kusmnda me"), [1]);
         assert!(hits(&set, "urgi").is_empty());
+        assert!(hits(&set, "kisi jagah pe").is_empty());
         assert_eq!(hits(&set, "Patharia ke paas"), [3]);
         assert!(hits(&set, "pandariya border").is_empty());
         set.insert("Tarbahar", 4);

@@ -76,6 +76,8 @@ pub struct Assessment {
     pub category_score: u32,
     /// The words that decided the category, as written in the tip.
     pub evidence: Vec<String>,
+    /// The place words that decided district and station, as written in the tip.
+    pub place_evidence: Vec<String>,
     /// District of the incident.
     #[serde(serialize_with = "ser::district")]
     pub district: Option<DistrictId>,
@@ -141,7 +143,7 @@ impl Triage {
         let cues = Cues::new(cue_toml, lexicon)?;
         Ok(Self {
             categories: CategoryScorer::new(lexicon)?,
-            places: PlaceIndex::new(jurisdiction),
+            places: PlaceIndex::new(jurisdiction, &cues),
             routing: jurisdiction.routing.clone(),
             cues,
         })
@@ -176,6 +178,11 @@ impl Triage {
             secondary_categories: decision.secondary,
             category_score: decision.score,
             evidence: decision.evidence,
+            place_evidence: place
+                .mentions
+                .iter()
+                .map(|m| tokens[m.start..m.start + m.len].iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" "))
+                .collect(),
             district,
             station,
             urgent,
@@ -193,6 +200,7 @@ impl Triage {
             secondary_categories: Vec::new(),
             category_score: decision.score,
             evidence: decision.evidence,
+            place_evidence: Vec::new(),
             district: None,
             station: None,
             urgent: false,

@@ -316,12 +316,12 @@ pub fn bounded_distance(a: &str, b: &str, max: usize) -> Option<usize> {
     (d <= max).then_some(d)
 }
 
-/// How many edits a place name of this key length tolerates: none under 5 letters, one up to 9,
-/// two beyond. Short names are too easy to hit by chance.
+/// How many edits a place name of this key length tolerates: none up to 5 letters, one up to 9,
+/// two beyond. Short names are too easy to hit by chance (करता/Karma, jagah/Jatga, dhaba/Dabhra).
 pub fn place_tolerance(key_len: usize) -> usize {
     match key_len {
-        0..=4 => 0,
-        5..=9 => 1,
+        0..=5 => 0,
+        6..=9 => 1,
         _ => 2,
     }
 }
@@ -378,6 +378,7 @@ mod tests {
         assert_eq!(bounded_distance("kusmunda", "kusmunda", 0), Some(0));
         assert_eq!(bounded_distance("pandariya", "patariya", 1), None);
         assert_eq!(bounded_distance("a", "abcdef", 2), None);
-        assert_eq!(place_tolerance(4), 0);
+        assert_eq!(place_tolerance(5), 0);
+        assert_eq!(place_tolerance(6), 1);
     }
 }

@@ -6,7 +6,7 @@
 
 use super::cues::Cues;
 use super::lookup::{Hit, PhraseSet, Tolerance};
-use super::normalize::{Token, phrase_keys};
+use super::normalize::{Script, Token, phrase_keys};
 use crate::jurisdiction::{DistrictId, Jurisdiction, StationId, StationKind};
 
 /// What a place name points to.
@@ -25,6 +25,8 @@ pub struct PlaceName {
     pub targets: Vec<Target>,
     /// A name like "Kotwali" that needs a district named elsewhere to decide.
     pub generic: bool,
+    /// A name that is also an everyday word (cue file `weak_names`): needs a location cue.
+    pub weak: bool,
 }
 
 /// A station as the index sees it.
@@ -103,7 +105,7 @@ fn variants(raw: &str) -> Vec<String> {
 
 impl PlaceIndex {
     /// Builds the index of every station, hint and district name.
-    pub fn new(j: &Jurisdiction) -> Self {
+    pub fn new(j: &Jurisdiction, cues: &Cues) -> Self {
         let mut entries: Vec<(Vec<String>, Target, bool)> = Vec::new();
         let mut stations = Vec::new();
         let districts: Vec<DistrictId> = j.districts.iter().map(|d| d.id.clone()).collect();
@@ -136,7 +138,7 @@ impl PlaceIndex {
                 add_local(&h.name_hi, Target::District(di), &mut entries);
             }
         }
-        Self { stations, districts, names: merge(entries) }
+        Self { stations, districts, names: merge(entries, &cues.weak_names) }
     }
 
     /// Number of indexed names.
@@ -181,7 +183,16 @@ impl PlaceIndex {
         }
         let narrowed: Vec<Target> =
             m.targets.iter().filter(|t| named_districts.contains(&self.district_of(t))).cloned().collect();
-        if narrowed.is_empty() { m.targets.clone() } else { narrowed }
+        let targets = if narrowed.is_empty() { m.targets.clone() } else { narrowed };
+        // A town that is both a district alias and one station's name ("Champa") means the station.
+        let stations: Vec<&Target> = targets.iter().filter(|t| matches!(t, Target::Station(_))).collect();
+        if let [only] = stations.as_slice() {
+            let d = self.district_of(only);
+            if targets.iter().all(|t| matches!(t, Target::Station(_)) || self.district_of(t) == d) {
+                return vec![(*only).clone()];
+            }
+        }
+        targets
     }
 
     /// The district index of a target.
@@ -200,7 +211,7 @@ impl PlaceIndex {
             .filter(|h| !outside_spans.iter().any(|&(a, b)| h.start < b && a < h.start + h.len))
             .filter(|h| !followed_by(tokens, h.start + h.len, &cues.outside, 1))
             .filter(|h| !followed_by(tokens, h.start + h.len, &cues.towards, 1) && !preceded_by(tokens, h.start, &cues.towards))
-            .filter(|h| !is_weak(tokens, h, cues) || has_cue_near(tokens, h, cues))
+            .filter(|h| !is_weak(h) || has_cue_near(tokens, h, cues))
             .map(|h| Mention {
                 start: h.start,
                 len: h.len,
@@ -212,7 +223,7 @@ impl PlaceIndex {
     }
 }
 
-fn merge(entries: Vec<(Vec<String>, Target, bool)>) -> PhraseSet<PlaceName> {
+fn merge(entries: Vec<(Vec<String>, Target, bool)>, weak_names: &PhraseSet<()>) -> PhraseSet<PlaceName> {
     let mut merged: Vec<(Vec<String>, PlaceName)> = Vec::new();
     for (keys, target, generic) in entries {
         if keys.is_empty() {
@@ -225,7 +236,11 @@ fn merge(entries: Vec<(Vec<String>, Target, bool)>) -> PhraseSet<PlaceName> {
                 }
                 name.generic &= generic;
             }
-            None => merged.push((keys, PlaceName { targets: vec![target], generic })),
+            None => {
+                let words: Vec<Token> = keys.iter().map(|k| Token { text: k.clone(), key: k.clone(), script: Script::Latn, sentence: 0 }).collect();
+                let weak = keys.len() == 1 && weak_names.any(&words);
+                merged.push((keys, PlaceName { targets: vec![target], generic, weak }));
+            }
         }
     }
     let mut set = PhraseSet::new(Tolerance::Place);
@@ -237,7 +252,7 @@ fn merge(entries: Vec<(Vec<String>, Target, bool)>) -> PhraseSet<PlaceName> {
 
 /// Keeps the longest of overlapping hits (a full name beats a word inside it).
 fn longest_first<'a, T>(mut hits: Vec<Hit<'a, T>>) -> Vec<Hit<'a, T>> {
-    hits.sort_by_key(|h| (std::cmp::Reverse(h.len), h.start));
+    hits.sort_by_key(|h| (std::cmp::Reverse(h.len), !h.exact, h.start));
     let mut kept: Vec<Hit<'a, T>> = Vec::new();
     for h in hits {
         if !kept.iter().any(|k| h.start < k.start + k.len && k.start < h.start + h.len) {
@@ -258,8 +273,8 @@ fn preceded_by(tokens: &[Token], start: usize, set: &PhraseSet<()>) -> bool {
     set.find_all(&tokens[from..start]).iter().any(|h| h.start + h.len + from == start)
 }
 
-fn is_weak(tokens: &[Token], h: &Hit<'_, PlaceName>, cues: &Cues) -> bool {
-    h.len == 1 && cues.weak_names.any(&tokens[h.start..=h.start])
+fn is_weak(h: &Hit<'_, PlaceName>) -> bool {
+    h.len == 1 && h.value.weak
 }
 
 fn has_cue_near(tokens: &[Token], h: &Hit<'_, PlaceName>, cues: &Cues) -> bool {
