@@ -63,13 +63,17 @@ pub struct Decision {
 }
 
 impl CategoryScorer {
-    /// Compiles every category term of the lexicon.
-    pub fn new(lexicon: &Lexicon) -> Result<Self, TriageError> {
+    /// Compiles every category term of the lexicon and the cue file's added terms. Weak and
+    /// ambiguous terms weigh 1 and match exactly (no endings, no edits).
+    pub fn new(lexicon: &Lexicon, cues: &Cues) -> Result<Self, TriageError> {
         let mut terms = PhraseSet::new(Tolerance::Term);
         let mut n = 0;
         for (ci, c) in lexicon.categories.iter().enumerate() {
-            for t in &c.terms {
-                if terms.insert(&t.term, TermRef { category: ci, weight: u32::from(t.weight), term: n }) {
+            let extra = cues.extra_terms.get(&c.id).into_iter().flatten().map(|t| (&t.term, t.weight));
+            for (term, weight) in c.terms.iter().map(|t| (&t.term, t.weight)).chain(extra) {
+                let ambiguous = cues.ambiguous.iter().any(|a| a.eq_ignore_ascii_case(term));
+                let weight = if ambiguous { 1 } else { u32::from(weight) };
+                if terms.insert_with(term, TermRef { category: ci, weight, term: n }, weight == 1) {
                     n += 1;
                 }
             }
@@ -105,7 +109,8 @@ impl CategoryScorer {
         }
         let theft = self.index("theft");
         if let Some(t) = theft {
-            if let Some(specific) = THEFT_OF.iter().filter_map(|id| self.index(id)).filter(|&i| scores[i] > 0).max_by_key(|&i| scores[i]) {
+            let specific = THEFT_OF.iter().filter_map(|id| self.index(id)).filter(|&i| scores[i] >= 2).max_by_key(|&i| scores[i]);
+            if let Some(specific) = specific {
                 scores[specific] += scores[t];
                 let moved = std::mem::take(&mut evidence[t]);
                 evidence[specific].extend(moved);
@@ -169,13 +174,13 @@ impl CategoryScorer {
         if top >= 2 {
             return None;
         }
+        let chatter = thanks || cues.greeting.any(tokens) || cues.service.any(tokens);
         if cues.other_crime.any(tokens) {
             return Some(OTHER);
         }
-        if top >= 1 {
-            return None;
+        if chatter || (top == 0 && tokens.len() <= 6) {
+            return Some(NOT_A_TIP);
         }
-        let chatter = thanks || cues.greeting.any(tokens) || cues.service.any(tokens) || tokens.len() <= 6;
-        Some(if chatter { NOT_A_TIP } else { OTHER })
+        (top == 0).then_some(OTHER)
     }
 }

@@ -77,12 +77,31 @@ pub struct Cues {
     pub english: CueSet,
     /// Romanised Hindi function words.
     pub hinglish: CueSet,
-    /// Chhattisgarhi markers, both scripts.
+    /// Chhattisgarhi markers written in Devanagari.
     pub chhattisgarhi: CueSet,
+    /// Chhattisgarhi markers written in Latin letters.
+    pub chhattisgarhi_latin: CueSet,
+    /// Category id to added terms.
+    pub extra_terms: std::collections::BTreeMap<String, Vec<ExtraTerm>>,
+    /// Terms that count as weak and exact-only (cue file and lexicon `[ambiguous_terms]`).
+    pub ambiguous: Vec<String>,
+}
+
+/// An added category term from the cue file.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ExtraTerm {
+    /// Words to match (`*` = any ending).
+    pub term: String,
+    /// 1 weak, 2 normal, 3 strong.
+    pub weight: u8,
 }
 
 #[derive(Deserialize)]
 struct File {
+    #[serde(default)]
+    extra_terms: std::collections::BTreeMap<String, Vec<ExtraTerm>>,
+    #[serde(default)]
+    ambiguous: Option<Terms>,
     police: Police,
     urgency: Urgency,
     not_a_tip: NotATip,
@@ -191,6 +210,9 @@ impl Cues {
         let lex_location = terms_noted(&lexicon_list(lexicon, &["location_cues", "terms"]), "");
         let lex_hne = terms_noted(&lexicon_list(lexicon, &["dialect_markers", "chhattisgarhi", "terms"]), "");
         let danger_extra = threat_terms(lexicon);
+        let is_deva = |t: &&String| t.chars().any(|c| ('\u{0900}'..='\u{097F}').contains(&c));
+        let (hne_deva, hne_latin): (Vec<&String>, Vec<&String>) =
+            f.language.chhattisgarhi_latin.iter().chain(&lex_hne).partition(is_deva);
         Ok(Self {
             police_actor: compile("police.actors", &f.police.actors)?,
             collusion: compile("police.collusion", &f.police.collusion)?,
@@ -222,9 +244,38 @@ impl Cues {
             location: compile("places.cues", f.places.cues.iter().chain(&lex_location))?,
             english: compile("language.english", &f.language.english)?,
             hinglish: compile("language.hinglish", &f.language.hinglish)?,
-            chhattisgarhi: compile("language.chhattisgarhi_latin", f.language.chhattisgarhi_latin.iter().chain(&lex_hne))?,
+            chhattisgarhi: compile("dialect markers (Devanagari)", hne_deva.iter().copied())?,
+            chhattisgarhi_latin: compile("dialect markers (Latin)", hne_latin.iter().copied())?,
+            ambiguous: ambiguous_terms(lexicon, f.ambiguous.map(|a| a.terms).unwrap_or_default()),
+            extra_terms: checked_extra_terms(f.extra_terms, lexicon)?,
         })
     }
+}
+
+/// The lexicon's `[ambiguous_terms]` ("माल / maal" gives both spellings) plus the cue file's.
+fn ambiguous_terms(lexicon: &Lexicon, mut own: Vec<String>) -> Vec<String> {
+    let items = lexicon.raw.get("ambiguous_terms").and_then(|v| v.get("items")).and_then(toml::Value::as_array);
+    for item in items.into_iter().flatten() {
+        if let Some(t) = item.get("term").and_then(toml::Value::as_str) {
+            own.extend(t.split('/').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()));
+        }
+    }
+    own
+}
+
+fn checked_extra_terms(
+    extra: std::collections::BTreeMap<String, Vec<ExtraTerm>>,
+    lexicon: &Lexicon,
+) -> Result<std::collections::BTreeMap<String, Vec<ExtraTerm>>, TriageError> {
+    for (id, terms) in &extra {
+        if lexicon.category(id).is_none() {
+            return Err(TriageError::Cues(format!("extra_terms: `{id}` is not a lexicon category")));
+        }
+        if let Some(t) = terms.iter().find(|t| !(1..=3).contains(&t.weight) || t.term.trim().is_empty()) {
+            return Err(TriageError::Cues(format!("extra_terms.{id}: {:?} needs a term and a weight 1..3", t.term)));
+        }
+    }
+    Ok(extra)
 }
 
 /// The strong (weight 3) urgency terms of lexicon.toml that speak of a threat (जान का खतरा,

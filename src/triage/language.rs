@@ -48,7 +48,9 @@ fn distinct_hits(set: &super::cues::CueSet, tokens: &[Token]) -> usize {
 pub fn detect(tokens: &[Token], cues: &Cues) -> Language {
     let deva = tokens.iter().filter(|t| t.script == Script::Deva).count();
     let latin: Vec<Token> = tokens.iter().filter(|t| t.script == Script::Latn).cloned().collect();
-    let hne = distinct_hits(&cues.chhattisgarhi, tokens) >= 2;
+    let deva_tokens: Vec<Token> = tokens.iter().filter(|t| t.script == Script::Deva).cloned().collect();
+    let latin_tokens: Vec<Token> = tokens.iter().filter(|t| t.script == Script::Latn).cloned().collect();
+    let hne = distinct_hits(&cues.chhattisgarhi, &deva_tokens) + distinct_hits(&cues.chhattisgarhi_latin, &latin_tokens) >= 2;
     if deva > 0 && latin.len() >= 2 {
         return Language::Mixed;
     }

@@ -41,7 +41,7 @@ pub struct Hit<'a, T> {
 #[derive(Clone, Debug)]
 pub struct PhraseSet<T> {
     tolerance: Tolerance,
-    entries: Vec<(Vec<Pat>, T)>,
+    entries: Vec<(Vec<Pat>, T, bool)>,
     by_first: HashMap<String, Vec<usize>>,
     loose_first: Vec<usize>,
 }
@@ -62,6 +62,12 @@ impl<T> PhraseSet<T> {
 
     /// Adds a phrase; returns false (and adds nothing) when it has no words.
     pub fn insert(&mut self, phrase: &str, value: T) -> bool {
+        self.insert_with(phrase, value, false)
+    }
+
+    /// Adds a phrase that must match exactly, whatever the set's tolerance (weak or ambiguous
+    /// terms: "mand" must not match "mandi").
+    pub fn insert_with(&mut self, phrase: &str, value: T, strict: bool) -> bool {
         let pats: Vec<Pat> = phrase
             .split_whitespace()
             .flat_map(|w| {
@@ -73,20 +79,20 @@ impl<T> PhraseSet<T> {
             .collect();
         let Some(first) = pats.first() else { return false };
         let idx = self.entries.len();
-        if let (Tolerance::Term, Pat::Exact(k)) = (self.tolerance, first) {
+        if let (Tolerance::Term, Pat::Exact(k), false) = (self.tolerance, first, strict) {
             if let Some(stem) = stem(k).filter(|s| s != k) {
                 self.by_first.entry(stem.to_owned()).or_default().push(idx);
             }
         }
         match first {
-            Pat::Exact(k) if !self.is_loose(k) => self.by_first.entry(k.clone()).or_default().push(idx),
+            Pat::Exact(k) if strict || !self.is_loose(k) => self.by_first.entry(k.clone()).or_default().push(idx),
             Pat::Exact(k) => {
                 self.by_first.entry(k.clone()).or_default().push(idx);
                 self.loose_first.push(idx);
             }
             Pat::Prefix(_) => self.loose_first.push(idx),
         }
-        self.entries.push((pats, value));
+        self.entries.push((pats, value, strict));
         true
     }
 
@@ -116,8 +122,8 @@ impl<T> PhraseSet<T> {
             cands.clear();
             self.candidates(&tokens[start].key, &mut cands);
             for &idx in &cands {
-                let (pats, value) = &self.entries[idx];
-                if self.matches_at(pats, &tokens[start..]) {
+                let (pats, value, strict) = &self.entries[idx];
+                if self.matches_at(pats, &tokens[start..], *strict) {
                     let exact = pats.iter().zip(&tokens[start..]).all(|(p, t)| matches!(p, Pat::Exact(k) if *k == t.key));
                     hits.push(Hit { start, len: pats.len(), value, exact });
                 }
@@ -161,9 +167,12 @@ impl<T> PhraseSet<T> {
         out.dedup();
     }
 
-    fn matches_at(&self, pats: &[Pat], tokens: &[Token]) -> bool {
+    fn matches_at(&self, pats: &[Pat], tokens: &[Token], strict: bool) -> bool {
         pats.len() <= tokens.len()
-            && pats.iter().zip(tokens).enumerate().all(|(i, (p, t))| self.word_matches(p, &t.key, i > 0))
+            && pats.iter().zip(tokens).enumerate().all(|(i, (p, t))| match p {
+                Pat::Exact(k) if strict => *k == t.key,
+                _ => self.word_matches(p, &t.key, i > 0),
+            })
     }
 
     /// `anchored`: an earlier word of the phrase already matched, so a looser match is safe.
@@ -182,7 +191,13 @@ impl<T> PhraseSet<T> {
                     // Aspiration is the least stable letter in romanised names (Tarbahar/Tarbhar).
                     let (k, key) = (without_h(k), without_h(key));
                     let tol = place_tolerance(k.chars().count().min(key.chars().count()));
-                    k == key || (tol > 0 && key.chars().count() >= 4 && bounded_distance(&k, &key, tol).is_some())
+                    k == key
+                        || (tol > 0 && key.chars().count() >= 4 && bounded_distance(&k, &key, tol).is_some())
+                        || (k.chars().count() >= 6
+                            && key.chars().count() >= 5
+                            && k.chars().count().abs_diff(key.chars().count()) <= 1
+                            && skeleton(&k) == skeleton(&key)
+                            && bounded_distance(&k, &key, 2).is_some())
                 }
             },
         }
@@ -191,13 +206,20 @@ impl<T> PhraseSet<T> {
 
 /// A stem and one of [`ENDINGS`]: `key` inflects `base`.
 fn inflects(key: &str, base: &str) -> bool {
-    key.strip_prefix(base).is_some_and(|rest| base.chars().count() >= 3 && ENDINGS.contains(&rest))
+    key.strip_prefix(base).is_some_and(|rest| base.chars().count() >= 4 && ENDINGS.contains(&rest))
 }
 
-/// A term key without its final vowel (गांजा/ganja → ganj), for words of four letters or more.
+/// A term key without its final vowel (गांजा/ganja → ganj), for words of five letters or more:
+/// shorter stems are too easy to hit (daru/dare, kada/khade).
 fn stem(key: &str) -> Option<&str> {
     let last = key.chars().last()?;
-    (key.chars().count() >= 4 && matches!(last, 'a' | 'e' | 'i' | 'o' | 'u')).then(|| &key[..key.len() - 1])
+    (key.chars().count() >= 5 && matches!(last, 'a' | 'e' | 'i' | 'o' | 'u')).then(|| &key[..key.len() - 1])
+}
+
+/// The consonants of a key: vowel spelling is the loosest part of a romanised or misspelled name
+/// (पुसोर/Pusaur), so names of six letters or more may differ in vowels alone.
+fn skeleton(key: &str) -> String {
+    key.chars().filter(|c| !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u')).collect()
 }
 
 fn without_h(key: &str) -> String {
@@ -216,8 +238,9 @@ mod tests {
     #[test]
     fn terms_match_inflections_and_other_script() {
         let mut set = PhraseSet::new(Tolerance::Term);
-        set.insert("बेच", 1);
+        set.insert("बेचता", 1);
         set.insert("ganja", 2);
+        set.insert_with("mand", 5, true);
         set.insert("jua fad", 3);
         set.insert("brown sugar", 4);
         assert_eq!(hits(&set, "टूरा गांजा बेचथे"), [2, 1]);
@@ -226,6 +249,8 @@ mod tests {
         assert!(hits(&set, "jua khelte").is_empty());
         assert_eq!(hits(&set, "brown sugr bik rha"), [4]);
         assert!(hits(&set, "bechara").is_empty());
+        assert!(hits(&set, "mandi me").is_empty());
+        assert_eq!(hits(&set, "mand bechthe"), [5, 1]);
     }
 
     #[test]
@@ -249,6 +274,10 @@ mod tests {
         assert_eq!(hits(&set, "kusmnda me"), [1]);
         assert!(hits(&set, "urgi").is_empty());
         assert!(hits(&set, "kisi jagah pe").is_empty());
+        set.insert("Pusaur", 6);
+        set.insert("Patharia", 7);
+        assert!(hits(&set, "patthar khadan").is_empty());
+        assert_eq!(hits(&set, "पुसोर थाना"), [6]);
         assert_eq!(hits(&set, "Patharia ke paas"), [3]);
         assert!(hits(&set, "pandariya border").is_empty());
         set.insert("Tarbahar", 4);

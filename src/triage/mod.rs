@@ -142,7 +142,7 @@ impl Triage {
     pub fn with_cues(jurisdiction: &Jurisdiction, lexicon: &Lexicon, cue_toml: &str) -> Result<Self, TriageError> {
         let cues = Cues::new(cue_toml, lexicon)?;
         Ok(Self {
-            categories: CategoryScorer::new(lexicon)?,
+            categories: CategoryScorer::new(lexicon, &cues)?,
             places: PlaceIndex::new(jurisdiction, &cues),
             routing: jurisdiction.routing.clone(),
             cues,

@@ -98,8 +98,12 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
     let collusion = spans(&cues.collusion, tokens);
     let impostor = spans(&cues.impostor, tokens);
     let participation = spans(&cues.participation, tokens);
+    // Near: anywhere in the same sentence, or within a few words across one sentence break.
     let near = |list: &[(usize, usize)], (s, e): (usize, usize), before: usize, after: usize| {
-        list.iter().any(|&(a, b)| b + before > s && a < e + after)
+        list.iter().any(|&(a, b)| {
+            let (sa, ss) = (tokens[a].sentence, tokens[s].sentence);
+            sa == ss || (sa.abs_diff(ss) <= 1 && b + before > s && a < e + after)
+        })
     };
     let mut finding = PoliceFinding::default();
     for actor in spans(&cues.police_actor, tokens) {
@@ -118,3 +122,4 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
     finding.collusion = finding.involved || officials.iter().any(|&o| near(&collusion, o, 8, 12));
     finding
 }
+
