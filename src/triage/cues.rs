@@ -31,6 +31,10 @@ pub struct Cues {
     pub present: CueSet,
     /// Words after "abhi" meaning "so far".
     pub not_present: CueSet,
+    /// Words before a present marker that make it a state or duration.
+    pub not_present_before: CueSet,
+    /// Progressive verb forms.
+    pub ongoing: CueSet,
     /// Today, tonight, tomorrow.
     pub imminent: CueSet,
     /// Life at stake, confinement, harm being done (plus lexicon urgency weight-3 terms).
@@ -123,6 +127,8 @@ struct Police {
 struct Urgency {
     present: Vec<String>,
     not_present: Vec<String>,
+    not_present_before: Vec<String>,
+    ongoing: Vec<String>,
     imminent: Vec<String>,
     danger: Vec<String>,
     vulnerable: Vec<String>,
@@ -221,6 +227,8 @@ impl Cues {
             impostor: compile("police.impostor", &f.police.impostor)?,
             present: compile("urgency.present", &f.urgency.present)?,
             not_present: compile("urgency.not_present", &f.urgency.not_present)?,
+            not_present_before: compile("urgency.not_present_before", &f.urgency.not_present_before)?,
+            ongoing: compile("urgency.ongoing", &f.urgency.ongoing)?,
             imminent: compile("urgency.imminent", &f.urgency.imminent)?,
             danger: compile("urgency.danger", f.urgency.danger.iter().chain(&danger_extra))?,
             vulnerable: compile("urgency.vulnerable", &f.urgency.vulnerable)?,

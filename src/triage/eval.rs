@@ -222,6 +222,6 @@ mod tests {
         assert_eq!((u.precision(), u.recall()), (0.5, 1.0));
         let r = evaluate(&pairs);
         assert!(!r.all_pass);
-        assert!(r.text.contains("FAIL  station precision"));
+        assert!(r.text.contains("FAIL station precision"));
     }
 }

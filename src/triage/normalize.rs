@@ -101,7 +101,7 @@ fn key_of(word: &str, script: Script) -> String {
     }
 }
 
-/// Folds romanised Hindi spelling: lower case, ph→f, rh→d, sh→s, w→v, z→j, q→k, ck→k, aspiration `h`
+/// Folds romanised Hindi spelling: lower case, ph→f, rh→d, au/ow→o before a consonant, sh→s, w→v, z→j, q→k, ck→k, aspiration `h`
 /// after a consonant dropped, ee→i, oo→u, then every doubled letter collapsed.
 pub fn fold_latin(word: &str) -> String {
     let lower: Vec<char> = word
@@ -126,6 +126,11 @@ pub fn fold_latin(word: &str) -> String {
             ('o', Some('o')) => {
                 i += 1;
                 'u'
+            }
+            // au/o and ow/o are spelled either way (Pusaur/Pusore, chauki/chowki).
+            ('a', Some('u')) | ('o', Some('w')) if lower.get(i + 2).is_some_and(|c| c.is_ascii_alphabetic() && !"aeiou".contains(*c)) => {
+                i += 1;
+                'o'
             }
             ('c', Some('k')) => {
                 i += 1;
@@ -311,12 +316,12 @@ pub fn bounded_distance(a: &str, b: &str, max: usize) -> Option<usize> {
     (d <= max).then_some(d)
 }
 
-/// How many edits a place name of this key length tolerates: none up to 5 letters, one up to 9,
-/// two beyond. Short names are too easy to hit by chance (करता/Karma, jagah/Jatga, dhaba/Dabhra).
+/// How many edits a place name of this key length tolerates: none up to 6 letters, one up to 10,
+/// two beyond. Short names are too easy to hit by chance (करता/Karma, jagah/Jatga, shikari/Sakari).
 pub fn place_tolerance(key_len: usize) -> usize {
     match key_len {
-        0..=5 => 0,
-        6..=9 => 1,
+        0..=6 => 0,
+        7..=10 => 1,
         _ => 2,
     }
 }
@@ -343,6 +348,8 @@ mod tests {
         assert_eq!(word_key("daroo"), word_key("daru"));
         assert_eq!(word_key("mahuwa"), word_key("mahuva"));
         assert_eq!(word_key("phastarpur"), word_key("Fastarpur"));
+        assert_eq!(word_key("पुसोर"), word_key("Pusaur"));
+        assert_eq!(word_key("chowki"), word_key("chauki"));
         assert_ne!(word_key("satta"), word_key("sat"));
     }
 
@@ -374,7 +381,7 @@ mod tests {
         assert_eq!(bounded_distance("kusmunda", "kusmunda", 0), Some(0));
         assert_eq!(bounded_distance("pandariya", "patariya", 1), None);
         assert_eq!(bounded_distance("a", "abcdef", 2), None);
-        assert_eq!(place_tolerance(5), 0);
-        assert_eq!(place_tolerance(6), 1);
+        assert_eq!(place_tolerance(6), 0);
+        assert_eq!(place_tolerance(7), 1);
     }
 }

@@ -149,11 +149,7 @@ impl PlaceIndex {
     /// The district and station a tip's text names.
     pub fn locate(&self, tokens: &[Token], cues: &Cues) -> PlaceFinding {
         let mentions = self.mentions(tokens, cues);
-        let named_districts: Vec<usize> = mentions
-            .iter()
-            .filter(|m| !m.generic)
-            .flat_map(|m| m.targets.iter().map(|t| self.district_of(t)))
-            .collect();
+        let named_districts = self.named_districts(&mentions);
         let mut stations: Vec<usize> = Vec::new();
         let mut districts: Vec<usize> = Vec::new();
         for m in &mentions {
@@ -174,6 +170,17 @@ impl PlaceIndex {
         };
         let district = station.map(|s| self.stations[s].district).or_else(|| most_common(&districts));
         PlaceFinding { district, station, mentions }
+    }
+
+    /// Districts that some mention names without doubt (one district among its targets).
+    pub fn named_districts(&self, mentions: &[Mention]) -> Vec<usize> {
+        mentions
+            .iter()
+            .filter_map(|m| {
+                let ds = dedup(m.targets.iter().map(|t| self.district_of(t)).collect());
+                (ds.len() == 1).then(|| ds[0])
+            })
+            .collect()
     }
 
     /// The targets of a mention once other named districts are taken into account.

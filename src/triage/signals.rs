@@ -42,9 +42,11 @@ fn spans(set: &CueSet, tokens: &[Token]) -> Vec<(usize, usize)> {
 /// The reasons a tip is urgent; empty when it is not.
 pub fn urgency(tokens: &[Token], cues: &Cues, facts: UrgencyFacts) -> Vec<UrgentReason> {
     let has = |set: &CueSet| set.any(tokens);
-    let present = spans(&cues.present, tokens)
-        .into_iter()
-        .any(|(_, end)| end >= tokens.len() || !cues.not_present.any(&tokens[end..(end + 1).min(tokens.len())]));
+    let present = spans(&cues.present, tokens).into_iter().any(|(start, end)| {
+        let after_ok = end >= tokens.len() || !cues.not_present.any(&tokens[end..end + 1]);
+        let before_ok = start == 0 || !cues.not_present_before.any(&tokens[start - 1..start]);
+        after_ok && before_ok
+    });
     let mut reasons = Vec::new();
     if facts.cyber {
         if has(&cues.loss) && has(&cues.recent) && !has(&cues.hearsay) {
@@ -60,7 +62,7 @@ pub fn urgency(tokens: &[Token], cues: &Cues, facts: UrgencyFacts) -> Vec<Urgent
     if present && !has(&cues.hearsay) {
         reasons.push(UrgentReason::InProgress);
     }
-    if has(&cues.danger) && (!past || present) {
+    if has(&cues.danger) && (!past || present || has(&cues.ongoing)) {
         reasons.push(UrgentReason::ThreatToLife);
     }
     if minor && ((facts.missing && !has(&cues.long_ago)) || has(&cues.request)) {
@@ -72,12 +74,14 @@ pub fn urgency(tokens: &[Token], cues: &Cues, facts: UrgencyFacts) -> Vec<Urgent
     reasons
 }
 
-/// A number under 18 followed by an age word ("17 saal", "15-year-old", "14 बछर").
+/// A number under 18 next to an age word ("17 saal", "15-year-old", "14 बछर", "only 15",
+/// "umar 16").
 fn mentions_minor(tokens: &[Token]) -> bool {
+    let minor = |t: &Token| t.key.parse::<u32>().is_ok_and(|a| (1..18).contains(&a));
     tokens.windows(2).any(|w| {
-        let age: Option<u32> = w[0].key.parse().ok();
-        let unit = matches!(w[1].key.as_str(), "sal" | "saal" | "year" | "years" | "yr" | "yrs" | "bacar" | "baras" | "vars");
-        age.is_some_and(|a| (1..18).contains(&a)) && unit
+        let unit = matches!(w[1].key.as_str(), "sal" | "year" | "years" | "yr" | "yrs" | "bacar" | "baras" | "vars");
+        let lead = matches!(w[0].key.as_str(), "only" | "age" | "aged" | "umar" | "umr" | "ayu");
+        (minor(&w[0]) && unit) || (lead && minor(&w[1]))
     })
 }
 
