@@ -15,7 +15,10 @@ fn texts() -> Vec<(String, Option<String>)> {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| {
             let text = v.get("text")?.as_str()?.to_owned();
-            let hotline = v.get("hotline_district").and_then(|h| h.as_str()).map(str::to_owned);
+            let hotline = v
+                .get("hotline_district")
+                .and_then(|h| h.as_str())
+                .map(str::to_owned);
             Some((text, hotline))
         })
         .collect()
@@ -37,7 +40,9 @@ fn main() -> anyhow::Result<()> {
         loads.push(start.elapsed());
         triage = Some(t);
     }
-    let Some(triage) = triage else { anyhow::bail!("no triage built") };
+    let Some(triage) = triage else {
+        anyhow::bail!("no triage built")
+    };
     let tips = texts();
     anyhow::ensure!(!tips.is_empty(), "no sample tips");
 
@@ -66,12 +71,19 @@ fn main() -> anyhow::Result<()> {
     let rate = done as f64 / start.elapsed().as_secs_f64();
 
     println!("triage benchmark ({} sample tips, one thread)", tips.len());
-    println!("  load lexicon + jurisdiction + compile tables: median {:.2} ms", median(loads).as_secs_f64() * 1e3);
-    println!("  one tip: median {:.1} us, p99 {:.1} us", median(per_tip.clone()).as_secs_f64() * 1e6, {
-        let mut v = per_tip;
-        v.sort_unstable();
-        v[v.len() * 99 / 100].as_secs_f64() * 1e6
-    });
+    println!(
+        "  load lexicon + jurisdiction + compile tables: median {:.2} ms",
+        median(loads).as_secs_f64() * 1e3
+    );
+    println!(
+        "  one tip: median {:.1} us, p99 {:.1} us",
+        median(per_tip.clone()).as_secs_f64() * 1e6,
+        {
+            let mut v = per_tip;
+            v.sort_unstable();
+            v[v.len() * 99 / 100].as_secs_f64() * 1e6
+        }
+    );
     println!("  batch: {rate:.0} tips/s");
     Ok(())
 }

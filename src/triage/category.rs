@@ -16,7 +16,11 @@ pub const OTHER: &str = "other";
 pub const NOT_A_TIP: &str = "not_a_tip";
 const COLLUSION: &str = "corruption_collusion";
 /// Categories that name what was stolen; a bare theft word next to one of them belongs to it.
-const THEFT_OF: &[&str] = &["coal_diesel_scrap_theft", "cattle_smuggling", "illegal_sand_mining"];
+const THEFT_OF: &[&str] = &[
+    "coal_diesel_scrap_theft",
+    "cattle_smuggling",
+    "illegal_sand_mining",
+];
 /// A score from this up is strong evidence (one strong term, or two normal ones).
 const STRONG: u32 = 3;
 
@@ -69,26 +73,50 @@ impl CategoryScorer {
         let mut terms = PhraseSet::new(Tolerance::Term);
         let mut n = 0;
         for (ci, c) in lexicon.categories.iter().enumerate() {
-            let extra = cues.extra_terms.get(&c.id).into_iter().flatten().map(|t| (&t.term, t.weight));
+            let extra = cues
+                .extra_terms
+                .get(&c.id)
+                .into_iter()
+                .flatten()
+                .map(|t| (&t.term, t.weight));
             for (term, weight) in c.terms.iter().map(|t| (&t.term, t.weight)).chain(extra) {
                 let ambiguous = cues.ambiguous.iter().any(|a| a.eq_ignore_ascii_case(term));
                 let weight = if ambiguous { 1 } else { u32::from(weight) };
-                if terms.insert_with(term, TermRef { category: ci, weight, term: n }, weight == 1) {
+                if terms.insert_with(
+                    term,
+                    TermRef {
+                        category: ci,
+                        weight,
+                        term: n,
+                    },
+                    weight == 1,
+                ) {
                     n += 1;
                 }
             }
         }
         if n == 0 {
-            return Err(TriageError::Lexicon("no category term has a matchable word".into()));
+            return Err(TriageError::Lexicon(
+                "no category term has a matchable word".into(),
+            ));
         }
-        Ok(Self { ids: lexicon.categories.iter().map(|c| c.id.clone()).collect(), terms })
+        Ok(Self {
+            ids: lexicon.categories.iter().map(|c| c.id.clone()).collect(),
+            terms,
+        })
     }
 
     /// Scores every category: the weights of distinct matched terms, longest match first so a
     /// phrase (शराब पीकर मारपीट) is not also counted as its words.
     pub fn score(&self, tokens: &[Token]) -> Scored {
         let mut hits = self.terms.find_all(tokens);
-        hits.sort_by_key(|h| (std::cmp::Reverse(h.len), std::cmp::Reverse(h.value.weight), h.start));
+        hits.sort_by_key(|h| {
+            (
+                std::cmp::Reverse(h.len),
+                std::cmp::Reverse(h.value.weight),
+                h.start,
+            )
+        });
         let mut taken = vec![false; tokens.len()];
         let mut seen_terms = Vec::new();
         let mut scores = vec![0; self.ids.len()];
@@ -98,7 +126,9 @@ impl CategoryScorer {
             if taken[h.start..h.start + h.len].iter().any(|&t| t) {
                 continue;
             }
-            taken[h.start..h.start + h.len].iter_mut().for_each(|t| *t = true);
+            taken[h.start..h.start + h.len]
+                .iter_mut()
+                .for_each(|t| *t = true);
             spans.push((h.start, h.start + h.len));
             if seen_terms.contains(&h.value.term) {
                 continue;
@@ -109,7 +139,11 @@ impl CategoryScorer {
         }
         let theft = self.index("theft");
         if let Some(t) = theft {
-            let specific = THEFT_OF.iter().filter_map(|id| self.index(id)).filter(|&i| scores[i] >= 2).max_by_key(|&i| scores[i]);
+            let specific = THEFT_OF
+                .iter()
+                .filter_map(|id| self.index(id))
+                .filter(|&i| scores[i] >= 2)
+                .max_by_key(|&i| scores[i]);
             if let Some(specific) = specific {
                 scores[specific] += scores[t];
                 let moved = std::mem::take(&mut evidence[t]);
@@ -117,7 +151,11 @@ impl CategoryScorer {
                 scores[t] = 0;
             }
         }
-        Scored { scores, evidence, spans }
+        Scored {
+            scores,
+            evidence,
+            spans,
+        }
     }
 
     fn index(&self, id: &str) -> Option<usize> {
@@ -125,24 +163,44 @@ impl CategoryScorer {
     }
 
     /// Picks the main and secondary categories.
-    pub fn decide(&self, tokens: &[Token], scored: &Scored, police: &PoliceFinding, cues: &Cues) -> Decision {
+    pub fn decide(
+        &self,
+        tokens: &[Token],
+        scored: &Scored,
+        police: &PoliceFinding,
+        cues: &Cues,
+    ) -> Decision {
         let mut scores = scored.scores.clone();
         let collusion = self.index(COLLUSION);
         if let (Some(c), true) = (collusion, police.collusion) {
             scores[c] += STRONG;
         }
-        let best_crime = (0..scores.len()).filter(|&i| Some(i) != collusion).max_by_key(|&i| (scores[i], std::cmp::Reverse(i)));
+        let best_crime = (0..scores.len())
+            .filter(|&i| Some(i) != collusion)
+            .max_by_key(|&i| (scores[i], std::cmp::Reverse(i)));
         let crime_score = best_crime.map_or(0, |i| scores[i]);
         let collusion_score = collusion.map_or(0, |c| scores[c]);
         let top = crime_score.max(collusion_score);
         if let Some(label) = self.not_a_tip_or_other(tokens, top, cues) {
-            return Decision { category: label.into(), secondary: Vec::new(), score: top, evidence: Vec::new() };
+            return Decision {
+                category: label.into(),
+                secondary: Vec::new(),
+                score: top,
+                evidence: Vec::new(),
+            };
         }
         let main = match (best_crime, collusion) {
             (Some(_), Some(c)) if collusion_score >= 2 && crime_score < STRONG => c,
             (Some(b), _) => b,
             (None, Some(c)) => c,
-            (None, None) => return Decision { category: OTHER.into(), secondary: Vec::new(), score: 0, evidence: Vec::new() },
+            (None, None) => {
+                return Decision {
+                    category: OTHER.into(),
+                    secondary: Vec::new(),
+                    score: 0,
+                    evidence: Vec::new(),
+                };
+            }
         };
         let secondary = (0..scores.len())
             .filter(|&i| i != main)
@@ -159,9 +217,20 @@ impl CategoryScorer {
             .collect();
         let evidence = scored.evidence[main]
             .iter()
-            .map(|&(a, b)| tokens[a..b].iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" "))
+            .map(|&(a, b)| {
+                tokens[a..b]
+                    .iter()
+                    .map(|t| t.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .collect();
-        Decision { category: self.ids[main].clone(), secondary, score: scores[main], evidence }
+        Decision {
+            category: self.ids[main].clone(),
+            secondary,
+            score: scores[main],
+            evidence,
+        }
     }
 
     /// `not_a_tip` on positive evidence only, `other` for crime cues outside the lexicon or a

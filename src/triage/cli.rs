@@ -63,12 +63,17 @@ pub fn run(args: TriageArgs, jurisdiction: &Jurisdiction, lexicon: &Lexicon) -> 
     let started = Instant::now();
     let triage = match &args.cues {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading cue file {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading cue file {}", path.display()))?;
             Triage::with_cues(jurisdiction, lexicon, &text)?
         }
         None => Triage::new(jurisdiction, lexicon)?,
     };
-    eprintln!("triage tables ready in {:.1} ms ({} place names)", started.elapsed().as_secs_f64() * 1e3, triage.place_name_count());
+    eprintln!(
+        "triage tables ready in {:.1} ms ({} place names)",
+        started.elapsed().as_secs_f64() * 1e3,
+        triage.place_name_count()
+    );
     match (&args.input, &args.output, &args.eval) {
         (Some(input), Some(output), None) => batch(&triage, input, output, args.full),
         (None, None, Some(eval)) => run_eval(&triage, eval, args.show_errors),
@@ -80,12 +85,18 @@ fn read_tips(path: &Path) -> anyhow::Result<Vec<InputTip>> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut tips = Vec::new();
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("{}: line {}: cannot read", path.display(), i + 1))?;
+        let line =
+            line.with_context(|| format!("{}: line {}: cannot read", path.display(), i + 1))?;
         if line.trim().is_empty() {
             continue;
         }
-        let tip: InputTip = serde_json::from_str(&line)
-            .with_context(|| format!("{}: line {}: not a tip object (needs \"id\" and \"text\")", path.display(), i + 1))?;
+        let tip: InputTip = serde_json::from_str(&line).with_context(|| {
+            format!(
+                "{}: line {}: not a tip object (needs \"id\" and \"text\")",
+                path.display(),
+                i + 1
+            )
+        })?;
         tips.push(tip);
     }
     Ok(tips)
@@ -114,7 +125,8 @@ struct FullTip<'a> {
 
 fn batch(triage: &Triage, input: &Path, output: &Path, full: bool) -> anyhow::Result<()> {
     let tips = read_tips(input)?;
-    let file = std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?;
+    let file =
+        std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?;
     let mut out = BufWriter::new(file);
     let started = Instant::now();
     let (mut urgent, mut police, mut not_a_tip) = (0, 0, 0);
@@ -124,9 +136,21 @@ fn batch(triage: &Triage, input: &Path, output: &Path, full: bool) -> anyhow::Re
         police += usize::from(a.police_involvement);
         not_a_tip += usize::from(a.category == super::NOT_A_TIP);
         if full {
-            serde_json::to_writer(&mut out, &FullTip { id: &tip.id, assessment: &a })?;
+            serde_json::to_writer(
+                &mut out,
+                &FullTip {
+                    id: &tip.id,
+                    assessment: &a,
+                },
+            )?;
         } else {
-            serde_json::to_writer(&mut out, &OutputTip { id: &tip.id, labels: labels_of(&a) })?;
+            serde_json::to_writer(
+                &mut out,
+                &OutputTip {
+                    id: &tip.id,
+                    labels: labels_of(&a),
+                },
+            )?;
         }
         out.write_all(b"\n")?;
         if (i + 1) % 10_000 == 0 {
@@ -147,9 +171,13 @@ fn run_eval(triage: &Triage, path: &Path, show_errors: bool) -> anyhow::Result<(
     let mut gold = Vec::with_capacity(tips.len());
     let mut pred = Vec::with_capacity(tips.len());
     for tip in &tips {
-        let Some(labels) = &tip.labels else { bail!("{}: tip {} has no \"labels\"", path.display(), tip.id) };
+        let Some(labels) = &tip.labels else {
+            bail!("{}: tip {} has no \"labels\"", path.display(), tip.id)
+        };
         gold.push(labels.clone());
-        pred.push(labels_of(&triage.assess(&tip.text, tip.hotline_district.as_deref())));
+        pred.push(labels_of(
+            &triage.assess(&tip.text, tip.hotline_district.as_deref()),
+        ));
     }
     let pairs: Vec<(&Labels, &Labels)> = gold.iter().zip(&pred).collect();
     let report = evaluate(&pairs);
@@ -172,12 +200,32 @@ fn differences(g: &Labels, p: &Labels) -> String {
         }
     };
     field("category", g.category.clone(), p.category.clone());
-    field("secondary", format!("{:?}", g.secondary_categories), format!("{:?}", p.secondary_categories));
-    field("district", format!("{:?}", g.district), format!("{:?}", p.district));
-    field("station", format!("{:?}", g.station), format!("{:?}", p.station));
+    field(
+        "secondary",
+        format!("{:?}", g.secondary_categories),
+        format!("{:?}", p.secondary_categories),
+    );
+    field(
+        "district",
+        format!("{:?}", g.district),
+        format!("{:?}", p.district),
+    );
+    field(
+        "station",
+        format!("{:?}", g.station),
+        format!("{:?}", p.station),
+    );
     field("urgent", g.urgent.to_string(), p.urgent.to_string());
-    field("police", g.police_involvement.to_string(), p.police_involvement.to_string());
-    field("named", format!("{:?}", g.named_station), format!("{:?}", p.named_station));
+    field(
+        "police",
+        g.police_involvement.to_string(),
+        p.police_involvement.to_string(),
+    );
+    field(
+        "named",
+        format!("{:?}", g.named_station),
+        format!("{:?}", p.named_station),
+    );
     field("language", g.language.clone(), p.language.clone());
     d.join("; ")
 }

@@ -171,11 +171,16 @@ struct Language {
     chhattisgarhi_latin: Vec<String>,
 }
 
-fn compile<'a>(name: &str, lists: impl IntoIterator<Item = &'a String>) -> Result<CueSet, TriageError> {
+fn compile<'a>(
+    name: &str,
+    lists: impl IntoIterator<Item = &'a String>,
+) -> Result<CueSet, TriageError> {
     let mut set = CueSet::new(Tolerance::Cue);
     for phrase in lists {
         if !set.insert(phrase, ()) {
-            return Err(TriageError::Cues(format!("list `{name}` has an entry with no words: {phrase:?}")));
+            return Err(TriageError::Cues(format!(
+                "list `{name}` has an entry with no words: {phrase:?}"
+            )));
         }
     }
     if set.is_empty() {
@@ -190,20 +195,32 @@ fn lexicon_list(lexicon: &Lexicon, path: &[&str]) -> Vec<(String, String, i64)> 
     for key in &path[1..] {
         value = value.and_then(|v| v.get(key));
     }
-    let Some(items) = value.and_then(toml::Value::as_array) else { return Vec::new() };
+    let Some(items) = value.and_then(toml::Value::as_array) else {
+        return Vec::new();
+    };
     items
         .iter()
         .filter_map(|t| {
             let term = t.get("term")?.as_str()?.to_owned();
-            let note = t.get("note").and_then(toml::Value::as_str).unwrap_or("").to_owned();
-            let weight = t.get("weight").and_then(toml::Value::as_integer).unwrap_or(2);
+            let note = t
+                .get("note")
+                .and_then(toml::Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let weight = t
+                .get("weight")
+                .and_then(toml::Value::as_integer)
+                .unwrap_or(2);
             Some((term, note, weight))
         })
         .collect()
 }
 
 fn terms_noted(list: &[(String, String, i64)], note: &str) -> Vec<String> {
-    list.iter().filter(|(_, n, _)| n.contains(note)).map(|(t, _, _)| t.clone()).collect()
+    list.iter()
+        .filter(|(_, n, _)| n.contains(note))
+        .map(|(t, _, _)| t.clone())
+        .collect()
 }
 
 impl Cues {
@@ -214,11 +231,18 @@ impl Cues {
         let lex_hearsay = terms_noted(&deesc, "hearsay");
         let lex_past = terms_noted(&deesc, "past");
         let lex_location = terms_noted(&lexicon_list(lexicon, &["location_cues", "terms"]), "");
-        let lex_hne = terms_noted(&lexicon_list(lexicon, &["dialect_markers", "chhattisgarhi", "terms"]), "");
+        let lex_hne = terms_noted(
+            &lexicon_list(lexicon, &["dialect_markers", "chhattisgarhi", "terms"]),
+            "",
+        );
         let danger_extra = threat_terms(lexicon);
         let is_deva = |t: &&String| t.chars().any(|c| ('\u{0900}'..='\u{097F}').contains(&c));
-        let (hne_deva, hne_latin): (Vec<&String>, Vec<&String>) =
-            f.language.chhattisgarhi_latin.iter().chain(&lex_hne).partition(is_deva);
+        let (hne_deva, hne_latin): (Vec<&String>, Vec<&String>) = f
+            .language
+            .chhattisgarhi_latin
+            .iter()
+            .chain(&lex_hne)
+            .partition(is_deva);
         Ok(Self {
             police_actor: compile("police.actors", &f.police.actors)?,
             collusion: compile("police.collusion", &f.police.collusion)?,
@@ -227,15 +251,24 @@ impl Cues {
             impostor: compile("police.impostor", &f.police.impostor)?,
             present: compile("urgency.present", &f.urgency.present)?,
             not_present: compile("urgency.not_present", &f.urgency.not_present)?,
-            not_present_before: compile("urgency.not_present_before", &f.urgency.not_present_before)?,
+            not_present_before: compile(
+                "urgency.not_present_before",
+                &f.urgency.not_present_before,
+            )?,
             ongoing: compile("urgency.ongoing", &f.urgency.ongoing)?,
             imminent: compile("urgency.imminent", &f.urgency.imminent)?,
-            danger: compile("urgency.danger", f.urgency.danger.iter().chain(&danger_extra))?,
+            danger: compile(
+                "urgency.danger",
+                f.urgency.danger.iter().chain(&danger_extra),
+            )?,
             vulnerable: compile("urgency.vulnerable", &f.urgency.vulnerable)?,
             loss: compile("urgency.loss", &f.urgency.loss)?,
             recent: compile("urgency.recent", &f.urgency.recent)?,
             request: compile("urgency.request", &f.urgency.request)?,
-            hearsay: compile("urgency.hearsay", f.urgency.hearsay.iter().chain(&lex_hearsay))?,
+            hearsay: compile(
+                "urgency.hearsay",
+                f.urgency.hearsay.iter().chain(&lex_hearsay),
+            )?,
             past: compile("urgency.past", f.urgency.past.iter().chain(&lex_past))?,
             long_ago: compile("urgency.long_ago", &f.urgency.long_ago)?,
             over: compile("urgency.over", &f.urgency.over)?,
@@ -262,10 +295,18 @@ impl Cues {
 
 /// The lexicon's `[ambiguous_terms]` ("माल / maal" gives both spellings) plus the cue file's.
 fn ambiguous_terms(lexicon: &Lexicon, mut own: Vec<String>) -> Vec<String> {
-    let items = lexicon.raw.get("ambiguous_terms").and_then(|v| v.get("items")).and_then(toml::Value::as_array);
+    let items = lexicon
+        .raw
+        .get("ambiguous_terms")
+        .and_then(|v| v.get("items"))
+        .and_then(toml::Value::as_array);
     for item in items.into_iter().flatten() {
         if let Some(t) = item.get("term").and_then(toml::Value::as_str) {
-            own.extend(t.split('/').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()));
+            own.extend(
+                t.split('/')
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty()),
+            );
         }
     }
     own
@@ -277,10 +318,18 @@ fn checked_extra_terms(
 ) -> Result<std::collections::BTreeMap<String, Vec<ExtraTerm>>, TriageError> {
     for (id, terms) in &extra {
         if lexicon.category(id).is_none() {
-            return Err(TriageError::Cues(format!("extra_terms: `{id}` is not a lexicon category")));
+            return Err(TriageError::Cues(format!(
+                "extra_terms: `{id}` is not a lexicon category"
+            )));
         }
-        if let Some(t) = terms.iter().find(|t| !(1..=3).contains(&t.weight) || t.term.trim().is_empty()) {
-            return Err(TriageError::Cues(format!("extra_terms.{id}: {:?} needs a term and a weight 1..3", t.term)));
+        if let Some(t) = terms
+            .iter()
+            .find(|t| !(1..=3).contains(&t.weight) || t.term.trim().is_empty())
+        {
+            return Err(TriageError::Cues(format!(
+                "extra_terms.{id}: {:?} needs a term and a weight 1..3",
+                t.term
+            )));
         }
     }
     Ok(extra)
@@ -291,10 +340,24 @@ fn checked_extra_terms(
 /// rules say urgency words alone do not decide urgency, so those go through their own rules.
 fn threat_terms(lexicon: &Lexicon) -> Vec<String> {
     const HURRY: [&str; 11] = [
-        "तुरंत", "फौरन", "जल्दी आओ", "अभी चल रहा है", "turant", "fauran", "urgent", "emergency",
-        "immediately", "right now", "happening now",
+        "तुरंत",
+        "फौरन",
+        "जल्दी आओ",
+        "अभी चल रहा है",
+        "turant",
+        "fauran",
+        "urgent",
+        "emergency",
+        "immediately",
+        "right now",
+        "happening now",
     ];
-    let in_category = |t: &str| lexicon.categories.iter().any(|c| c.terms.iter().any(|x| x.term == t));
+    let in_category = |t: &str| {
+        lexicon
+            .categories
+            .iter()
+            .any(|c| c.terms.iter().any(|x| x.term == t))
+    };
     lexicon_list(lexicon, &["urgency", "high"])
         .into_iter()
         .filter(|(t, _, w)| *w >= 3 && !HURRY.contains(&t.as_str()) && !in_category(t))

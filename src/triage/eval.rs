@@ -60,7 +60,11 @@ impl Counts {
     /// Harmonic mean of precision and recall.
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
 }
 
@@ -70,7 +74,10 @@ fn ratio(a: usize, b: usize) -> f64 {
 
 /// Counts for an optional value: a prediction counts as positive when set; right when equal.
 fn optional(pairs: &[(&Labels, &Labels)], get: impl Fn(&Labels) -> Option<&str>) -> Counts {
-    let mut c = Counts { n: pairs.len(), ..Counts::default() };
+    let mut c = Counts {
+        n: pairs.len(),
+        ..Counts::default()
+    };
     for (gold, pred) in pairs {
         let (g, p) = (get(gold), get(pred));
         c.exact += usize::from(g == p);
@@ -107,7 +114,11 @@ pub fn evaluate(pairs: &[(&Labels, &Labels)]) -> Report {
     let mut out = String::new();
     let n = pairs.len();
     let _ = writeln!(out, "tips: {n}\n");
-    let _ = writeln!(out, "{:<28} {:>8} {:>9} {:>7} {:>6}", "label", "accuracy", "precision", "recall", "F1");
+    let _ = writeln!(
+        out,
+        "{:<28} {:>8} {:>9} {:>7} {:>6}",
+        "label", "accuracy", "precision", "recall", "F1"
+    );
     let category = optional(pairs, |l| Some(l.category.as_str()));
     let district = optional(pairs, |l| l.district.as_deref());
     let station = optional(pairs, |l| l.station.as_deref());
@@ -117,7 +128,11 @@ pub fn evaluate(pairs: &[(&Labels, &Labels)]) -> Report {
     let language = optional(pairs, |l| Some(l.language.as_str()));
     let not_a_tip = binary(pairs, |l| l.category == "not_a_tip");
     let secondary = secondary_counts(pairs);
-    let involved: Vec<(&Labels, &Labels)> = pairs.iter().filter(|(g, _)| g.police_involvement).copied().collect();
+    let involved: Vec<(&Labels, &Labels)> = pairs
+        .iter()
+        .filter(|(g, _)| g.police_involvement)
+        .copied()
+        .collect();
     let named_exact = optional(&involved, |l| l.named_station.as_deref()).accuracy();
     for (name, c) in [
         ("category", category),
@@ -130,36 +145,89 @@ pub fn evaluate(pairs: &[(&Labels, &Labels)]) -> Report {
         ("language", language),
         ("category=not_a_tip", not_a_tip),
     ] {
-        let _ = writeln!(out, "{name:<28} {:>8.3} {:>9.3} {:>7.3} {:>6.3}", c.accuracy(), c.precision(), c.recall(), c.f1());
+        let _ = writeln!(
+            out,
+            "{name:<28} {:>8.3} {:>9.3} {:>7.3} {:>6.3}",
+            c.accuracy(),
+            c.precision(),
+            c.recall(),
+            c.f1()
+        );
     }
-    let _ = writeln!(out, "named_station exact on police-involvement tips: {named_exact:.3} ({} tips)", involved.len());
+    let _ = writeln!(
+        out,
+        "named_station exact on police-involvement tips: {named_exact:.3} ({} tips)",
+        involved.len()
+    );
     out.push('\n');
     out.push_str(&per_category(pairs));
     out.push('\n');
     out.push_str(&confusion(pairs));
     let targets = vec![
-        ("category accuracy >= 0.90".to_owned(), category.accuracy(), 0.90),
-        ("station precision >= 0.95".to_owned(), station.precision(), 0.95),
+        (
+            "category accuracy >= 0.90".to_owned(),
+            category.accuracy(),
+            0.90,
+        ),
+        (
+            "station precision >= 0.95".to_owned(),
+            station.precision(),
+            0.95,
+        ),
         ("station recall >= 0.85".to_owned(), station.recall(), 0.85),
-        ("district accuracy >= 0.95".to_owned(), district.accuracy(), 0.95),
+        (
+            "district accuracy >= 0.95".to_owned(),
+            district.accuracy(),
+            0.95,
+        ),
         ("urgent recall >= 0.90".to_owned(), urgent.recall(), 0.90),
-        ("urgent precision >= 0.80".to_owned(), urgent.precision(), 0.80),
-        ("police_involvement recall >= 0.95".to_owned(), police.recall(), 0.95),
-        ("police_involvement precision >= 0.85".to_owned(), police.precision(), 0.85),
+        (
+            "urgent precision >= 0.80".to_owned(),
+            urgent.precision(),
+            0.80,
+        ),
+        (
+            "police_involvement recall >= 0.95".to_owned(),
+            police.recall(),
+            0.95,
+        ),
+        (
+            "police_involvement precision >= 0.85".to_owned(),
+            police.precision(),
+            0.85,
+        ),
         ("named_station exact >= 0.90".to_owned(), named_exact, 0.90),
-        ("not_a_tip precision >= 0.95".to_owned(), not_a_tip.precision(), 0.95),
+        (
+            "not_a_tip precision >= 0.95".to_owned(),
+            not_a_tip.precision(),
+            0.95,
+        ),
     ];
-    let targets: Vec<(String, f64, f64, bool)> = targets.into_iter().map(|(t, v, min)| (t, v, min, v >= min)).collect();
+    let targets: Vec<(String, f64, f64, bool)> = targets
+        .into_iter()
+        .map(|(t, v, min)| (t, v, min, v >= min))
+        .collect();
     let _ = writeln!(out, "\ntargets (issue 5):");
     for (t, v, _, pass) in &targets {
-        let _ = writeln!(out, "  {} {t:<40} {v:.3}", if *pass { "PASS" } else { "FAIL" });
+        let _ = writeln!(
+            out,
+            "  {} {t:<40} {v:.3}",
+            if *pass { "PASS" } else { "FAIL" }
+        );
     }
     let all_pass = targets.iter().all(|t| t.3);
-    Report { text: out, all_pass, targets }
+    Report {
+        text: out,
+        all_pass,
+        targets,
+    }
 }
 
 fn secondary_counts(pairs: &[(&Labels, &Labels)]) -> Counts {
-    let mut c = Counts { n: pairs.len(), ..Counts::default() };
+    let mut c = Counts {
+        n: pairs.len(),
+        ..Counts::default()
+    };
     for (g, p) in pairs {
         let mut gs = g.secondary_categories.clone();
         let mut ps = p.secondary_categories.clone();
@@ -175,13 +243,27 @@ fn secondary_counts(pairs: &[(&Labels, &Labels)]) -> Counts {
 
 fn per_category(pairs: &[(&Labels, &Labels)]) -> String {
     let mut out = String::new();
-    let mut ids: Vec<&str> = pairs.iter().flat_map(|(g, p)| [g.category.as_str(), p.category.as_str()]).collect();
+    let mut ids: Vec<&str> = pairs
+        .iter()
+        .flat_map(|(g, p)| [g.category.as_str(), p.category.as_str()])
+        .collect();
     ids.sort_unstable();
     ids.dedup();
-    let _ = writeln!(out, "{:<30} {:>4} {:>9} {:>7} {:>6}", "category", "n", "precision", "recall", "F1");
+    let _ = writeln!(
+        out,
+        "{:<30} {:>4} {:>9} {:>7} {:>6}",
+        "category", "n", "precision", "recall", "F1"
+    );
     for id in ids {
         let c = binary(pairs, |l| l.category == id);
-        let _ = writeln!(out, "{id:<30} {:>4} {:>9.3} {:>7.3} {:>6.3}", c.tp + c.fn_, c.precision(), c.recall(), c.f1());
+        let _ = writeln!(
+            out,
+            "{id:<30} {:>4} {:>9.3} {:>7.3} {:>6.3}",
+            c.tp + c.fn_,
+            c.precision(),
+            c.recall(),
+            c.f1()
+        );
     }
     out
 }
@@ -189,7 +271,9 @@ fn per_category(pairs: &[(&Labels, &Labels)]) -> String {
 fn confusion(pairs: &[(&Labels, &Labels)]) -> String {
     let mut table: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for (g, p) in pairs {
-        *table.entry((g.category.as_str(), p.category.as_str())).or_default() += 1;
+        *table
+            .entry((g.category.as_str(), p.category.as_str()))
+            .or_default() += 1;
     }
     let mut out = String::from("category confusion (gold -> predicted, off-diagonal only):\n");
     let mut wrong: Vec<_> = table.iter().filter(|((g, p), _)| g != p).collect();
@@ -204,17 +288,32 @@ fn confusion(pairs: &[(&Labels, &Labels)]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     fn labels(category: &str, station: Option<&str>, urgent: bool) -> Labels {
-        Labels { category: category.into(), station: station.map(Into::into), urgent, language: "hi".into(), ..Labels::default() }
+        Labels {
+            category: category.into(),
+            station: station.map(Into::into),
+            urgent,
+            language: "hi".into(),
+            ..Labels::default()
+        }
     }
 
     #[test]
     fn counts_missing_and_wrong_stations_apart() {
-        let g = [labels("theft", Some("a"), true), labels("theft", Some("b"), false), labels("theft", None, false)];
-        let p = [labels("theft", Some("a"), true), labels("theft", None, true), labels("theft", Some("c"), false)];
+        let g = [
+            labels("theft", Some("a"), true),
+            labels("theft", Some("b"), false),
+            labels("theft", None, false),
+        ];
+        let p = [
+            labels("theft", Some("a"), true),
+            labels("theft", None, true),
+            labels("theft", Some("c"), false),
+        ];
         let pairs: Vec<_> = g.iter().zip(&p).collect();
         let s = optional(&pairs, |l| l.station.as_deref());
         assert_eq!((s.tp, s.fp, s.fn_, s.exact), (1, 1, 1, 1));

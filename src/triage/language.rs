@@ -38,7 +38,11 @@ impl Language {
 }
 
 fn distinct_hits(set: &super::cues::CueSet, tokens: &[Token]) -> usize {
-    let mut words: Vec<&str> = set.find_all(tokens).iter().map(|h| tokens[h.start].key.as_str()).collect();
+    let mut words: Vec<&str> = set
+        .find_all(tokens)
+        .iter()
+        .map(|h| tokens[h.start].key.as_str())
+        .collect();
     words.sort_unstable();
     words.dedup();
     words.len()
@@ -47,15 +51,33 @@ fn distinct_hits(set: &super::cues::CueSet, tokens: &[Token]) -> usize {
 /// Decides the language label.
 pub fn detect(tokens: &[Token], cues: &Cues) -> Language {
     let deva = tokens.iter().filter(|t| t.script == Script::Deva).count();
-    let latin: Vec<Token> = tokens.iter().filter(|t| t.script == Script::Latn).cloned().collect();
-    let deva_tokens: Vec<Token> = tokens.iter().filter(|t| t.script == Script::Deva).cloned().collect();
-    let latin_tokens: Vec<Token> = tokens.iter().filter(|t| t.script == Script::Latn).cloned().collect();
-    let hne = distinct_hits(&cues.chhattisgarhi, &deva_tokens) + distinct_hits(&cues.chhattisgarhi_latin, &latin_tokens) >= 2;
+    let latin: Vec<Token> = tokens
+        .iter()
+        .filter(|t| t.script == Script::Latn)
+        .cloned()
+        .collect();
+    let deva_tokens: Vec<Token> = tokens
+        .iter()
+        .filter(|t| t.script == Script::Deva)
+        .cloned()
+        .collect();
+    let latin_tokens: Vec<Token> = tokens
+        .iter()
+        .filter(|t| t.script == Script::Latn)
+        .cloned()
+        .collect();
+    let hne = distinct_hits(&cues.chhattisgarhi, &deva_tokens)
+        + distinct_hits(&cues.chhattisgarhi_latin, &latin_tokens)
+        >= 2;
     if deva > 0 && latin.len() >= 2 {
         return Language::Mixed;
     }
     if deva > 0 && latin.is_empty() {
-        return if hne { Language::Chhattisgarhi } else { Language::Hindi };
+        return if hne {
+            Language::Chhattisgarhi
+        } else {
+            Language::Hindi
+        };
     }
     let english = cues.english.find_all(&latin).len();
     let hindi = cues.hinglish.find_all(&latin).len();

@@ -49,15 +49,20 @@ pub struct PhraseSet<T> {
 /// Endings that inflect a stem without changing what it names (romanised and folded):
 /// बेच → बेचता/बेचथे/बेचत, चोर → चोरी, गांजा → गांजे.
 const ENDINGS: &[&str] = &[
-    "a", "e", "i", "o", "u", "n", "an", "en", "on", "in", "ya", "yi", "ye", "ta", "ti", "te", "t", "tas",
-    "ne", "na", "ni", "kar", "ke", "ga", "gi", "ge", "ega", "egi", "enge", "is", "es", "se", "iya", "iye",
-    "yan", "on", "va", "vi", "ve", "ai", "ain",
+    "a", "e", "i", "o", "u", "n", "an", "en", "on", "in", "ya", "yi", "ye", "ta", "ti", "te", "t",
+    "tas", "ne", "na", "ni", "kar", "ke", "ga", "gi", "ge", "ega", "egi", "enge", "is", "es", "se",
+    "iya", "iye", "yan", "on", "va", "vi", "ve", "ai", "ain",
 ];
 
 impl<T> PhraseSet<T> {
     /// An empty set with the given tolerance.
     pub fn new(tolerance: Tolerance) -> Self {
-        Self { tolerance, entries: Vec::new(), by_first: HashMap::new(), loose_first: Vec::new() }
+        Self {
+            tolerance,
+            entries: Vec::new(),
+            by_first: HashMap::new(),
+            loose_first: Vec::new(),
+        }
     }
 
     /// Adds a phrase; returns false (and adds nothing) when it has no words.
@@ -74,18 +79,28 @@ impl<T> PhraseSet<T> {
                 let prefix = w.ends_with('*');
                 phrase_keys(w.trim_end_matches('*'))
                     .into_iter()
-                    .map(move |k| if prefix { Pat::Prefix(k) } else { Pat::Exact(k) })
+                    .map(move |k| {
+                        if prefix {
+                            Pat::Prefix(k)
+                        } else {
+                            Pat::Exact(k)
+                        }
+                    })
             })
             .collect();
-        let Some(first) = pats.first() else { return false };
+        let Some(first) = pats.first() else {
+            return false;
+        };
         let idx = self.entries.len();
-        if let (Tolerance::Term, Pat::Exact(k), false) = (self.tolerance, first, strict) {
-            if let Some(stem) = stem(k).filter(|s| s != k) {
-                self.by_first.entry(stem.to_owned()).or_default().push(idx);
-            }
+        if let (Tolerance::Term, Pat::Exact(k), false) = (self.tolerance, first, strict)
+            && let Some(stem) = stem(k).filter(|s| s != k)
+        {
+            self.by_first.entry(stem.to_owned()).or_default().push(idx);
         }
         match first {
-            Pat::Exact(k) if strict || !self.is_loose(k) => self.by_first.entry(k.clone()).or_default().push(idx),
+            Pat::Exact(k) if strict || !self.is_loose(k) => {
+                self.by_first.entry(k.clone()).or_default().push(idx)
+            }
             Pat::Exact(k) => {
                 self.by_first.entry(k.clone()).or_default().push(idx);
                 self.loose_first.push(idx);
@@ -124,8 +139,16 @@ impl<T> PhraseSet<T> {
             for &idx in &cands {
                 let (pats, value, strict) = &self.entries[idx];
                 if self.matches_at(pats, &tokens[start..], *strict) {
-                    let exact = pats.iter().zip(&tokens[start..]).all(|(p, t)| matches!(p, Pat::Exact(k) if *k == t.key));
-                    hits.push(Hit { start, len: pats.len(), value, exact });
+                    let exact = pats
+                        .iter()
+                        .zip(&tokens[start..])
+                        .all(|(p, t)| matches!(p, Pat::Exact(k) if *k == t.key));
+                    hits.push(Hit {
+                        start,
+                        len: pats.len(),
+                        value,
+                        exact,
+                    });
                 }
             }
         }
@@ -143,12 +166,11 @@ impl<T> PhraseSet<T> {
         }
         if self.tolerance == Tolerance::Term {
             for end in ENDINGS {
-                if let Some(stem) = key.strip_suffix(end) {
-                    if stem.chars().count() >= 3 {
-                        if let Some(v) = self.by_first.get(stem) {
-                            out.extend(v);
-                        }
-                    }
+                if let Some(stem) = key.strip_suffix(end)
+                    && stem.chars().count() >= 3
+                    && let Some(v) = self.by_first.get(stem)
+                {
+                    out.extend(v);
                 }
             }
         }
@@ -169,10 +191,14 @@ impl<T> PhraseSet<T> {
 
     fn matches_at(&self, pats: &[Pat], tokens: &[Token], strict: bool) -> bool {
         pats.len() <= tokens.len()
-            && pats.iter().zip(tokens).enumerate().all(|(i, (p, t))| match p {
-                Pat::Exact(k) if strict => *k == t.key,
-                _ => self.word_matches(p, &t.key, i > 0),
-            })
+            && pats
+                .iter()
+                .zip(tokens)
+                .enumerate()
+                .all(|(i, (p, t))| match p {
+                    Pat::Exact(k) if strict => *k == t.key,
+                    _ => self.word_matches(p, &t.key, i > 0),
+                })
     }
 
     /// `anchored`: an earlier word of the phrase already matched, so a looser match is safe.
@@ -185,7 +211,8 @@ impl<T> PhraseSet<T> {
                 Tolerance::Term => {
                     inflects(key, k)
                         || stem(k).is_some_and(|s| inflects(key, s))
-                        || (k.chars().count() >= if anchored { 5 } else { 7 } && bounded_distance(k, key, 1).is_some())
+                        || (k.chars().count() >= if anchored { 5 } else { 7 }
+                            && bounded_distance(k, key, 1).is_some())
                 }
                 Tolerance::Place => {
                     // Aspiration is the least stable letter in romanised names (Tarbahar/Tarbhar).
@@ -200,14 +227,16 @@ impl<T> PhraseSet<T> {
 
 /// A stem and one of [`ENDINGS`]: `key` inflects `base`.
 fn inflects(key: &str, base: &str) -> bool {
-    key.strip_prefix(base).is_some_and(|rest| base.chars().count() >= 4 && ENDINGS.contains(&rest))
+    key.strip_prefix(base)
+        .is_some_and(|rest| base.chars().count() >= 4 && ENDINGS.contains(&rest))
 }
 
 /// A term key without its final vowel (गांजा/ganja → ganj), for words of five letters or more:
 /// shorter stems are too easy to hit (daru/dare, kada/khade).
 fn stem(key: &str) -> Option<&str> {
     let last = key.chars().last()?;
-    (key.chars().count() >= 5 && matches!(last, 'a' | 'e' | 'i' | 'o' | 'u')).then(|| &key[..key.len() - 1])
+    (key.chars().count() >= 5 && matches!(last, 'a' | 'e' | 'i' | 'o' | 'u'))
+        .then(|| &key[..key.len() - 1])
 }
 
 fn without_h(key: &str) -> String {
@@ -221,12 +250,16 @@ fn without_h(key: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::super::normalize::tokenize;
     use super::*;
 
     fn hits(set: &PhraseSet<u8>, text: &str) -> Vec<u8> {
-        set.find_all(&tokenize(text)).iter().map(|h| *h.value).collect()
+        set.find_all(&tokenize(text))
+            .iter()
+            .map(|h| *h.value)
+            .collect()
     }
 
     #[test]

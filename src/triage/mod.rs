@@ -130,7 +130,16 @@ pub struct Triage {
 }
 
 /// Categories whose tips are serious enough for high priority even when not urgent.
-const SERIOUS: &[&str] = &["murder", "weapons", "human_trafficking", "child_marriage", "naxal_activity", "sexual_offences_women_safety", "missing_persons", "robbery"];
+const SERIOUS: &[&str] = &[
+    "murder",
+    "weapons",
+    "human_trafficking",
+    "child_marriage",
+    "naxal_activity",
+    "sexual_offences_women_safety",
+    "missing_persons",
+    "robbery",
+];
 
 impl Triage {
     /// Compiles the lexicon, the built-in cue words and the place index.
@@ -139,7 +148,11 @@ impl Triage {
     }
 
     /// As [`Triage::new`], with the text of an administrator's own cue file.
-    pub fn with_cues(jurisdiction: &Jurisdiction, lexicon: &Lexicon, cue_toml: &str) -> Result<Self, TriageError> {
+    pub fn with_cues(
+        jurisdiction: &Jurisdiction,
+        lexicon: &Lexicon,
+        cue_toml: &str,
+    ) -> Result<Self, TriageError> {
         let cues = Cues::new(cue_toml, lexicon)?;
         Ok(Self {
             categories: CategoryScorer::new(lexicon, &cues)?,
@@ -156,7 +169,9 @@ impl Triage {
         let tokens = tokenize(text);
         let scored = self.categories.score(&tokens);
         let police = signals::police(&tokens, &self.cues, &scored.crime_spans());
-        let decision = self.categories.decide(&tokens, &scored, &police, &self.cues);
+        let decision = self
+            .categories
+            .decide(&tokens, &scored, &police, &self.cues);
         let language = language::detect(&tokens, &self.cues);
         if decision.category == NOT_A_TIP {
             return self.not_a_tip(decision, language);
@@ -164,15 +179,27 @@ impl Triage {
         let place = self.places.locate(&tokens, &self.cues);
         let facts = UrgencyFacts {
             cyber: decision.category == "cyber_fraud",
-            missing: matches!(decision.category.as_str(), "missing_persons" | "human_trafficking"),
+            missing: matches!(
+                decision.category.as_str(),
+                "missing_persons" | "human_trafficking"
+            ),
             child_marriage: decision.category == "child_marriage",
         };
         let urgent_reasons = signals::urgency(&tokens, &self.cues, facts);
-        let named_station = if police.involved { self.named_station(&tokens, &place, &police.actors) } else { None };
+        let named_station = if police.involved {
+            self.named_station(&tokens, &place, &police.actors)
+        } else {
+            None
+        };
         let station = place.station.map(|s| self.places.stations[s].id.clone());
         let district = place.district.map(|d| self.places.districts[d].clone());
         let urgent = !urgent_reasons.is_empty();
-        let routing = self.route(&decision.category, urgent, police.involved, named_station.clone());
+        let routing = self.route(
+            &decision.category,
+            urgent,
+            police.involved,
+            named_station.clone(),
+        );
         Assessment {
             category: decision.category,
             secondary_categories: decision.secondary,
@@ -181,7 +208,13 @@ impl Triage {
             place_evidence: place
                 .mentions
                 .iter()
-                .map(|m| tokens[m.start..m.start + m.len].iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" "))
+                .map(|m| {
+                    tokens[m.start..m.start + m.len]
+                        .iter()
+                        .map(|t| t.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
                 .collect(),
             district,
             station,
@@ -208,13 +241,22 @@ impl Triage {
             police_involvement: false,
             named_station: None,
             language,
-            routing: Routing { desks: vec!["district_control_room".into()], priority: Priority::Low, barred_station: None },
+            routing: Routing {
+                desks: vec!["district_control_room".into()],
+                priority: Priority::Low,
+                barred_station: None,
+            },
         }
     }
 
     /// The station named right next to an accused police mention ("Torwa thana", "थाना मस्तूरी",
     /// "Raigarh kotwali"). A thana/chowki word picks between a thana and a chowki of one name.
-    fn named_station(&self, tokens: &[normalize::Token], place: &place::PlaceFinding, actors: &[(usize, usize)]) -> Option<StationId> {
+    fn named_station(
+        &self,
+        tokens: &[normalize::Token],
+        place: &place::PlaceFinding,
+        actors: &[(usize, usize)],
+    ) -> Option<StationId> {
         let named_districts = self.places.named_districts(&place.mentions);
         for &(a, b) in actors {
             let chowki = tokens[a..b].iter().any(|t| t.key == "coki");
@@ -234,7 +276,11 @@ impl Triage {
                     })
                     .collect();
                 if stations.len() > 1 {
-                    let want = if chowki { StationKind::Chowki } else { StationKind::Thana };
+                    let want = if chowki {
+                        StationKind::Chowki
+                    } else {
+                        StationKind::Thana
+                    };
                     stations.retain(|&i| self.places.stations[i].kind == want);
                 }
                 if let [only] = stations.as_slice() {
@@ -245,7 +291,13 @@ impl Triage {
         None
     }
 
-    fn route(&self, category: &str, urgent: bool, police: bool, named: Option<StationId>) -> Routing {
+    fn route(
+        &self,
+        category: &str,
+        urgent: bool,
+        police: bool,
+        named: Option<StationId>,
+    ) -> Routing {
         let mut desks = self
             .routing
             .get(category)
@@ -267,7 +319,11 @@ impl Triage {
         } else {
             Priority::Normal
         };
-        Routing { desks, priority, barred_station: if police { named } else { None } }
+        Routing {
+            desks,
+            priority,
+            barred_station: if police { named } else { None },
+        }
     }
 
     /// Number of indexed place names (for the load report).
@@ -277,11 +333,16 @@ impl Triage {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     fn triage() -> Triage {
-        Triage::new(&Jurisdiction::builtin().unwrap(), &Lexicon::builtin().unwrap()).unwrap()
+        Triage::new(
+            &Jurisdiction::builtin().unwrap(),
+            &Lexicon::builtin().unwrap(),
+        )
+        .unwrap()
     }
 
     fn station(t: &Triage, text: &str) -> Option<String> {
@@ -296,17 +357,35 @@ mod tests {
     fn false_friends_do_not_name_range_stations() {
         let t = triage();
         assert_eq!(station(&t, "dindori mp se ganja ki gaadi aati hai"), None);
-        assert_eq!(station(&t, "Kota (Rajasthan) se aaya ladka drugs bechta hai"), None);
+        assert_eq!(
+            station(&t, "Kota (Rajasthan) se aaya ladka drugs bechta hai"),
+            None
+        );
         assert_eq!(district(&t, "बलौदा बाजार में मेरा मोबाइल चोरी हो गया"), None);
         assert_eq!(station(&t, "Pandariya me ganja bikta hai"), None);
         assert_eq!(station(&t, "Darrighat ke paas kachchi daru"), None);
         assert_eq!(station(&t, "झुग्गी में रहने वाले लोग डरते हैं, दारू बिकती है"), None);
         // The real ones still resolve, in either script and misspelled.
-        assert_eq!(station(&t, "dindori chowki ke paas jua chalta hai").as_deref(), Some("mgl-dindori"));
-        assert_eq!(station(&t, "near Kota police station daru bikti hai").as_deref(), Some("bsp-kota"));
-        assert_eq!(station(&t, "kushmunda colony me ganja").as_deref(), Some("krb-kusmunda"));
-        assert_eq!(station(&t, "पुसोर थाना ले दू किलोमीटर गांजा बेचथे").as_deref(), Some("rgh-pusaur"));
-        assert_eq!(station(&t, "Darri ke paas jua").as_deref(), Some("krb-darri"));
+        assert_eq!(
+            station(&t, "dindori chowki ke paas jua chalta hai").as_deref(),
+            Some("mgl-dindori")
+        );
+        assert_eq!(
+            station(&t, "near Kota police station daru bikti hai").as_deref(),
+            Some("bsp-kota")
+        );
+        assert_eq!(
+            station(&t, "kushmunda colony me ganja").as_deref(),
+            Some("krb-kusmunda")
+        );
+        assert_eq!(
+            station(&t, "पुसोर थाना ले दू किलोमीटर गांजा बेचथे").as_deref(),
+            Some("rgh-pusaur")
+        );
+        assert_eq!(
+            station(&t, "Darri ke paas jua").as_deref(),
+            Some("krb-darri")
+        );
     }
 
     #[test]
@@ -314,49 +393,142 @@ mod tests {
         let t = triage();
         // Kharsia has a thana and a chowki entry; the locality Basnajhar points to one.
         assert_eq!(station(&t, "Kharsia me satta chalta hai"), None);
-        assert_eq!(district(&t, "Kharsia me satta chalta hai").as_deref(), Some("raigarh"));
-        assert_eq!(station(&t, "basnajhar me satta chalta hai").as_deref(), Some("rgh-kharsia"));
+        assert_eq!(
+            district(&t, "Kharsia me satta chalta hai").as_deref(),
+            Some("raigarh")
+        );
+        assert_eq!(
+            station(&t, "basnajhar me satta chalta hai").as_deref(),
+            Some("rgh-kharsia")
+        );
         // A road, a destination, a district only, a district without station ids.
         assert_eq!(station(&t, "कटघोरा रोड पर ट्रक लूटा"), None);
-        assert_eq!(station(&t, "gaay ka truck punjipathra ki taraf ja raha hai"), None);
+        assert_eq!(
+            station(&t, "gaay ka truck punjipathra ki taraf ja raha hai"),
+            None
+        );
         assert_eq!(station(&t, "Mungeli bus stand pe ganja bikta hai"), None);
         let a = t.assess("Pendra thana ke paas jua", Some("bilaspur"));
-        assert_eq!((a.district.map(|d| d.as_str().to_owned()), a.station), (Some("gaurela_pendra_marwahi".into()), None));
+        assert_eq!(
+            (a.district.map(|d| d.as_str().to_owned()), a.station),
+            (Some("gaurela_pendra_marwahi".into()), None)
+        );
         // A generic name is decided by the district named with it.
-        assert_eq!(station(&t, "Raigarh kotwali ke paas satta").as_deref(), Some("rgh-city-kotwali"));
+        assert_eq!(
+            station(&t, "Raigarh kotwali ke paas satta").as_deref(),
+            Some("rgh-city-kotwali")
+        );
     }
 
     #[test]
     fn hearsay_negation_and_past_are_not_urgent() {
         let t = triage();
-        assert!(t.assess("abhi bankimongra me jua fad chal raha hai jaldi aao", None).urgent);
-        assert!(!t.assess("suna hai abhi bhi usne ghar me katta rakha hai", None).urgent);
-        assert!(!t.assess("gevra basti me ajnabi log aaye the kal, ab chale gaye, koi dikkat nahi hui", None).urgent);
-        assert!(!t.assess("pathriya me taash ka jua hota hai, abhi tak band nahi hua", None).urgent);
-        assert!(!t.assess("pichhle saal shyang ke paas goli chali thi, ek aadmi killed", None).urgent);
-        assert!(!t.assess("Dead body found near Darri. Police aa gayi hai already.", None).urgent);
+        assert!(
+            t.assess("abhi bankimongra me jua fad chal raha hai jaldi aao", None)
+                .urgent
+        );
+        assert!(
+            !t.assess("suna hai abhi bhi usne ghar me katta rakha hai", None)
+                .urgent
+        );
+        assert!(
+            !t.assess(
+                "gevra basti me ajnabi log aaye the kal, ab chale gaye, koi dikkat nahi hui",
+                None
+            )
+            .urgent
+        );
+        assert!(
+            !t.assess(
+                "pathriya me taash ka jua hota hai, abhi tak band nahi hua",
+                None
+            )
+            .urgent
+        );
+        assert!(
+            !t.assess(
+                "pichhle saal shyang ke paas goli chali thi, ek aadmi killed",
+                None
+            )
+            .urgent
+        );
+        assert!(
+            !t.assess(
+                "Dead body found near Darri. Police aa gayi hai already.",
+                None
+            )
+            .urgent
+        );
         // Cyber fraud is urgent only when money was just lost.
-        assert!(t.assess("abhi 20 minute pehle account se 40000 kat gaye OTP diya tha", None).urgent);
-        assert!(!t.assess("abhi bhi fraud call aa raha hai paisa bhejo bol raha, maine kuch nahi bheja", None).urgent);
+        assert!(
+            t.assess(
+                "abhi 20 minute pehle account se 40000 kat gaye OTP diya tha",
+                None
+            )
+            .urgent
+        );
+        assert!(
+            !t.assess(
+                "abhi bhi fraud call aa raha hai paisa bhejo bol raha, maine kuch nahi bheja",
+                None
+            )
+            .urgent
+        );
         // A missing child is urgent unless long ago.
-        assert!(t.assess("meri 14 saal ki beti kal se laapata hai", None).urgent);
-        assert!(!t.assess("mera 12 saal ka beta 2 saal pehle laapata hua tha", None).urgent);
+        assert!(
+            t.assess("meri 14 saal ki beti kal se laapata hai", None)
+                .urgent
+        );
+        assert!(
+            !t.assess("mera 12 saal ka beta 2 saal pehle laapata hua tha", None)
+                .urgent
+        );
     }
 
     #[test]
     fn police_involvement_names_the_accused_station_and_bars_it() {
         let t = triage();
-        let a = t.assess("Torwa thana wale paisa lete hai isliye satta band nahi hota", None);
+        let a = t.assess(
+            "Torwa thana wale paisa lete hai isliye satta band nahi hota",
+            None,
+        );
         assert!(a.police_involvement);
-        assert_eq!(a.named_station.as_ref().map(StationId::as_str), Some("bsp-torwa"));
-        assert_eq!(a.routing.barred_station.as_ref().map(StationId::as_str), Some("bsp-torwa"));
-        assert!(a.routing.desks.iter().any(|d| d == "sp_office") && !a.routing.desks.iter().any(|d| d == "thana"));
+        assert_eq!(
+            a.named_station.as_ref().map(StationId::as_str),
+            Some("bsp-torwa")
+        );
+        assert_eq!(
+            a.routing.barred_station.as_ref().map(StationId::as_str),
+            Some("bsp-torwa")
+        );
+        assert!(
+            a.routing.desks.iter().any(|d| d == "sp_office")
+                && !a.routing.desks.iter().any(|d| d == "thana")
+        );
         // Other agencies, impostors, and slowness are not police involvement.
-        assert!(!t.assess("forest guard paisa lekar lakdi katne deta hai", None).police_involvement);
-        assert!(!t.assess("nakli police ban ke do log truck walo se paisa le rahe", None).police_involvement);
-        assert!(!t.assess("thane me report likhi par koi karwai nahi hui", None).police_involvement);
+        assert!(
+            !t.assess("forest guard paisa lekar lakdi katne deta hai", None)
+                .police_involvement
+        );
+        assert!(
+            !t.assess(
+                "nakli police ban ke do log truck walo se paisa le rahe",
+                None
+            )
+            .police_involvement
+        );
+        assert!(
+            !t.assess("thane me report likhi par koi karwai nahi hui", None)
+                .police_involvement
+        );
         // Hearsay still counts.
-        assert!(t.assess("log kehte hain pusaur thane ke hawaldar ka khud ka satta chalta hai", None).police_involvement);
+        assert!(
+            t.assess(
+                "log kehte hain pusaur thane ke hawaldar ka khud ka satta chalta hai",
+                None
+            )
+            .police_involvement
+        );
     }
 
     #[test]
@@ -365,11 +537,31 @@ mod tests {
         let a = t.assess("pirayya me brown sugr bik rha h", None);
         assert_eq!(a.category, "narcotics");
         assert_eq!(a.evidence, ["brown sugr"]);
-        assert_eq!(a.station.as_ref().map(StationId::as_str), Some("bsp-sirgitti"));
+        assert_eq!(
+            a.station.as_ref().map(StationId::as_str),
+            Some("bsp-sirgitti")
+        );
         assert_eq!(t.assess("जय जोहार साहब जी", None).category, NOT_A_TIP);
-        assert_eq!(t.assess("jo ladka gumshuda tha wo ghar aa gaya, dhanyawad sabka", None).category, NOT_A_TIP);
+        assert_eq!(
+            t.assess(
+                "jo ladka gumshuda tha wo ghar aa gaya, dhanyawad sabka",
+                None
+            )
+            .category,
+            NOT_A_TIP
+        );
         // No keyword is not a reason to reject: a long message without one is `other`.
-        assert_eq!(t.assess("hamare gaon ke talab me kisi ne zeher daal diya, saari machhliyan mar gayi", None).category, OTHER);
-        assert_eq!(t.assess("गांजा बेचत हे हमर पारा म", None).language, Language::Chhattisgarhi);
+        assert_eq!(
+            t.assess(
+                "hamare gaon ke talab me kisi ne zeher daal diya, saari machhliyan mar gayi",
+                None
+            )
+            .category,
+            OTHER
+        );
+        assert_eq!(
+            t.assess("गांजा बेचत हे हमर पारा म", None).language,
+            Language::Chhattisgarhi
+        );
     }
 }

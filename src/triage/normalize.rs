@@ -56,7 +56,10 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut sentence: u16 = 0;
     for (_, piece) in norm.split_word_bound_indices() {
-        if piece.chars().any(|c| matches!(c, '.' | '!' | '?' | '।' | '\n' | '|')) {
+        if piece
+            .chars()
+            .any(|c| matches!(c, '.' | '!' | '?' | '।' | '\n' | '|'))
+        {
             sentence = sentence.saturating_add(1);
             continue;
         }
@@ -68,7 +71,12 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         if key.is_empty() {
             continue;
         }
-        tokens.push(Token { text: piece.to_owned(), key, script, sentence });
+        tokens.push(Token {
+            text: piece.to_owned(),
+            key,
+            script,
+            sentence,
+        });
     }
     tokens
 }
@@ -128,7 +136,11 @@ pub fn fold_latin(word: &str) -> String {
                 'u'
             }
             // au/o and ow/o are spelled either way (Pusaur/Pusore, chauki/chowki).
-            ('a', Some('u')) | ('o', Some('w')) if lower.get(i + 2).is_some_and(|c| c.is_ascii_alphabetic() && !"aeiou".contains(*c)) => {
+            ('a', Some('u')) | ('o', Some('w'))
+                if lower
+                    .get(i + 2)
+                    .is_some_and(|c| c.is_ascii_alphabetic() && !"aeiou".contains(*c)) =>
+            {
                 i += 1;
                 'o'
             }
@@ -178,21 +190,29 @@ pub fn romanize(word: &str) -> String {
     let mut pending_virama = false;
     for c in word.chars() {
         if let Some(cons) = consonant(c) {
-            if pending_virama {
-                if let Some(last) = syl.last_mut() {
-                    last.onset.push_str(cons);
-                    pending_virama = false;
-                    continue;
-                }
+            if pending_virama && let Some(last) = syl.last_mut() {
+                last.onset.push_str(cons);
+                pending_virama = false;
+                continue;
             }
-            syl.push(Syllable { onset: cons.into(), vowel: "a".into(), inherent: true, coda: String::new() });
+            syl.push(Syllable {
+                onset: cons.into(),
+                vowel: "a".into(),
+                inherent: true,
+                coda: String::new(),
+            });
         } else if let Some(v) = matra(c) {
             if let Some(last) = syl.last_mut() {
                 last.vowel = v.into();
                 last.inherent = false;
             }
         } else if let Some(v) = independent_vowel(c) {
-            syl.push(Syllable { onset: String::new(), vowel: v.into(), inherent: false, coda: String::new() });
+            syl.push(Syllable {
+                onset: String::new(),
+                vowel: v.into(),
+                inherent: false,
+                coda: String::new(),
+            });
         } else if c == '\u{094D}' {
             if let Some(last) = syl.last_mut() {
                 last.vowel.clear();
@@ -205,11 +225,18 @@ pub fn romanize(word: &str) -> String {
                 last.inherent = false;
             }
         } else if c.is_ascii_alphanumeric() {
-            syl.push(Syllable { onset: c.to_string(), vowel: String::new(), inherent: false, coda: String::new() });
+            syl.push(Syllable {
+                onset: c.to_string(),
+                vowel: String::new(),
+                inherent: false,
+                coda: String::new(),
+            });
         }
     }
     delete_schwas(&mut syl);
-    syl.iter().map(|s| format!("{}{}{}", s.onset, s.vowel, s.coda)).collect()
+    syl.iter()
+        .map(|s| format!("{}{}{}", s.onset, s.vowel, s.coda))
+        .collect()
 }
 
 fn delete_schwas(syl: &mut [Syllable]) {
@@ -327,6 +354,7 @@ pub fn place_tolerance(key_len: usize) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -370,7 +398,20 @@ mod tests {
     fn segmentation_keeps_devanagari_words_whole() {
         let t = tokenize("पुलिस को गांजे की तस्करी, स्कूल क्षेत्र। ganja 2026");
         let words: Vec<_> = t.iter().map(|t| t.text.as_str()).collect();
-        assert_eq!(words, ["पुलिस", "को", "गांजे", "की", "तस्करी", "स्कूल", "क्षेत्र", "ganja", "2026"]);
+        assert_eq!(
+            words,
+            [
+                "पुलिस",
+                "को",
+                "गांजे",
+                "की",
+                "तस्करी",
+                "स्कूल",
+                "क्षेत्र",
+                "ganja",
+                "2026"
+            ]
+        );
         assert_eq!(t[0].sentence, t[6].sentence);
         assert!(t[7].sentence > t[6].sentence);
     }

@@ -77,7 +77,21 @@ pub struct PlaceFinding {
 }
 
 /// Words of a locality or name that describe the spot rather than name it.
-const SPOT_WORDS: &[&str] = &["area", "mine", "mines", "colony", "border", "project", "chowk", "mod", "industrial", "thana", "chowki", "थाना", "चौकी"];
+const SPOT_WORDS: &[&str] = &[
+    "area",
+    "mine",
+    "mines",
+    "colony",
+    "border",
+    "project",
+    "chowk",
+    "mod",
+    "industrial",
+    "thana",
+    "chowki",
+    "थाना",
+    "चौकी",
+];
 /// Locality entries that name a kind of spot shared by every town.
 const SHARED_SPOTS: &[&str] = &["station", "stand", "college", "office", "collectorate"];
 
@@ -87,15 +101,25 @@ fn clean_name(raw: &str) -> Option<String> {
         None => raw,
     };
     let mut words: Vec<&str> = without_paren.split_whitespace().collect();
-    while words.len() > 1 && words.last().is_some_and(|w| SPOT_WORDS.contains(&w.to_lowercase().as_str())) {
+    while words.len() > 1
+        && words
+            .last()
+            .is_some_and(|w| SPOT_WORDS.contains(&w.to_lowercase().as_str()))
+    {
         words.pop();
     }
-    while words.len() > 1 && words.first().is_some_and(|w| SPOT_WORDS.contains(&w.to_lowercase().as_str())) {
+    while words.len() > 1
+        && words
+            .first()
+            .is_some_and(|w| SPOT_WORDS.contains(&w.to_lowercase().as_str()))
+    {
         words.remove(0);
     }
     let name = words.join(" ");
     let lower = name.to_lowercase();
-    let shared = SHARED_SPOTS.iter().any(|s| lower.split_whitespace().any(|w| w == *s));
+    let shared = SHARED_SPOTS
+        .iter()
+        .any(|s| lower.split_whitespace().any(|w| w == *s));
     (!name.is_empty() && !shared).then_some(name)
 }
 
@@ -110,26 +134,42 @@ impl PlaceIndex {
         let mut stations = Vec::new();
         let districts: Vec<DistrictId> = j.districts.iter().map(|d| d.id.clone()).collect();
         for (di, d) in j.districts.iter().enumerate() {
-            let district_keys: Vec<String> = [d.name_en.as_str(), d.name_hi.as_str()].iter().flat_map(|n| phrase_keys(n)).collect();
+            let district_keys: Vec<String> = [d.name_en.as_str(), d.name_hi.as_str()]
+                .iter()
+                .flat_map(|n| phrase_keys(n))
+                .collect();
             for name in [&d.name_en, &d.name_hi].into_iter().chain(&d.aliases) {
                 for v in variants(name) {
                     entries.push((phrase_keys(&v), Target::District(di), false));
                 }
             }
-            let add_local = |name: &str, target: Target, entries: &mut Vec<(Vec<String>, Target, bool)>| {
-                for v in variants(name) {
-                    let keys = phrase_keys(&v);
-                    let local: Vec<String> = keys.iter().filter(|k| !district_keys.contains(k)).cloned().collect();
-                    if !local.is_empty() && local.len() < keys.len() {
-                        entries.push((local, target.clone(), true));
+            let add_local =
+                |name: &str, target: Target, entries: &mut Vec<(Vec<String>, Target, bool)>| {
+                    for v in variants(name) {
+                        let keys = phrase_keys(&v);
+                        let local: Vec<String> = keys
+                            .iter()
+                            .filter(|k| !district_keys.contains(k))
+                            .cloned()
+                            .collect();
+                        if !local.is_empty() && local.len() < keys.len() {
+                            entries.push((local, target.clone(), true));
+                        }
+                        entries.push((keys, target.clone(), false));
                     }
-                    entries.push((keys, target.clone(), false));
-                }
-            };
+                };
             for s in &d.stations {
                 let si = stations.len();
-                stations.push(IndexedStation { id: s.id.clone(), district: di, kind: s.kind });
-                for name in [&s.name_en, &s.name_hi].into_iter().chain(&s.aliases).chain(&s.localities) {
+                stations.push(IndexedStation {
+                    id: s.id.clone(),
+                    district: di,
+                    kind: s.kind,
+                });
+                for name in [&s.name_en, &s.name_hi]
+                    .into_iter()
+                    .chain(&s.aliases)
+                    .chain(&s.localities)
+                {
                     add_local(name, Target::Station(si), &mut entries);
                 }
             }
@@ -138,7 +178,11 @@ impl PlaceIndex {
                 add_local(&h.name_hi, Target::District(di), &mut entries);
             }
         }
-        Self { stations, districts, names: merge(entries, &cues.weak_names) }
+        Self {
+            stations,
+            districts,
+            names: merge(entries, &cues.weak_names),
+        }
     }
 
     /// Number of indexed names.
@@ -168,8 +212,14 @@ impl PlaceIndex {
             [s] => Some(*s),
             _ => None,
         };
-        let district = station.map(|s| self.stations[s].district).or_else(|| most_common(&districts));
-        PlaceFinding { district, station, mentions }
+        let district = station
+            .map(|s| self.stations[s].district)
+            .or_else(|| most_common(&districts));
+        PlaceFinding {
+            district,
+            station,
+            mentions,
+        }
     }
 
     /// Districts that some mention names without doubt (one district among its targets).
@@ -188,14 +238,28 @@ impl PlaceIndex {
         if m.targets.len() <= 1 {
             return m.targets.clone();
         }
-        let narrowed: Vec<Target> =
-            m.targets.iter().filter(|t| named_districts.contains(&self.district_of(t))).cloned().collect();
-        let targets = if narrowed.is_empty() { m.targets.clone() } else { narrowed };
+        let narrowed: Vec<Target> = m
+            .targets
+            .iter()
+            .filter(|t| named_districts.contains(&self.district_of(t)))
+            .cloned()
+            .collect();
+        let targets = if narrowed.is_empty() {
+            m.targets.clone()
+        } else {
+            narrowed
+        };
         // A town that is both a district alias and one station's name ("Champa") means the station.
-        let stations: Vec<&Target> = targets.iter().filter(|t| matches!(t, Target::Station(_))).collect();
+        let stations: Vec<&Target> = targets
+            .iter()
+            .filter(|t| matches!(t, Target::Station(_)))
+            .collect();
         if let [only] = stations.as_slice() {
             let d = self.district_of(only);
-            if targets.iter().all(|t| matches!(t, Target::Station(_)) || self.district_of(t) == d) {
+            if targets
+                .iter()
+                .all(|t| matches!(t, Target::Station(_)) || self.district_of(t) == d)
+            {
                 return vec![(*only).clone()];
             }
         }
@@ -211,13 +275,24 @@ impl PlaceIndex {
     }
 
     fn mentions(&self, tokens: &[Token], cues: &Cues) -> Vec<Mention> {
-        let outside_spans: Vec<(usize, usize)> =
-            cues.outside_places.find_all(tokens).iter().map(|h| (h.start, h.start + h.len)).collect();
+        let outside_spans: Vec<(usize, usize)> = cues
+            .outside_places
+            .find_all(tokens)
+            .iter()
+            .map(|h| (h.start, h.start + h.len))
+            .collect();
         longest_first(self.names.find_all(tokens))
             .into_iter()
-            .filter(|h| !outside_spans.iter().any(|&(a, b)| h.start < b && a < h.start + h.len))
+            .filter(|h| {
+                !outside_spans
+                    .iter()
+                    .any(|&(a, b)| h.start < b && a < h.start + h.len)
+            })
             .filter(|h| !followed_by(tokens, h.start + h.len, &cues.outside, 1))
-            .filter(|h| !followed_by(tokens, h.start + h.len, &cues.towards, 1) && !preceded_by(tokens, h.start, &cues.towards))
+            .filter(|h| {
+                !followed_by(tokens, h.start + h.len, &cues.towards, 1)
+                    && !preceded_by(tokens, h.start, &cues.towards)
+            })
             .filter(|h| !is_weak(h) || has_cue_near(tokens, h, cues))
             .map(|h| Mention {
                 start: h.start,
@@ -230,7 +305,10 @@ impl PlaceIndex {
     }
 }
 
-fn merge(entries: Vec<(Vec<String>, Target, bool)>, weak_names: &PhraseSet<()>) -> PhraseSet<PlaceName> {
+fn merge(
+    entries: Vec<(Vec<String>, Target, bool)>,
+    weak_names: &PhraseSet<()>,
+) -> PhraseSet<PlaceName> {
     let mut merged: Vec<(Vec<String>, PlaceName)> = Vec::new();
     for (keys, target, generic) in entries {
         if keys.is_empty() {
@@ -244,9 +322,24 @@ fn merge(entries: Vec<(Vec<String>, Target, bool)>, weak_names: &PhraseSet<()>) 
                 name.generic &= generic;
             }
             None => {
-                let words: Vec<Token> = keys.iter().map(|k| Token { text: k.clone(), key: k.clone(), script: Script::Latn, sentence: 0 }).collect();
+                let words: Vec<Token> = keys
+                    .iter()
+                    .map(|k| Token {
+                        text: k.clone(),
+                        key: k.clone(),
+                        script: Script::Latn,
+                        sentence: 0,
+                    })
+                    .collect();
                 let weak = keys.len() == 1 && weak_names.any(&words);
-                merged.push((keys, PlaceName { targets: vec![target], generic, weak }));
+                merged.push((
+                    keys,
+                    PlaceName {
+                        targets: vec![target],
+                        generic,
+                        weak,
+                    },
+                ));
             }
         }
     }
@@ -262,7 +355,10 @@ fn longest_first<'a, T>(mut hits: Vec<Hit<'a, T>>) -> Vec<Hit<'a, T>> {
     hits.sort_by_key(|h| (std::cmp::Reverse(h.len), !h.exact, h.start));
     let mut kept: Vec<Hit<'a, T>> = Vec::new();
     for h in hits {
-        if !kept.iter().any(|k| h.start < k.start + k.len && k.start < h.start + h.len) {
+        if !kept
+            .iter()
+            .any(|k| h.start < k.start + k.len && k.start < h.start + h.len)
+        {
             kept.push(h);
         }
     }
@@ -272,12 +368,20 @@ fn longest_first<'a, T>(mut hits: Vec<Hit<'a, T>>) -> Vec<Hit<'a, T>> {
 
 /// Whether a phrase of `set` starts within `gap` words after `end`.
 fn followed_by(tokens: &[Token], end: usize, set: &PhraseSet<()>, gap: usize) -> bool {
-    (end..=end + gap).any(|i| i < tokens.len() && set.find_all(&tokens[i..(i + 3).min(tokens.len())]).iter().any(|h| h.start == 0))
+    (end..=end + gap).any(|i| {
+        i < tokens.len()
+            && set
+                .find_all(&tokens[i..(i + 3).min(tokens.len())])
+                .iter()
+                .any(|h| h.start == 0)
+    })
 }
 
 fn preceded_by(tokens: &[Token], start: usize, set: &PhraseSet<()>) -> bool {
     let from = start.saturating_sub(3);
-    set.find_all(&tokens[from..start]).iter().any(|h| h.start + h.len + from == start)
+    set.find_all(&tokens[from..start])
+        .iter()
+        .any(|h| h.start + h.len + from == start)
 }
 
 fn is_weak(h: &Hit<'_, PlaceName>) -> bool {

@@ -36,17 +36,22 @@ pub struct UrgencyFacts {
 }
 
 fn spans(set: &CueSet, tokens: &[Token]) -> Vec<(usize, usize)> {
-    set.find_all(tokens).iter().map(|h| (h.start, h.start + h.len)).collect()
+    set.find_all(tokens)
+        .iter()
+        .map(|h| (h.start, h.start + h.len))
+        .collect()
 }
 
 /// The reasons a tip is urgent; empty when it is not.
 pub fn urgency(tokens: &[Token], cues: &Cues, facts: UrgencyFacts) -> Vec<UrgentReason> {
     let has = |set: &CueSet| set.any(tokens);
-    let present = spans(&cues.present, tokens).into_iter().any(|(start, end)| {
-        let after_ok = end >= tokens.len() || !cues.not_present.any(&tokens[end..end + 1]);
-        let before_ok = start == 0 || !cues.not_present_before.any(&tokens[start - 1..start]);
-        after_ok && before_ok
-    });
+    let present = spans(&cues.present, tokens)
+        .into_iter()
+        .any(|(start, end)| {
+            let after_ok = end >= tokens.len() || !cues.not_present.any(&tokens[end..end + 1]);
+            let before_ok = start == 0 || !cues.not_present_before.any(&tokens[start - 1..start]);
+            after_ok && before_ok
+        });
     let mut reasons = Vec::new();
     if facts.cyber {
         if has(&cues.loss) && has(&cues.recent) && !has(&cues.hearsay) {
@@ -79,8 +84,14 @@ pub fn urgency(tokens: &[Token], cues: &Cues, facts: UrgencyFacts) -> Vec<Urgent
 fn mentions_minor(tokens: &[Token]) -> bool {
     let minor = |t: &Token| t.key.parse::<u32>().is_ok_and(|a| (1..18).contains(&a));
     tokens.windows(2).any(|w| {
-        let unit = matches!(w[1].key.as_str(), "sal" | "year" | "years" | "yr" | "yrs" | "bacar" | "baras" | "vars");
-        let lead = matches!(w[0].key.as_str(), "only" | "age" | "aged" | "umar" | "umr" | "ayu");
+        let unit = matches!(
+            w[1].key.as_str(),
+            "sal" | "year" | "years" | "yr" | "yrs" | "bacar" | "baras" | "vars"
+        );
+        let lead = matches!(
+            w[0].key.as_str(),
+            "only" | "age" | "aged" | "umar" | "umr" | "ayu"
+        );
         (minor(&w[0]) && unit) || (lead && minor(&w[1]))
     })
 }
@@ -115,8 +126,12 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
             continue;
         }
         let paid = near(&collusion, actor, 10, 14);
-        let himself = participation.iter().any(|&(a, _)| a >= actor.1 && a <= actor.1 + 4)
-            && crime_spans.iter().any(|&(a, _)| a >= actor.1 && a <= actor.1 + 10);
+        let himself = participation
+            .iter()
+            .any(|&(a, _)| a >= actor.1 && a <= actor.1 + 4)
+            && crime_spans
+                .iter()
+                .any(|&(a, _)| a >= actor.1 && a <= actor.1 + 10);
         if paid || himself {
             finding.involved = true;
             finding.actors.push(actor);
@@ -126,4 +141,3 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
     finding.collusion = finding.involved || officials.iter().any(|&o| near(&collusion, o, 8, 12));
     finding
 }
-
