@@ -1,4 +1,567 @@
-//! Triage: category, place, urgency and police involvement from a tip's text. Pure functions over
-//! text plus the loaded jurisdiction and lexicon; no I/O. (Being built: issue 5.)
+//! Triage: category, place, urgency and police involvement from a tip's text, and the routing
+//! that follows from them. Pure functions over text plus the loaded jurisdiction, lexicon and cue
+//! words; no I/O (except in `cli`). A keyword triage is a first sort for officers, never a
+//! verdict: it must not close or reject a tip on its own, and officers can correct every field.
 
 pub mod cli;
+pub mod cues;
+pub mod eval;
+pub mod language;
+pub mod lookup;
+pub mod normalize;
+pub mod place;
+pub mod signals;
+
+mod category;
+
+use serde::Serialize;
+
+use self::category::{CategoryScorer, Decision};
+use self::cues::Cues;
+use self::language::Language;
+use self::normalize::tokenize;
+use self::place::PlaceIndex;
+use self::signals::{UrgencyFacts, UrgentReason};
+use crate::jurisdiction::{DistrictId, Jurisdiction, StationId, StationKind};
+use crate::lexicon::Lexicon;
+
+pub use self::category::{NOT_A_TIP, OTHER};
+
+/// Why the triage tables could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TriageError {
+    /// The cue-word file is malformed.
+    #[error("triage cue file is not valid: {0}")]
+    Cues(String),
+    /// The lexicon has no usable terms.
+    #[error("lexicon has no usable terms: {0}")]
+    Lexicon(String),
+}
+
+/// Priority of a triaged tip on the officers' queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Not a tip: review and reply, never auto-close.
+    Low,
+    /// Ordinary tip.
+    Normal,
+    /// Serious category or police involvement.
+    High,
+    /// Needs a response within the hour.
+    Urgent,
+}
+
+/// Where a triaged tip goes.
+#[derive(Clone, Debug, Serialize)]
+pub struct Routing {
+    /// Desks from the jurisdiction's routing table for the category (`thana`, `cyber_cell`, ...);
+    /// with police involvement, `sp_office` and `ig_office` are added.
+    pub desks: Vec<String>,
+    /// Queue priority.
+    pub priority: Priority,
+    /// The station that must not see the tip (the one it accuses).
+    #[serde(serialize_with = "ser::station")]
+    pub barred_station: Option<StationId>,
+}
+
+/// The triage of one tip. Every field is a suggestion an officer can correct.
+#[derive(Clone, Debug, Serialize)]
+pub struct Assessment {
+    /// Main category: a lexicon id, `other` or `not_a_tip`.
+    pub category: String,
+    /// Other lexicon categories the tip also alleges.
+    pub secondary_categories: Vec<String>,
+    /// Score of the main category (sum of matched term weights).
+    pub category_score: u32,
+    /// The words that decided the category, as written in the tip.
+    pub evidence: Vec<String>,
+    /// The place words that decided district and station, as written in the tip.
+    pub place_evidence: Vec<String>,
+    /// District of the incident.
+    #[serde(serialize_with = "ser::district")]
+    pub district: Option<DistrictId>,
+    /// Station of the incident (none when the text does not decide it).
+    #[serde(serialize_with = "ser::station")]
+    pub station: Option<StationId>,
+    /// Needs a response within the hour.
+    pub urgent: bool,
+    /// Why it is urgent.
+    pub urgent_reasons: Vec<UrgentReason>,
+    /// The tip accuses police staff.
+    pub police_involvement: bool,
+    /// The station the tip accuses.
+    #[serde(serialize_with = "ser::station")]
+    pub named_station: Option<StationId>,
+    /// Language label.
+    pub language: Language,
+    /// Desks, priority and the barred station.
+    pub routing: Routing,
+}
+
+/// Ids serialise as their text (the id types live in `jurisdiction`, which stays serde-free).
+mod ser {
+    use serde::Serializer;
+
+    use crate::jurisdiction::{DistrictId, StationId};
+
+    pub fn station<S: Serializer>(id: &Option<StationId>, s: S) -> Result<S::Ok, S::Error> {
+        match id {
+            Some(id) => s.serialize_some(id.as_str()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn district<S: Serializer>(id: &Option<DistrictId>, s: S) -> Result<S::Ok, S::Error> {
+        match id {
+            Some(id) => s.serialize_some(id.as_str()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// The compiled triage tables. Build once, share, call [`Triage::assess`] per tip.
+#[derive(Debug)]
+pub struct Triage {
+    cues: Cues,
+    categories: CategoryScorer,
+    places: PlaceIndex,
+    routing: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// Categories whose tips are serious enough for high priority even when not urgent.
+const SERIOUS: &[&str] = &[
+    "murder",
+    "weapons",
+    "human_trafficking",
+    "child_marriage",
+    "naxal_activity",
+    "sexual_offences_women_safety",
+    "missing_persons",
+    "robbery",
+];
+
+impl Triage {
+    /// Compiles the lexicon, the built-in cue words and the place index.
+    pub fn new(jurisdiction: &Jurisdiction, lexicon: &Lexicon) -> Result<Self, TriageError> {
+        Self::with_cues(jurisdiction, lexicon, cues::BUILTIN_TOML)
+    }
+
+    /// As [`Triage::new`], with the text of an administrator's own cue file.
+    pub fn with_cues(
+        jurisdiction: &Jurisdiction,
+        lexicon: &Lexicon,
+        cue_toml: &str,
+    ) -> Result<Self, TriageError> {
+        let cues = Cues::new(cue_toml, lexicon)?;
+        Ok(Self {
+            categories: CategoryScorer::new(lexicon, &cues)?,
+            places: PlaceIndex::new(jurisdiction, &cues),
+            routing: jurisdiction.routing.clone(),
+            cues,
+        })
+    }
+
+    /// Triage of one tip. `hotline_district` is where the tip arrived; it is metadata and never
+    /// decides the place of the incident.
+    pub fn assess(&self, text: &str, hotline_district: Option<&str>) -> Assessment {
+        let _ = hotline_district;
+        let tokens = tokenize(text);
+        let scored = self.categories.score(&tokens);
+        let police = signals::police(&tokens, &self.cues, &scored.crime_spans());
+        let decision = self
+            .categories
+            .decide(&tokens, &scored, &police, &self.cues);
+        let language = language::detect(&tokens, &self.cues);
+        if decision.category == NOT_A_TIP {
+            return self.not_a_tip(decision, language);
+        }
+        let place = self.places.locate(&tokens, &self.cues);
+        let facts = UrgencyFacts {
+            cyber: decision.category == "cyber_fraud",
+            missing: matches!(
+                decision.category.as_str(),
+                "missing_persons" | "human_trafficking"
+            ),
+            child_marriage: decision.category == "child_marriage",
+        };
+        let urgent_reasons = signals::urgency(&tokens, &self.cues, facts);
+        let named_station = if police.involved {
+            self.named_station(&tokens, &place, &police.actors)
+        } else {
+            None
+        };
+        let station = place.station.map(|s| self.places.stations[s].id.clone());
+        let district = place.district.map(|d| self.places.districts[d].clone());
+        let urgent = !urgent_reasons.is_empty();
+        let routing = self.route(
+            &decision.category,
+            urgent,
+            police.involved,
+            named_station.clone(),
+        );
+        Assessment {
+            category: decision.category,
+            secondary_categories: decision.secondary,
+            category_score: decision.score,
+            evidence: decision.evidence,
+            place_evidence: place
+                .mentions
+                .iter()
+                .map(|m| {
+                    tokens[m.start..m.start + m.len]
+                        .iter()
+                        .map(|t| t.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect(),
+            district,
+            station,
+            urgent,
+            urgent_reasons,
+            police_involvement: police.involved,
+            named_station,
+            language,
+            routing,
+        }
+    }
+
+    fn not_a_tip(&self, decision: Decision, language: Language) -> Assessment {
+        Assessment {
+            category: decision.category,
+            secondary_categories: Vec::new(),
+            category_score: decision.score,
+            evidence: decision.evidence,
+            place_evidence: Vec::new(),
+            district: None,
+            station: None,
+            urgent: false,
+            urgent_reasons: Vec::new(),
+            police_involvement: false,
+            named_station: None,
+            language,
+            routing: Routing {
+                desks: vec!["district_control_room".into()],
+                priority: Priority::Low,
+                barred_station: None,
+            },
+        }
+    }
+
+    /// The station named right next to an accused police mention ("Torwa thana", "थाना मस्तूरी",
+    /// "Raigarh kotwali"). A thana/chowki word picks between a thana and a chowki of one name.
+    fn named_station(
+        &self,
+        tokens: &[normalize::Token],
+        place: &place::PlaceFinding,
+        actors: &[(usize, usize)],
+    ) -> Option<StationId> {
+        let named_districts = self.places.named_districts(&place.mentions);
+        for &(a, b) in actors {
+            let chowki = tokens[a..b].iter().any(|t| t.key == "coki");
+            for m in &place.mentions {
+                let (s, e) = (m.start, m.start + m.len);
+                let adjacent = (e <= a && a - e <= 2) || (s >= b && s - b <= 1) || (s < b && a < e);
+                if !adjacent {
+                    continue;
+                }
+                let mut stations: Vec<usize> = self
+                    .places
+                    .resolve(m, &named_districts)
+                    .iter()
+                    .filter_map(|t| match t {
+                        place::Target::Station(i) => Some(*i),
+                        place::Target::District(_) => None,
+                    })
+                    .collect();
+                if stations.len() > 1 {
+                    let want = if chowki {
+                        StationKind::Chowki
+                    } else {
+                        StationKind::Thana
+                    };
+                    stations.retain(|&i| self.places.stations[i].kind == want);
+                }
+                if let [only] = stations.as_slice() {
+                    return Some(self.places.stations[*only].id.clone());
+                }
+            }
+        }
+        None
+    }
+
+    fn route(
+        &self,
+        category: &str,
+        urgent: bool,
+        police: bool,
+        named: Option<StationId>,
+    ) -> Routing {
+        let mut desks = self
+            .routing
+            .get(category)
+            .or_else(|| self.routing.get("default"))
+            .cloned()
+            .unwrap_or_default();
+        if police {
+            desks.retain(|d| d != "thana");
+            for d in ["sp_office", "ig_office"] {
+                if !desks.iter().any(|x| x == d) {
+                    desks.push(d.into());
+                }
+            }
+        }
+        let priority = if urgent {
+            Priority::Urgent
+        } else if police || SERIOUS.contains(&category) {
+            Priority::High
+        } else {
+            Priority::Normal
+        };
+        Routing {
+            desks,
+            priority,
+            barred_station: if police { named } else { None },
+        }
+    }
+
+    /// Number of indexed place names (for the load report).
+    pub fn place_name_count(&self) -> usize {
+        self.places.name_count()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn triage() -> Triage {
+        Triage::new(
+            &Jurisdiction::builtin().unwrap(),
+            &Lexicon::builtin().unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn station(t: &Triage, text: &str) -> Option<String> {
+        t.assess(text, None).station.map(|s| s.as_str().to_owned())
+    }
+
+    fn district(t: &Triage, text: &str) -> Option<String> {
+        t.assess(text, None).district.map(|d| d.as_str().to_owned())
+    }
+
+    #[test]
+    fn false_friends_do_not_name_range_stations() {
+        let t = triage();
+        assert_eq!(station(&t, "dindori mp se ganja ki gaadi aati hai"), None);
+        assert_eq!(
+            station(&t, "Kota (Rajasthan) se aaya ladka drugs bechta hai"),
+            None
+        );
+        assert_eq!(district(&t, "बलौदा बाजार में मेरा मोबाइल चोरी हो गया"), None);
+        assert_eq!(station(&t, "Pandariya me ganja bikta hai"), None);
+        assert_eq!(station(&t, "Darrighat ke paas kachchi daru"), None);
+        assert_eq!(station(&t, "झुग्गी में रहने वाले लोग डरते हैं, दारू बिकती है"), None);
+        // The real ones still resolve, in either script and misspelled.
+        assert_eq!(
+            station(&t, "dindori chowki ke paas jua chalta hai").as_deref(),
+            Some("mgl-dindori")
+        );
+        assert_eq!(
+            station(&t, "near Kota police station daru bikti hai").as_deref(),
+            Some("bsp-kota")
+        );
+        assert_eq!(
+            station(&t, "kushmunda colony me ganja").as_deref(),
+            Some("krb-kusmunda")
+        );
+        assert_eq!(
+            station(&t, "पुसोर थाना ले दू किलोमीटर गांजा बेचथे").as_deref(),
+            Some("rgh-pusaur")
+        );
+        assert_eq!(
+            station(&t, "Darri ke paas jua").as_deref(),
+            Some("krb-darri")
+        );
+    }
+
+    #[test]
+    fn doubtful_places_give_no_station() {
+        let t = triage();
+        // Kharsia has a thana and a chowki entry; the locality Basnajhar points to one.
+        assert_eq!(station(&t, "Kharsia me satta chalta hai"), None);
+        assert_eq!(
+            district(&t, "Kharsia me satta chalta hai").as_deref(),
+            Some("raigarh")
+        );
+        assert_eq!(
+            station(&t, "basnajhar me satta chalta hai").as_deref(),
+            Some("rgh-kharsia")
+        );
+        // A road, a destination, a district only, a district without station ids.
+        assert_eq!(station(&t, "कटघोरा रोड पर ट्रक लूटा"), None);
+        assert_eq!(
+            station(&t, "gaay ka truck punjipathra ki taraf ja raha hai"),
+            None
+        );
+        assert_eq!(station(&t, "Mungeli bus stand pe ganja bikta hai"), None);
+        let a = t.assess("Pendra thana ke paas jua", Some("bilaspur"));
+        assert_eq!(
+            (a.district.map(|d| d.as_str().to_owned()), a.station),
+            (Some("gaurela_pendra_marwahi".into()), None)
+        );
+        // A generic name is decided by the district named with it.
+        assert_eq!(
+            station(&t, "Raigarh kotwali ke paas satta").as_deref(),
+            Some("rgh-city-kotwali")
+        );
+    }
+
+    #[test]
+    fn hearsay_negation_and_past_are_not_urgent() {
+        let t = triage();
+        assert!(
+            t.assess("abhi bankimongra me jua fad chal raha hai jaldi aao", None)
+                .urgent
+        );
+        assert!(
+            !t.assess("suna hai abhi bhi usne ghar me katta rakha hai", None)
+                .urgent
+        );
+        assert!(
+            !t.assess(
+                "gevra basti me ajnabi log aaye the kal, ab chale gaye, koi dikkat nahi hui",
+                None
+            )
+            .urgent
+        );
+        assert!(
+            !t.assess(
+                "pathriya me taash ka jua hota hai, abhi tak band nahi hua",
+                None
+            )
+            .urgent
+        );
+        assert!(
+            !t.assess(
+                "pichhle saal shyang ke paas goli chali thi, ek aadmi killed",
+                None
+            )
+            .urgent
+        );
+        assert!(
+            !t.assess(
+                "Dead body found near Darri. Police aa gayi hai already.",
+                None
+            )
+            .urgent
+        );
+        // Cyber fraud is urgent only when money was just lost.
+        assert!(
+            t.assess(
+                "abhi 20 minute pehle account se 40000 kat gaye OTP diya tha",
+                None
+            )
+            .urgent
+        );
+        assert!(
+            !t.assess(
+                "abhi bhi fraud call aa raha hai paisa bhejo bol raha, maine kuch nahi bheja",
+                None
+            )
+            .urgent
+        );
+        // A missing child is urgent unless long ago.
+        assert!(
+            t.assess("meri 14 saal ki beti kal se laapata hai", None)
+                .urgent
+        );
+        assert!(
+            !t.assess("mera 12 saal ka beta 2 saal pehle laapata hua tha", None)
+                .urgent
+        );
+    }
+
+    #[test]
+    fn police_involvement_names_the_accused_station_and_bars_it() {
+        let t = triage();
+        let a = t.assess(
+            "Torwa thana wale paisa lete hai isliye satta band nahi hota",
+            None,
+        );
+        assert!(a.police_involvement);
+        assert_eq!(
+            a.named_station.as_ref().map(StationId::as_str),
+            Some("bsp-torwa")
+        );
+        assert_eq!(
+            a.routing.barred_station.as_ref().map(StationId::as_str),
+            Some("bsp-torwa")
+        );
+        assert!(
+            a.routing.desks.iter().any(|d| d == "sp_office")
+                && !a.routing.desks.iter().any(|d| d == "thana")
+        );
+        // Other agencies, impostors, and slowness are not police involvement.
+        assert!(
+            !t.assess("forest guard paisa lekar lakdi katne deta hai", None)
+                .police_involvement
+        );
+        assert!(
+            !t.assess(
+                "nakli police ban ke do log truck walo se paisa le rahe",
+                None
+            )
+            .police_involvement
+        );
+        assert!(
+            !t.assess("thane me report likhi par koi karwai nahi hui", None)
+                .police_involvement
+        );
+        // Hearsay still counts.
+        assert!(
+            t.assess(
+                "log kehte hain pusaur thane ke hawaldar ka khud ka satta chalta hai",
+                None
+            )
+            .police_involvement
+        );
+    }
+
+    #[test]
+    fn category_evidence_and_not_a_tip() {
+        let t = triage();
+        let a = t.assess("pirayya me brown sugr bik rha h", None);
+        assert_eq!(a.category, "narcotics");
+        assert_eq!(a.evidence, ["brown sugr"]);
+        assert_eq!(
+            a.station.as_ref().map(StationId::as_str),
+            Some("bsp-sirgitti")
+        );
+        assert_eq!(t.assess("जय जोहार साहब जी", None).category, NOT_A_TIP);
+        assert_eq!(
+            t.assess(
+                "jo ladka gumshuda tha wo ghar aa gaya, dhanyawad sabka",
+                None
+            )
+            .category,
+            NOT_A_TIP
+        );
+        // No keyword is not a reason to reject: a long message without one is `other`.
+        assert_eq!(
+            t.assess(
+                "hamare gaon ke talab me kisi ne zeher daal diya, saari machhliyan mar gayi",
+                None
+            )
+            .category,
+            OTHER
+        );
+        assert_eq!(
+            t.assess("गांजा बेचत हे हमर पारा म", None).language,
+            Language::Chhattisgarhi
+        );
+    }
+}

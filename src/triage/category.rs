@@ -1,0 +1,255 @@
+//! Category of a tip from the lexicon's weighted terms: one main category, any secondary ones,
+//! `other` for a crime outside the lexicon, and `not_a_tip` only on positive evidence (a greeting,
+//! thanks, a solved matter or a service question, with no crime words). Owns the scoring and the
+//! choice between a crime and the collusion it alleges.
+
+use super::TriageError;
+use super::cues::Cues;
+use super::lookup::{PhraseSet, Tolerance};
+use super::normalize::Token;
+use super::signals::PoliceFinding;
+use crate::lexicon::Lexicon;
+
+/// The label for a real crime outside the lexicon categories.
+pub const OTHER: &str = "other";
+/// The label for messages that are not tips.
+pub const NOT_A_TIP: &str = "not_a_tip";
+const COLLUSION: &str = "corruption_collusion";
+/// Categories that name what was stolen; a bare theft word next to one of them belongs to it.
+const THEFT_OF: &[&str] = &[
+    "coal_diesel_scrap_theft",
+    "cattle_smuggling",
+    "illegal_sand_mining",
+];
+/// A score from this up is strong evidence (one strong term, or two normal ones).
+const STRONG: u32 = 3;
+
+#[derive(Clone, Copy, Debug)]
+struct TermRef {
+    category: usize,
+    weight: u32,
+    term: usize,
+}
+
+/// Compiled category terms.
+#[derive(Debug)]
+pub struct CategoryScorer {
+    ids: Vec<String>,
+    terms: PhraseSet<TermRef>,
+}
+
+/// Per-category scores of one tip.
+#[derive(Debug)]
+pub struct Scored {
+    scores: Vec<u32>,
+    evidence: Vec<Vec<(usize, usize)>>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Scored {
+    /// Token spans of every matched crime term (for the police-participation rule).
+    pub fn crime_spans(&self) -> Vec<(usize, usize)> {
+        self.spans.clone()
+    }
+}
+
+/// The category decision.
+#[derive(Debug)]
+pub struct Decision {
+    /// Main category.
+    pub category: String,
+    /// Secondary categories.
+    pub secondary: Vec<String>,
+    /// Main score.
+    pub score: u32,
+    /// Words that decided it.
+    pub evidence: Vec<String>,
+}
+
+impl CategoryScorer {
+    /// Compiles every category term of the lexicon and the cue file's added terms. Weak and
+    /// ambiguous terms weigh 1 and match exactly (no endings, no edits).
+    pub fn new(lexicon: &Lexicon, cues: &Cues) -> Result<Self, TriageError> {
+        let mut terms = PhraseSet::new(Tolerance::Term);
+        let mut n = 0;
+        for (ci, c) in lexicon.categories.iter().enumerate() {
+            let extra = cues
+                .extra_terms
+                .get(&c.id)
+                .into_iter()
+                .flatten()
+                .map(|t| (&t.term, t.weight));
+            for (term, weight) in c.terms.iter().map(|t| (&t.term, t.weight)).chain(extra) {
+                let ambiguous = cues.ambiguous.iter().any(|a| a.eq_ignore_ascii_case(term));
+                let weight = if ambiguous { 1 } else { u32::from(weight) };
+                if terms.insert_with(
+                    term,
+                    TermRef {
+                        category: ci,
+                        weight,
+                        term: n,
+                    },
+                    weight == 1,
+                ) {
+                    n += 1;
+                }
+            }
+        }
+        if n == 0 {
+            return Err(TriageError::Lexicon(
+                "no category term has a matchable word".into(),
+            ));
+        }
+        Ok(Self {
+            ids: lexicon.categories.iter().map(|c| c.id.clone()).collect(),
+            terms,
+        })
+    }
+
+    /// Scores every category: the weights of distinct matched terms, longest match first so a
+    /// phrase (शराब पीकर मारपीट) is not also counted as its words.
+    pub fn score(&self, tokens: &[Token]) -> Scored {
+        let mut hits = self.terms.find_all(tokens);
+        hits.sort_by_key(|h| {
+            (
+                std::cmp::Reverse(h.len),
+                std::cmp::Reverse(h.value.weight),
+                h.start,
+            )
+        });
+        let mut taken = vec![false; tokens.len()];
+        let mut seen_terms = Vec::new();
+        let mut scores = vec![0; self.ids.len()];
+        let mut evidence = vec![Vec::new(); self.ids.len()];
+        let mut spans = Vec::new();
+        for h in hits {
+            if taken[h.start..h.start + h.len].iter().any(|&t| t) {
+                continue;
+            }
+            taken[h.start..h.start + h.len]
+                .iter_mut()
+                .for_each(|t| *t = true);
+            spans.push((h.start, h.start + h.len));
+            if seen_terms.contains(&h.value.term) {
+                continue;
+            }
+            seen_terms.push(h.value.term);
+            scores[h.value.category] += h.value.weight;
+            evidence[h.value.category].push((h.start, h.start + h.len));
+        }
+        let theft = self.index("theft");
+        if let Some(t) = theft {
+            let specific = THEFT_OF
+                .iter()
+                .filter_map(|id| self.index(id))
+                .filter(|&i| scores[i] >= 2)
+                .max_by_key(|&i| scores[i]);
+            if let Some(specific) = specific {
+                scores[specific] += scores[t];
+                let moved = std::mem::take(&mut evidence[t]);
+                evidence[specific].extend(moved);
+                scores[t] = 0;
+            }
+        }
+        Scored {
+            scores,
+            evidence,
+            spans,
+        }
+    }
+
+    fn index(&self, id: &str) -> Option<usize> {
+        self.ids.iter().position(|c| c == id)
+    }
+
+    /// Picks the main and secondary categories.
+    pub fn decide(
+        &self,
+        tokens: &[Token],
+        scored: &Scored,
+        police: &PoliceFinding,
+        cues: &Cues,
+    ) -> Decision {
+        let mut scores = scored.scores.clone();
+        let collusion = self.index(COLLUSION);
+        if let (Some(c), true) = (collusion, police.collusion) {
+            scores[c] += STRONG;
+        }
+        let best_crime = (0..scores.len())
+            .filter(|&i| Some(i) != collusion)
+            .max_by_key(|&i| (scores[i], std::cmp::Reverse(i)));
+        let crime_score = best_crime.map_or(0, |i| scores[i]);
+        let collusion_score = collusion.map_or(0, |c| scores[c]);
+        let top = crime_score.max(collusion_score);
+        if let Some(label) = self.not_a_tip_or_other(tokens, top, cues) {
+            return Decision {
+                category: label.into(),
+                secondary: Vec::new(),
+                score: top,
+                evidence: Vec::new(),
+            };
+        }
+        let main = match (best_crime, collusion) {
+            (Some(_), Some(c)) if collusion_score >= 2 && crime_score < STRONG => c,
+            (Some(b), _) => b,
+            (None, Some(c)) => c,
+            (None, None) => {
+                return Decision {
+                    category: OTHER.into(),
+                    secondary: Vec::new(),
+                    score: 0,
+                    evidence: Vec::new(),
+                };
+            }
+        };
+        let secondary = (0..scores.len())
+            .filter(|&i| i != main)
+            .filter(|&i| {
+                if Some(i) == collusion {
+                    scores[i] >= 2
+                } else if Some(main) == collusion {
+                    scores[i] >= 1
+                } else {
+                    scores[i] >= STRONG && scores[i] * 2 >= scores[main]
+                }
+            })
+            .map(|i| self.ids[i].clone())
+            .collect();
+        let evidence = scored.evidence[main]
+            .iter()
+            .map(|&(a, b)| {
+                tokens[a..b]
+                    .iter()
+                    .map(|t| t.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        Decision {
+            category: self.ids[main].clone(),
+            secondary,
+            score: scores[main],
+            evidence,
+        }
+    }
+
+    /// `not_a_tip` on positive evidence only, `other` for crime cues outside the lexicon or a
+    /// message with no category words at all (never reject a tip because no keyword matched).
+    fn not_a_tip_or_other(&self, tokens: &[Token], top: u32, cues: &Cues) -> Option<&'static str> {
+        let thanks = cues.thanks.any(tokens);
+        if thanks && cues.resolved.any(tokens) {
+            return Some(NOT_A_TIP);
+        }
+        if top >= 2 {
+            return None;
+        }
+        let chatter = thanks || cues.greeting.any(tokens) || cues.service.any(tokens);
+        if cues.other_crime.any(tokens) {
+            return Some(OTHER);
+        }
+        if chatter || (top == 0 && tokens.len() <= 6) {
+            return Some(NOT_A_TIP);
+        }
+        (top == 0).then_some(OTHER)
+    }
+}

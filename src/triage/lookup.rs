@@ -1,0 +1,316 @@
+//! Phrase lookup over tokenised text: lexicon terms, cue words and place names, each compiled once
+//! into a table keyed by its first word. Owns how tolerant a match is (exact, stem, fuzzy); knows
+//! nothing about what a match means.
+
+use std::collections::HashMap;
+
+use super::normalize::{Token, bounded_distance, phrase_keys, place_tolerance};
+
+/// How loosely the words of a phrase may match the words of a tip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tolerance {
+    /// Same key, or a `*` entry matching as a prefix.
+    Cue,
+    /// Same key, the key plus a Hindi/Chhattisgarhi inflection ending, or one edit for long words.
+    Term,
+    /// Same key, or a few edits by name length (misspelled place names).
+    Place,
+}
+
+/// One word of a compiled phrase.
+#[derive(Clone, Debug)]
+enum Pat {
+    Exact(String),
+    Prefix(String),
+}
+
+/// A match of one phrase in a tip.
+#[derive(Clone, Copy, Debug)]
+pub struct Hit<'a, T> {
+    /// Index of the first token.
+    pub start: usize,
+    /// Number of tokens.
+    pub len: usize,
+    /// What the phrase stands for.
+    pub value: &'a T,
+    /// Every word matched its key exactly (no inflection, prefix or edit).
+    pub exact: bool,
+}
+
+/// A compiled set of phrases, each carrying a value.
+#[derive(Clone, Debug)]
+pub struct PhraseSet<T> {
+    tolerance: Tolerance,
+    entries: Vec<(Vec<Pat>, T, bool)>,
+    by_first: HashMap<String, Vec<usize>>,
+    loose_first: Vec<usize>,
+}
+
+/// Endings that inflect a stem without changing what it names (romanised and folded):
+/// बेच → बेचता/बेचथे/बेचत, चोर → चोरी, गांजा → गांजे.
+const ENDINGS: &[&str] = &[
+    "a", "e", "i", "o", "u", "n", "an", "en", "on", "in", "ya", "yi", "ye", "ta", "ti", "te", "t",
+    "tas", "ne", "na", "ni", "kar", "ke", "ga", "gi", "ge", "ega", "egi", "enge", "is", "es", "se",
+    "iya", "iye", "yan", "on", "va", "vi", "ve", "ai", "ain",
+];
+
+impl<T> PhraseSet<T> {
+    /// An empty set with the given tolerance.
+    pub fn new(tolerance: Tolerance) -> Self {
+        Self {
+            tolerance,
+            entries: Vec::new(),
+            by_first: HashMap::new(),
+            loose_first: Vec::new(),
+        }
+    }
+
+    /// Adds a phrase; returns false (and adds nothing) when it has no words.
+    pub fn insert(&mut self, phrase: &str, value: T) -> bool {
+        self.insert_with(phrase, value, false)
+    }
+
+    /// Adds a phrase that must match exactly, whatever the set's tolerance (weak or ambiguous
+    /// terms: "mand" must not match "mandi").
+    pub fn insert_with(&mut self, phrase: &str, value: T, strict: bool) -> bool {
+        let pats: Vec<Pat> = phrase
+            .split_whitespace()
+            .flat_map(|w| {
+                let prefix = w.ends_with('*');
+                phrase_keys(w.trim_end_matches('*'))
+                    .into_iter()
+                    .map(move |k| {
+                        if prefix {
+                            Pat::Prefix(k)
+                        } else {
+                            Pat::Exact(k)
+                        }
+                    })
+            })
+            .collect();
+        let Some(first) = pats.first() else {
+            return false;
+        };
+        let idx = self.entries.len();
+        if let (Tolerance::Term, Pat::Exact(k), false) = (self.tolerance, first, strict)
+            && let Some(stem) = stem(k).filter(|s| s != k)
+        {
+            self.by_first.entry(stem.to_owned()).or_default().push(idx);
+        }
+        match first {
+            Pat::Exact(k) if strict || !self.is_loose(k) => {
+                self.by_first.entry(k.clone()).or_default().push(idx)
+            }
+            Pat::Exact(k) => {
+                self.by_first.entry(k.clone()).or_default().push(idx);
+                self.loose_first.push(idx);
+            }
+            Pat::Prefix(_) => self.loose_first.push(idx),
+        }
+        self.entries.push((pats, value, strict));
+        true
+    }
+
+    /// Number of phrases.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the set has no phrases.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn is_loose(&self, first_key: &str) -> bool {
+        match self.tolerance {
+            Tolerance::Cue => false,
+            Tolerance::Term => first_key.chars().count() >= 7,
+            Tolerance::Place => place_tolerance(first_key.chars().count()) > 0,
+        }
+    }
+
+    /// Every phrase that matches at every position (overlaps included), in text order.
+    pub fn find_all<'a>(&'a self, tokens: &[Token]) -> Vec<Hit<'a, T>> {
+        let mut hits = Vec::new();
+        let mut cands: Vec<usize> = Vec::new();
+        for start in 0..tokens.len() {
+            cands.clear();
+            self.candidates(&tokens[start].key, &mut cands);
+            for &idx in &cands {
+                let (pats, value, strict) = &self.entries[idx];
+                if self.matches_at(pats, &tokens[start..], *strict) {
+                    let exact = pats
+                        .iter()
+                        .zip(&tokens[start..])
+                        .all(|(p, t)| matches!(p, Pat::Exact(k) if *k == t.key));
+                    hits.push(Hit {
+                        start,
+                        len: pats.len(),
+                        value,
+                        exact,
+                    });
+                }
+            }
+        }
+        hits
+    }
+
+    /// Whether any phrase matches anywhere in `tokens`.
+    pub fn any(&self, tokens: &[Token]) -> bool {
+        !self.find_all(tokens).is_empty()
+    }
+
+    fn candidates(&self, key: &str, out: &mut Vec<usize>) {
+        if let Some(v) = self.by_first.get(key) {
+            out.extend(v);
+        }
+        if self.tolerance == Tolerance::Term {
+            for end in ENDINGS {
+                if let Some(stem) = key.strip_suffix(end)
+                    && stem.chars().count() >= 3
+                    && let Some(v) = self.by_first.get(stem)
+                {
+                    out.extend(v);
+                }
+            }
+        }
+        let first = key.chars().next();
+        for &idx in &self.loose_first {
+            let starts_alike = match self.entries[idx].0.first() {
+                Some(Pat::Exact(k)) => k.chars().next() == first && k != key,
+                Some(Pat::Prefix(_)) => true,
+                None => false,
+            };
+            if starts_alike {
+                out.push(idx);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    fn matches_at(&self, pats: &[Pat], tokens: &[Token], strict: bool) -> bool {
+        pats.len() <= tokens.len()
+            && pats
+                .iter()
+                .zip(tokens)
+                .enumerate()
+                .all(|(i, (p, t))| match p {
+                    Pat::Exact(k) if strict => *k == t.key,
+                    _ => self.word_matches(p, &t.key, i > 0),
+                })
+    }
+
+    /// `anchored`: an earlier word of the phrase already matched, so a looser match is safe.
+    fn word_matches(&self, pat: &Pat, key: &str, anchored: bool) -> bool {
+        match pat {
+            Pat::Prefix(p) => key.starts_with(p.as_str()),
+            Pat::Exact(k) if k == key => true,
+            Pat::Exact(k) => match self.tolerance {
+                Tolerance::Cue => false,
+                Tolerance::Term => {
+                    inflects(key, k)
+                        || stem(k).is_some_and(|s| inflects(key, s))
+                        || (k.chars().count() >= if anchored { 5 } else { 7 }
+                            && bounded_distance(k, key, 1).is_some())
+                }
+                Tolerance::Place => {
+                    // Aspiration is the least stable letter in romanised names (Tarbahar/Tarbhar).
+                    let (k, key) = (without_h(k), without_h(key));
+                    let tol = place_tolerance(k.chars().count().min(key.chars().count()));
+                    k == key || (tol > 0 && bounded_distance(&k, &key, tol).is_some())
+                }
+            },
+        }
+    }
+}
+
+/// A stem and one of [`ENDINGS`]: `key` inflects `base`.
+fn inflects(key: &str, base: &str) -> bool {
+    key.strip_prefix(base)
+        .is_some_and(|rest| base.chars().count() >= 4 && ENDINGS.contains(&rest))
+}
+
+/// A term key without its final vowel (गांजा/ganja → ganj), for words of five letters or more:
+/// shorter stems are too easy to hit (daru/dare, kada/khade).
+fn stem(key: &str) -> Option<&str> {
+    let last = key.chars().last()?;
+    (key.chars().count() >= 5 && matches!(last, 'a' | 'e' | 'i' | 'o' | 'u'))
+        .then(|| &key[..key.len() - 1])
+}
+
+fn without_h(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars().filter(|&c| c != 'h') {
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::super::normalize::tokenize;
+    use super::*;
+
+    fn hits(set: &PhraseSet<u8>, text: &str) -> Vec<u8> {
+        set.find_all(&tokenize(text))
+            .iter()
+            .map(|h| *h.value)
+            .collect()
+    }
+
+    #[test]
+    fn terms_match_inflections_and_other_script() {
+        let mut set = PhraseSet::new(Tolerance::Term);
+        set.insert("बेचता", 1);
+        set.insert("ganja", 2);
+        set.insert_with("mand", 5, true);
+        set.insert("jua fad", 3);
+        set.insert("brown sugar", 4);
+        assert_eq!(hits(&set, "टूरा गांजा बेचथे"), [2, 1]);
+        assert_eq!(hits(&set, "ganje ki pudiya"), [2]);
+        assert_eq!(hits(&set, "JUAA FAD chal raha"), [3]);
+        assert!(hits(&set, "jua khelte").is_empty());
+        assert_eq!(hits(&set, "brown sugr bik rha"), [4]);
+        assert!(hits(&set, "bechara").is_empty());
+        assert!(hits(&set, "mandi me").is_empty());
+        assert_eq!(hits(&set, "mand bechthe"), [5, 1]);
+    }
+
+    #[test]
+    fn cues_match_prefixes_only_when_asked() {
+        let mut set = PhraseSet::new(Tolerance::Cue);
+        set.insert("maang*", 1);
+        set.insert("paisa le*", 2);
+        assert_eq!(hits(&set, "10000 maanga"), [1]);
+        assert_eq!(hits(&set, "paisa lete hai"), [2]);
+        assert!(hits(&set, "paisa diya").is_empty());
+    }
+
+    #[test]
+    fn places_tolerate_misspelling_by_length() {
+        let mut set = PhraseSet::new(Tolerance::Place);
+        set.insert("Kusmunda", 1);
+        set.insert("Sakari", 8);
+        assert!(hits(&set, "shikari gaon me").is_empty());
+        set.insert("Urga", 2);
+        set.insert("Jatga", 5);
+        set.insert("Pathariya", 3);
+        assert_eq!(hits(&set, "kushmunda colony"), [1]);
+        assert_eq!(hits(&set, "kusmnda me"), [1]);
+        assert!(hits(&set, "urgi").is_empty());
+        assert!(hits(&set, "kisi jagah pe").is_empty());
+        set.insert("Pusaur", 6);
+        set.insert("Patharia", 7);
+        assert!(hits(&set, "patthar khadan").is_empty());
+        assert_eq!(hits(&set, "पथरिया"), [3]);
+        assert_eq!(hits(&set, "पुसोर थाना"), [6]);
+        assert_eq!(hits(&set, "Patharia ke paas"), [3, 7]);
+        assert!(hits(&set, "pandariya border").is_empty());
+        set.insert("Tarbahar", 4);
+        assert_eq!(hits(&set, "Tarbhar railway crossing"), [4]);
+    }
+}

@@ -1,0 +1,143 @@
+//! Urgency and police involvement, decided from cue words and their neighbourhood as
+//! data/README.md defines them: urgency needs an incident in progress, a threat to life, a
+//! vulnerable person in danger or missing, an imminent child marriage, or money just lost to
+//! fraud, and is cancelled by hearsay (for in-progress claims), a finished event or police on the
+//! spot. Police involvement needs a police actor next to money, protection, a tip-off or the
+//! actor's own part in the crime; impostors and other agencies do not count.
+
+use super::cues::{CueSet, Cues};
+use super::normalize::Token;
+
+/// Why a tip was found urgent (shown to the duty officer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UrgentReason {
+    /// Happening now or the person is still there.
+    InProgress,
+    /// A threat to life, confinement or harm being done.
+    ThreatToLife,
+    /// A child or vulnerable person missing or in danger.
+    VulnerablePerson,
+    /// A child marriage today or tomorrow.
+    ImminentChildMarriage,
+    /// Money lost to fraud within the last hours.
+    MoneyJustLost,
+}
+
+/// The facts urgency is decided from.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UrgencyFacts {
+    /// The tip's main category is cyber fraud.
+    pub cyber: bool,
+    /// The main category is missing persons or human trafficking.
+    pub missing: bool,
+    /// The main category is child marriage.
+    pub child_marriage: bool,
+}
+
+fn spans(set: &CueSet, tokens: &[Token]) -> Vec<(usize, usize)> {
+    set.find_all(tokens)
+        .iter()
+        .map(|h| (h.start, h.start + h.len))
+        .collect()
+}
+
+/// The reasons a tip is urgent; empty when it is not.
+pub fn urgency(tokens: &[Token], cues: &Cues, facts: UrgencyFacts) -> Vec<UrgentReason> {
+    let has = |set: &CueSet| set.any(tokens);
+    let present = spans(&cues.present, tokens)
+        .into_iter()
+        .any(|(start, end)| {
+            let after_ok = end >= tokens.len() || !cues.not_present.any(&tokens[end..end + 1]);
+            let before_ok = start == 0 || !cues.not_present_before.any(&tokens[start - 1..start]);
+            after_ok && before_ok
+        });
+    let mut reasons = Vec::new();
+    if facts.cyber {
+        if has(&cues.loss) && has(&cues.recent) && !has(&cues.hearsay) {
+            reasons.push(UrgentReason::MoneyJustLost);
+        }
+        return reasons;
+    }
+    if has(&cues.over) {
+        return reasons;
+    }
+    let past = has(&cues.past);
+    let minor = mentions_minor(tokens) || has(&cues.vulnerable);
+    if present && !has(&cues.hearsay) {
+        reasons.push(UrgentReason::InProgress);
+    }
+    if has(&cues.danger) && (!past || present || has(&cues.ongoing)) {
+        reasons.push(UrgentReason::ThreatToLife);
+    }
+    if minor && ((facts.missing && !has(&cues.long_ago)) || has(&cues.request)) {
+        reasons.push(UrgentReason::VulnerablePerson);
+    }
+    if facts.child_marriage && (has(&cues.imminent) || present) {
+        reasons.push(UrgentReason::ImminentChildMarriage);
+    }
+    reasons
+}
+
+/// A number under 18 next to an age word ("17 saal", "15-year-old", "14 बछर", "only 15",
+/// "umar 16").
+fn mentions_minor(tokens: &[Token]) -> bool {
+    let minor = |t: &Token| t.key.parse::<u32>().is_ok_and(|a| (1..18).contains(&a));
+    tokens.windows(2).any(|w| {
+        let unit = matches!(
+            w[1].key.as_str(),
+            "sal" | "year" | "years" | "yr" | "yrs" | "bacar" | "baras" | "vars"
+        );
+        let lead = matches!(
+            w[0].key.as_str(),
+            "only" | "age" | "aged" | "umar" | "umr" | "ayu"
+        );
+        (minor(&w[0]) && unit) || (lead && minor(&w[1]))
+    })
+}
+
+/// Police involvement: whether it is alleged and which police mentions carry it.
+#[derive(Clone, Debug, Default)]
+pub struct PoliceFinding {
+    /// A police actor is accused.
+    pub involved: bool,
+    /// Token spans of the accused police mentions (for the named station).
+    pub actors: Vec<(usize, usize)>,
+    /// Collusion by anyone (police or other officials): feeds `corruption_collusion`.
+    pub collusion: bool,
+}
+
+/// Looks for police (or other officials) next to money, protection or tip-off words, or a police
+/// actor doing the crime himself.
+pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> PoliceFinding {
+    let collusion = spans(&cues.collusion, tokens);
+    let impostor = spans(&cues.impostor, tokens);
+    let participation = spans(&cues.participation, tokens);
+    // Near: anywhere in the same sentence, or within a few words across one sentence break.
+    let near = |list: &[(usize, usize)], (s, e): (usize, usize), before: usize, after: usize| {
+        list.iter().any(|&(a, b)| {
+            let (sa, ss) = (tokens[a].sentence, tokens[s].sentence);
+            sa == ss || (sa.abs_diff(ss) <= 1 && b + before > s && a < e + after)
+        })
+    };
+    let mut finding = PoliceFinding::default();
+    for actor in spans(&cues.police_actor, tokens) {
+        if near(&impostor, actor, 4, 6) {
+            continue;
+        }
+        let paid = near(&collusion, actor, 10, 14);
+        let himself = participation
+            .iter()
+            .any(|&(a, _)| a >= actor.1 && a <= actor.1 + 4)
+            && crime_spans
+                .iter()
+                .any(|&(a, _)| a >= actor.1 && a <= actor.1 + 10);
+        if paid || himself {
+            finding.involved = true;
+            finding.actors.push(actor);
+        }
+    }
+    let officials = spans(&cues.officials, tokens);
+    finding.collusion = finding.involved || officials.iter().any(|&o| near(&collusion, o, 8, 12));
+    finding
+}
