@@ -19,6 +19,7 @@ use crate::jurisdiction::Jurisdiction;
 use crate::keyring::KeyRing;
 use crate::lexicon::Lexicon;
 use crate::store::{self, Store};
+use crate::triage::Triage;
 
 /// The services every channel and page uses.
 pub struct Core {
@@ -30,6 +31,8 @@ pub struct Core {
     pub jurisdiction: Arc<Jurisdiction>,
     /// The category lexicon.
     pub lexicon: Arc<Lexicon>,
+    /// Triage tables, built once from the jurisdiction and lexicon.
+    pub triage: Arc<Triage>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// The overall wrong-guess limiter.
@@ -93,9 +96,12 @@ impl Core {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let keyring = KeyRing::load(keys, store.as_ref(), &jurisdiction, clock.now_ms()).await?;
+        let triage =
+            Triage::new(&jurisdiction, &lexicon).context("cannot build the triage tables")?;
         Ok(Self {
             store,
             keyring: Arc::new(keyring),
+            triage: Arc::new(triage),
             jurisdiction: Arc::new(jurisdiction),
             lexicon: Arc::new(lexicon),
             clock,

@@ -165,13 +165,68 @@ pub async fn submit_tip(core: &Core, s: Submission) -> Result<Receipt, IntakeErr
     }
 }
 
+/// What triage decided, merged with what the tipster chose.
+struct Triaged {
+    district: Option<String>,
+    station: Option<String>,
+    category: String,
+    priority: String,
+    urgent: bool,
+    police_involvement: bool,
+    barred_station: Option<String>,
+    assessment_json: String,
+}
+
+/// Triage of a submission. The tipster's own choices win (a chosen district or category); triage
+/// fills what they left open. A station is kept only inside the tip's district, and never when it
+/// is the station the tip accuses. "Happening now" from the tipster makes a tip urgent.
+fn triage(core: &Core, s: &Submission) -> Triaged {
+    let text = match &s.place {
+        Some(place) => format!("{}\n{place}", s.text.as_str()),
+        None => s.text.as_str().to_owned(),
+    };
+    let chosen = s.district.as_ref().map(DistrictId::as_str);
+    let a = core.triage.assess(&text, chosen);
+    let district = chosen
+        .map(str::to_owned)
+        .or_else(|| a.district.as_ref().map(|d| d.to_string()));
+    let barred = a.routing.barred_station.as_ref().map(|b| b.to_string());
+    let station = a
+        .station
+        .as_ref()
+        .and_then(|st| core.jurisdiction.station(st.as_str()))
+        .filter(|(d, _)| Some(d.id.as_str()) == district.as_deref())
+        .map(|(_, st)| st.id.to_string())
+        .filter(|st| Some(st) != barred.as_ref());
+    let urgent = a.urgent || s.happening_now;
+    let priority = if urgent {
+        "urgent".to_owned()
+    } else {
+        json!(a.routing.priority)
+            .as_str()
+            .unwrap_or("normal")
+            .to_owned()
+    };
+    Triaged {
+        district,
+        station,
+        category: s.category.clone().unwrap_or_else(|| a.category.clone()),
+        priority,
+        urgent,
+        police_involvement: a.police_involvement,
+        barred_station: barred,
+        assessment_json: json!(a).to_string(),
+    }
+}
+
 fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeError> {
     let now = core.clock.now_ms();
     let tip_id = TipId::generate()?;
     let tip_number = TipNumber::generate()?;
     let secret = TipSecret::generate()?;
     let keys = core.keyring.keys();
-    let scope = s.district.as_ref().map_or(RANGE_SCOPE, |d| d.as_str());
+    let triaged = triage(core, s);
+    let scope = triaged.district.as_deref().unwrap_or(RANGE_SCOPE);
     let (key_scope, key) = core.keyring.current(scope)?;
     let seal = |column: &str, text: &str| key.seal(&aad(column, tip_id.get()), text.as_bytes());
     let mut terms = search::terms(keys, s.text.as_str());
@@ -185,9 +240,15 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
     }
     let detail = json!({
         "channel": s.channel.as_str(),
-        "district": s.district.as_ref().map(DistrictId::as_str),
-        "category": s.category,
+        "district": triaged.district,
+        "station": triaged.station,
+        "category": triaged.category,
+        "category_by_tipster": s.category.is_some(),
         "happening_now": s.happening_now,
+        "priority": triaged.priority,
+        "urgent": triaged.urgent,
+        "police_involvement": triaged.police_involvement,
+        "barred_station": triaged.barred_station,
     });
     let tip = NewTip {
         tip_id,
@@ -196,9 +257,9 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
             .secret_mac(tip_number.as_str(), secret.expose())
             .to_vec(),
         channel: s.channel.as_str().to_owned(),
-        district_id: s.district.as_ref().map(|d| d.to_string()),
-        station_id: None,
-        category: s.category.clone(),
+        district_id: triaged.district.clone(),
+        station_id: triaged.station.clone(),
+        category: Some(triaged.category.clone()),
         status: TipStatus::New.as_str().to_owned(),
         happening_now: s.happening_now,
         language: s.language.code().to_owned(),
@@ -210,11 +271,11 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
             .map(|p| seal("tip.place", p))
             .transpose()?,
         when_sealed: s.when.as_deref().map(|w| seal("tip.when", w)).transpose()?,
-        priority: "normal".into(),
-        urgent: false,
-        police_involvement: false,
-        barred_station_id: None,
-        triage_sealed: None,
+        priority: triaged.priority.clone(),
+        urgent: triaged.urgent,
+        police_involvement: triaged.police_involvement,
+        barred_station_id: triaged.barred_station.clone(),
+        triage_sealed: Some(seal("tip.triage", &triaged.assessment_json)?),
         terms,
         created_at: now,
         audit: AuditDraft {

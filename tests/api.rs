@@ -181,3 +181,65 @@ on_both_backends!(health_and_readiness, |app: TestApp| async move {
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
 });
+
+on_both_backends!(
+    every_tip_is_triaged_as_it_is_stored,
+    |app: TestApp| async move {
+        let record = |number: String| {
+            let core = app.core.clone();
+            async move {
+                let auth = core.store.tip_auth(&number).await.unwrap().unwrap();
+                core.store.tip(auth.tip_id).await.unwrap().unwrap()
+            }
+        };
+        // Place and category come from the text when the tipster does not say.
+        let (n, _) = app
+            .submit_tip(
+                "Dipka mein abhi ganja bik raha hai, gadi se maal utar raha hai",
+                None,
+            )
+            .await;
+        let r = record(n).await;
+        assert_eq!(r.district_id.as_deref(), Some("korba"));
+        assert_eq!(r.station_id.as_deref(), Some("krb-dipka"));
+        assert_eq!(r.category.as_deref(), Some("narcotics"));
+        assert!(r.urgent);
+        assert_eq!(r.priority, "urgent");
+        // A tip accusing the station is barred from it and never routed to it.
+        let (n, _) = app.submit_tip("Dipka thana ke hawaldar paisa lekar satta chalwa rahe hain, har raat bazaar ke peeche", None).await;
+        let r = record(n).await;
+        assert!(r.police_involvement && !r.urgent);
+        assert_eq!(r.barred_station_id.as_deref(), Some("krb-dipka"));
+        assert_eq!(r.station_id, None);
+        // The tipster's own choice of district and category wins over the text.
+        let resp = app
+        .post_json("/api/v1/tips", serde_json::json!({"text": "Dipka mein jua chal raha hai", "district": "bilaspur", "category": "theft"}))
+        .await;
+        let v: serde_json::Value = resp.json().await.unwrap();
+        let r = record(v["tip_number"].as_str().unwrap().to_owned()).await;
+        assert_eq!(r.district_id.as_deref(), Some("bilaspur"));
+        assert_eq!(
+            r.station_id, None,
+            "a Korba station is not kept for a Bilaspur tip"
+        );
+        assert_eq!(r.category.as_deref(), Some("theft"));
+        // Not a tip: kept, marked, low priority, never dropped.
+        let (n, _) = app
+            .submit_tip("नमस्ते सर, क्या पासपोर्ट का वेरिफिकेशन हो गया?", None)
+            .await;
+        let r = record(n).await;
+        assert_eq!(r.category.as_deref(), Some("not_a_tip"));
+        assert_eq!(r.priority, "low");
+        assert_eq!(app.tip_count().await, 4);
+        // The audit entry carries the routing facts, never the words.
+        let entries = app.core.store.audit_entries(0, 10).await.unwrap();
+        assert!(
+            entries[1]
+                .detail
+                .contains("\"barred_station\":\"krb-dipka\""),
+            "{}",
+            entries[1].detail
+        );
+        assert!(entries.iter().all(|e| !e.detail.contains("hawaldar")));
+    }
+);

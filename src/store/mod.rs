@@ -182,6 +182,16 @@ pub struct TipRecord {
     pub district_id: Option<String>,
     /// Category id.
     pub category: Option<String>,
+    /// Station id.
+    pub station_id: Option<String>,
+    /// Triage priority.
+    pub priority: String,
+    /// Needs a response within the hour.
+    pub urgent: bool,
+    /// Alleges police involvement.
+    pub police_involvement: bool,
+    /// The station that must never receive it.
+    pub barred_station_id: Option<String>,
     /// Channel name.
     pub channel: String,
     /// Whose data key sealed the content.

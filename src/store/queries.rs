@@ -192,31 +192,33 @@ macro_rules! backend_queries {
 
         /// A tip by id.
         pub async fn tip(c: &mut Conn, tip_id: TipId) -> Result<Option<TipRecord>, StoreError> {
-            #[allow(clippy::type_complexity)]
-            let row: Option<(i64, String, String, Option<String>, Option<String>, String, String, Vec<u8>, i64, i64)> =
-                sqlx::query_as(
-                    "SELECT tip_id, tip_number, status, district_id, category, channel, key_scope, text_sealed, \
-                     created_at, updated_at FROM tip WHERE tip_id = $1",
-                )
-                .bind(tip_id.get())
-                .fetch_optional(&mut *c)
-                .await?;
-            Ok(row.map(
-                |(id, tip_number, status, district_id, category, channel, key_scope, text_sealed, created_at, updated_at)| {
-                    TipRecord {
-                        tip_id: TipId::from_db(id),
-                        tip_number,
-                        status,
-                        district_id,
-                        category,
-                        channel,
-                        key_scope,
-                        text_sealed,
-                        created_at,
-                        updated_at,
-                    }
-                },
-            ))
+            use sqlx::Row;
+            let row = sqlx::query(
+                "SELECT tip_id, tip_number, status, district_id, category, station_id, priority, urgent, \
+                 police_involvement, barred_station_id, channel, key_scope, text_sealed, created_at, updated_at \
+                 FROM tip WHERE tip_id = $1",
+            )
+            .bind(tip_id.get())
+            .fetch_optional(&mut *c)
+            .await?;
+            let Some(r) = row else { return Ok(None) };
+            Ok(Some(TipRecord {
+                tip_id: TipId::from_db(r.try_get("tip_id")?),
+                tip_number: r.try_get("tip_number")?,
+                status: r.try_get("status")?,
+                district_id: r.try_get("district_id")?,
+                category: r.try_get("category")?,
+                station_id: r.try_get("station_id")?,
+                priority: r.try_get("priority")?,
+                urgent: r.try_get("urgent")?,
+                police_involvement: r.try_get("police_involvement")?,
+                barred_station_id: r.try_get("barred_station_id")?,
+                channel: r.try_get("channel")?,
+                key_scope: r.try_get("key_scope")?,
+                text_sealed: r.try_get("text_sealed")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+            }))
         }
 
         /// A tip's messages, oldest first.
