@@ -14,8 +14,8 @@ use crate::crypto::{CryptoError, ct_eq};
 use crate::domain::{Channel, Language, TipId, TipNumber, TipSecret, TipStatus, TipText};
 use crate::jurisdiction::DistrictId;
 use crate::keyring::RANGE_SCOPE;
-use crate::search;
-use crate::store::{AuditDraft, NewMessage, NewTip, StoreError, TipRecord};
+use crate::search::{self, Fingerprint};
+use crate::store::{AuditDraft, NewMessage, NewTip, StoreError, TipLink, TipRecord};
 
 /// Wrong secrets allowed per tip number in one window before it locks until the window ends.
 pub const GUESSES_PER_TIP: i64 = 5;
@@ -156,13 +156,64 @@ fn aad(column: &str, id: i64) -> Vec<u8> {
 pub async fn submit_tip(core: &Core, s: Submission) -> Result<Receipt, IntakeError> {
     let mut attempts = 0;
     loop {
-        let (tip, receipt) = seal_tip(core, &s)?;
+        let (mut tip, receipt) = seal_tip(core, &s)?;
+        tip.links = related_tips(core, &tip).await?;
         match core.store.create_tip(tip).await {
             Ok(()) => return Ok(receipt),
             Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// Near-duplicates are looked for among the tips of the last 30 days.
+pub const NEAR_DUPLICATE_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
+/// Estimated word overlap from which two tips are near-duplicates.
+pub const NEAR_DUPLICATE_SIMILARITY: f64 = 0.5;
+/// Tips about the same station and category within this window are linked.
+pub const SAME_PLACE_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Earlier tips related to a new one: near-duplicates by fingerprint (the same message sent
+/// twice, or two people describing one thing in nearly the same words), and tips about the same
+/// station and category in the last week. They are linked for the officer, never merged.
+async fn related_tips(core: &Core, tip: &NewTip) -> Result<Vec<TipLink>, IntakeError> {
+    let mut links: Vec<TipLink> = Vec::new();
+    if let Some(mine) = tip.fingerprint.as_deref().and_then(Fingerprint::from_bytes) {
+        let since = tip.created_at - NEAR_DUPLICATE_WINDOW_MS;
+        for (id, bytes) in core.store.tips_sharing_bands(&tip.bands, since, 50).await? {
+            let Some(theirs) = Fingerprint::from_bytes(&bytes) else {
+                continue;
+            };
+            let similarity = mine.similarity(&theirs);
+            if similarity >= NEAR_DUPLICATE_SIMILARITY && id != tip.tip_id {
+                let score = (similarity * 100.0).round() as i64;
+                links.push(TipLink {
+                    related_tip_id: id,
+                    kind: "near_duplicate".into(),
+                    score,
+                });
+            }
+        }
+    }
+    if let (Some(station), Some(category)) = (&tip.station_id, &tip.category) {
+        let since = tip.created_at - SAME_PLACE_WINDOW_MS;
+        for id in core
+            .store
+            .tips_at_station(station, category, since, 10)
+            .await?
+        {
+            if id != tip.tip_id && !links.iter().any(|l| l.related_tip_id == id) {
+                links.push(TipLink {
+                    related_tip_id: id,
+                    kind: "same_place".into(),
+                    score: 100,
+                });
+            }
+        }
+    }
+    links.sort_by_key(|l| std::cmp::Reverse(l.score));
+    links.truncate(20);
+    Ok(links)
 }
 
 /// What triage decided, merged with what the tipster chose.
@@ -238,6 +289,9 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
                 .collect::<Vec<_>>(),
         );
     }
+    // The fingerprint covers the text alone, so that a place typed differently does not hide a
+    // repeated message.
+    let fingerprint = Fingerprint::of(&search::terms(keys, s.text.as_str()));
     let detail = json!({
         "channel": s.channel.as_str(),
         "district": triaged.district,
@@ -276,6 +330,12 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
         police_involvement: triaged.police_involvement,
         barred_station_id: triaged.barred_station.clone(),
         triage_sealed: Some(seal("tip.triage", &triaged.assessment_json)?),
+        fingerprint: fingerprint.as_ref().map(Fingerprint::to_bytes),
+        bands: fingerprint
+            .as_ref()
+            .map(Fingerprint::bands)
+            .unwrap_or_default(),
+        links: Vec::new(),
         terms,
         created_at: now,
         audit: AuditDraft {

@@ -243,3 +243,63 @@ on_both_backends!(
         assert!(entries.iter().all(|e| !e.detail.contains("hawaldar")));
     }
 );
+
+on_both_backends!(
+    repeated_and_same_place_tips_are_linked_not_merged,
+    |app: TestApp| async move {
+        let id = |number: String| {
+            let core = app.core.clone();
+            async move { core.store.tip_auth(&number).await.unwrap().unwrap().tip_id }
+        };
+        let text = "दीपका बाजार के पीछे रोज शाम गांजा बिकता है, दो लड़के बेचते हैं, पुलिस कुछ नहीं करती";
+        let first = id(app.submit_tip(text, None).await.0).await;
+        app.clock.advance(3_600_000);
+        // The same message again, with a small change: a near-duplicate of the first.
+        let again = id(app.submit_tip(&format!("{text}!! जल्दी"), None).await.0).await;
+        let links = app.core.store.tip_links(again).await.unwrap();
+        assert_eq!(links.len(), 1, "{links:?}");
+        assert_eq!(links[0].related_tip_id, first);
+        assert_eq!(links[0].kind, "near_duplicate");
+        assert!(links[0].score >= 50);
+        // Someone else, other words, same station and category: linked by place.
+        let other = id(app
+            .submit_tip(
+                "Dipka me ganja ka dhandha chal raha hai school ke paas",
+                None,
+            )
+            .await
+            .0)
+        .await;
+        let links = app.core.store.tip_links(other).await.unwrap();
+        assert!(links.iter().all(|l| l.kind == "same_place"), "{links:?}");
+        assert_eq!(links.len(), 2, "{links:?}");
+        // An unrelated tip is linked to nothing; all tips are kept.
+        let unrelated = id(app
+            .submit_tip("korba me online fraud hua, 20000 rupaye kat gaye", None)
+            .await
+            .0)
+        .await;
+        assert!(
+            app.core
+                .store
+                .tip_links(unrelated)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Past the window, the same text is not linked any more.
+        app.clock
+            .advance(tipline::intake::NEAR_DUPLICATE_WINDOW_MS + 1);
+        let late = id(app.submit_tip(text, Some("korba")).await.0).await;
+        assert!(
+            app.core
+                .store
+                .tip_links(late)
+                .await
+                .unwrap()
+                .iter()
+                .all(|l| l.kind != "near_duplicate")
+        );
+        assert_eq!(app.tip_count().await, 5);
+    }
+);

@@ -131,10 +131,27 @@ pub struct NewTip {
     pub triage_sealed: Option<Vec<u8>>,
     /// Blind-index terms.
     pub terms: Vec<[u8; 16]>,
+    /// MinHash fingerprint of the terms (see `search::Fingerprint`).
+    pub fingerprint: Option<Vec<u8>>,
+    /// The fingerprint's band keys, indexed to find near-duplicates.
+    pub bands: Vec<Vec<u8>>,
+    /// Links to earlier related tips.
+    pub links: Vec<TipLink>,
     /// When, in Unix milliseconds.
     pub created_at: i64,
     /// The audit entry recording the creation.
     pub audit: AuditDraft,
+}
+
+/// A link from a tip to an earlier related one. Tips are linked, never merged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TipLink {
+    /// The earlier tip.
+    pub related_tip_id: TipId,
+    /// `near_duplicate` (the same words) or `same_place` (same station and category, days apart).
+    pub kind: String,
+    /// Similarity in percent (100 for `same_place`).
+    pub score: i64,
 }
 
 /// A message on a tip's thread, sealed.
@@ -257,6 +274,23 @@ pub trait Store: Send + Sync {
     async fn audit_head(&self) -> Result<(i64, Vec<u8>), StoreError>;
     /// Number of tips stored.
     async fn tip_count(&self) -> Result<i64, StoreError>;
+    /// Tips since `since` that share a fingerprint band: (id, fingerprint).
+    async fn tips_sharing_bands(
+        &self,
+        bands: &[Vec<u8>],
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<(TipId, Vec<u8>)>, StoreError>;
+    /// Tips since `since` about the same station and category, newest first.
+    async fn tips_at_station(
+        &self,
+        station_id: &str,
+        category: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<TipId>, StoreError>;
+    /// The links from a tip to earlier related tips.
+    async fn tip_links(&self, tip_id: TipId) -> Result<Vec<TipLink>, StoreError>;
     /// Tip ids greater than `after`, in id order (for exports and whole-database checks).
     async fn tip_ids_after(&self, after: i64, limit: i64) -> Result<Vec<TipId>, StoreError>;
 }

@@ -8,7 +8,7 @@ macro_rules! backend_queries {
         use crate::crypto::Keys;
         use crate::domain::TipId;
         use crate::store::{
-            AuditDraft, AuditEntry, NewMessage, NewTip, StoreError, StoredDataKey, StoredMessage, TipAuth, TipRecord,
+            AuditDraft, AuditEntry, NewMessage, NewTip, StoreError, StoredDataKey, StoredMessage, TipAuth, TipLink, TipRecord,
             audit_mac,
         };
 
@@ -64,13 +64,103 @@ macro_rules! backend_queries {
             Ok(())
         }
 
+        async fn insert_bands(c: &mut Conn, tip_id: TipId, bands: &[Vec<u8>]) -> Result<(), StoreError> {
+            if bands.is_empty() {
+                return Ok(());
+            }
+            let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO tip_band (band, tip_id) ");
+            q.push_values(bands, |mut row, band| {
+                row.push_bind(band.clone()).push_bind(tip_id.get());
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build().execute(&mut *c).await?;
+            Ok(())
+        }
+
+        async fn insert_links(c: &mut Conn, tip_id: TipId, links: &[TipLink], now: i64) -> Result<(), StoreError> {
+            if links.is_empty() {
+                return Ok(());
+            }
+            let mut q =
+                sqlx::QueryBuilder::<$db>::new("INSERT INTO tip_link (tip_id, related_tip_id, kind, score, created_at) ");
+            q.push_values(links, |mut row, l| {
+                row.push_bind(tip_id.get())
+                    .push_bind(l.related_tip_id.get())
+                    .push_bind(l.kind.clone())
+                    .push_bind(l.score)
+                    .push_bind(now);
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build().execute(&mut *c).await?;
+            Ok(())
+        }
+
+        /// Tips sharing any of the bands.
+        pub async fn tips_sharing_bands(
+            c: &mut Conn,
+            bands: &[Vec<u8>],
+            since: i64,
+            limit: i64,
+        ) -> Result<Vec<(TipId, Vec<u8>)>, StoreError> {
+            if bands.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut q = sqlx::QueryBuilder::<$db>::new(
+                "SELECT DISTINCT tip.tip_id, tip.fingerprint FROM tip_band JOIN tip ON tip.tip_id = tip_band.tip_id \
+                 WHERE tip.fingerprint IS NOT NULL AND tip.created_at >= ",
+            );
+            q.push_bind(since).push(" AND tip_band.band IN (");
+            let mut list = q.separated(", ");
+            for band in bands {
+                list.push_bind(band.clone());
+            }
+            q.push(") LIMIT ").push_bind(limit);
+            let rows: Vec<(i64, Vec<u8>)> = q.build_query_as().fetch_all(&mut *c).await?;
+            Ok(rows.into_iter().map(|(id, fp)| (TipId::from_db(id), fp)).collect())
+        }
+
+        /// Tips about a station and category since a time.
+        pub async fn tips_at_station(
+            c: &mut Conn,
+            station_id: &str,
+            category: &str,
+            since: i64,
+            limit: i64,
+        ) -> Result<Vec<TipId>, StoreError> {
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "SELECT tip_id FROM tip WHERE station_id = $1 AND category = $2 AND created_at >= $3 \
+                 ORDER BY created_at DESC LIMIT $4",
+            )
+            .bind(station_id)
+            .bind(category)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows.into_iter().map(|(id,)| TipId::from_db(id)).collect())
+        }
+
+        /// A tip's links to earlier tips.
+        pub async fn tip_links(c: &mut Conn, tip_id: TipId) -> Result<Vec<TipLink>, StoreError> {
+            let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+                "SELECT related_tip_id, kind, score FROM tip_link WHERE tip_id = $1 ORDER BY score DESC, related_tip_id",
+            )
+            .bind(tip_id.get())
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, kind, score)| TipLink { related_tip_id: TipId::from_db(id), kind, score })
+                .collect())
+        }
+
         /// Stores a tip, its terms and its audit entry.
         pub async fn create_tip(c: &mut Conn, keys: &Keys, t: &NewTip) -> Result<(), StoreError> {
             sqlx::query(
                 "INSERT INTO tip (tip_id, tip_number, secret_mac, channel, district_id, station_id, category, status, \
                  happening_now, language, key_scope, text_sealed, place_sealed, when_sealed, created_at, updated_at, \
-                 priority, urgent, police_involvement, barred_station_id, triage_sealed) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20)",
+                 priority, urgent, police_involvement, barred_station_id, triage_sealed, fingerprint) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20, $21)",
             )
             .bind(t.tip_id.get())
             .bind(&t.tip_number)
@@ -92,10 +182,13 @@ macro_rules! backend_queries {
             .bind(t.police_involvement)
             .bind(&t.barred_station_id)
             .bind(&t.triage_sealed)
+            .bind(&t.fingerprint)
             .execute(&mut *c)
             .await
             .map_err(|e| map_unique(e, "tip number"))?;
             insert_terms(c, t.tip_id, &t.terms).await?;
+            insert_bands(c, t.tip_id, &t.bands).await?;
+            insert_links(c, t.tip_id, &t.links, t.created_at).await?;
             append_audit(c, keys, &t.audit).await
         }
 

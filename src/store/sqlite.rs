@@ -278,4 +278,34 @@ impl Store for SqliteStore {
     async fn tip_ids_after(&self, after: i64, limit: i64) -> Result<Vec<TipId>, StoreError> {
         q::tip_ids_after(&mut *self.reader().await?, after, limit).await
     }
+
+    async fn tips_sharing_bands(
+        &self,
+        bands: &[Vec<u8>],
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<(TipId, Vec<u8>)>, StoreError> {
+        q::tips_sharing_bands(&mut *self.reader().await?, bands, since, limit).await
+    }
+
+    async fn tips_at_station(
+        &self,
+        station_id: &str,
+        category: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<TipId>, StoreError> {
+        q::tips_at_station(
+            &mut *self.reader().await?,
+            station_id,
+            category,
+            since,
+            limit,
+        )
+        .await
+    }
+
+    async fn tip_links(&self, tip_id: TipId) -> Result<Vec<super::TipLink>, StoreError> {
+        q::tip_links(&mut *self.reader().await?, tip_id).await
+    }
 }
