@@ -7,7 +7,8 @@
 //! and prints tipline's throughput as a share of it, with the targets marked PASS/FAIL.
 //!
 //! Client and server share the same cores, so every figure includes the load generator's cost.
-//! `TIPLINE_BENCH_SECS` sets the length of each run (default 10).
+//! `TIPLINE_BENCH_SECS` sets the length of each run (default 10); `TIPLINE_BENCH_PERF=FILE`
+//! records a `perf` profile of tipline during its 64-client run.
 
 #[path = "intake/ceiling.rs"]
 mod ceiling;
@@ -123,7 +124,14 @@ fn bench(duration: Duration) -> anyhow::Result<()> {
         ))?;
     }
     // Interleaved, so a change in the machine's regime hits both alike.
+    let perf = match std::env::var_os("TIPLINE_BENCH_PERF") {
+        Some(out) => Some(perf_record(tipline.pid(), Path::new(&out))?),
+        None => None,
+    };
     let t64 = measure(&rt, &tipline, &t_url, &form, CLIENTS, duration)?;
+    if let Some(perf) = perf {
+        perf_finish(perf)?;
+    }
     let c64 = measure(&rt, &ceiling, &c_url, &form, CLIENTS, duration)?;
     let t2 = measure(&rt, &tipline, &t_url, &form, FEW_CLIENTS, duration)?;
     let c2 = measure(&rt, &ceiling, &c_url, &form, FEW_CLIENTS, duration)?;
@@ -143,6 +151,26 @@ fn bench(duration: Duration) -> anyhow::Result<()> {
         runs: [t64, c64, t2, c2],
     };
     report.print();
+    Ok(())
+}
+
+/// Starts `perf record` on `pid` (for `TIPLINE_BENCH_PERF=FILE`: profiles the 64-client run).
+fn perf_record(pid: u32, out: &Path) -> anyhow::Result<std::process::Child> {
+    Command::new("perf")
+        .args(["record", "-F", "499", "-g", "-o"])
+        .arg(out)
+        .args(["-p", &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .context("cannot run perf")
+}
+
+/// Stops `perf record` with SIGINT so that it writes its file.
+fn perf_finish(mut perf: std::process::Child) -> anyhow::Result<()> {
+    Command::new("kill")
+        .args(["-INT", &perf.id().to_string()])
+        .status()?;
+    perf.wait()?;
     Ok(())
 }
 

@@ -314,6 +314,15 @@ fn report(f: &Findings, kills: &Kills, records: &[Record], load_time: Duration) 
     );
     println!("files with a marker in clear: {:?}", f.plaintext_files);
     if let Some(Record {
+        outcome: Outcome::Fail(status),
+        ..
+    }) = records
+        .iter()
+        .find(|r| matches!(r.outcome, Outcome::Fail(_)))
+    {
+        println!("a refusal, for example: status {status}");
+    }
+    if let Some(Record {
         outcome: Outcome::Info(why),
         ..
     }) = records

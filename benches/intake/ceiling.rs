@@ -94,7 +94,7 @@ async fn submit(State(pool): State<SqlitePool>, body: Bytes) -> Response {
             let number = 1_000_000_000 + id;
             let html = format!(
                 "<!doctype html><title>ok</title><dl><dt>number</dt>\
-                 <dd id=\"tip-number\">{} {}</dd></dl>",
+                 <dd id=\"tip-number\">{:05} {:05}</dd></dl>",
                 number / 100_000,
                 number % 100_000
             );
