@@ -2,7 +2,8 @@
 //! `listening on http://HOST:PORT`, stopped with SIGTERM; and what `/proc` says about it.
 
 use std::fs::OpenOptions;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -84,6 +85,9 @@ impl Server {
 
     /// Sends SIGTERM and waits up to 10 s for a clean exit.
     pub fn stop(mut self) -> anyhow::Result<()> {
+        // tipline installs its SIGTERM handler only once it serves, just after the listening
+        // line; a SIGTERM before that kills it outright. One answered request proves it serves.
+        self.answer()?;
         let pid = self.pid().to_string();
         Command::new("kill").args(["-TERM", &pid]).status()?;
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -98,6 +102,21 @@ impl Server {
         }
         let _ = self.child.kill();
         bail!("server {pid} did not stop within 10 s of SIGTERM; killed")
+    }
+
+    /// Sends `GET /healthz` over a fresh connection and waits for any answer.
+    fn answer(&self) -> anyhow::Result<()> {
+        let addr = self.base.trim_start_matches("http://");
+        let mut conn = TcpStream::connect(addr)?;
+        conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+        conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+        let mut reply = Vec::new();
+        conn.read_to_end(&mut reply)?;
+        anyhow::ensure!(
+            reply.starts_with(b"HTTP/1.1 "),
+            "no HTTP answer from {addr}"
+        );
+        Ok(())
     }
 
     /// VmRSS and VmHWM from `/proc/PID/status`.
