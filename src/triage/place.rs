@@ -327,6 +327,7 @@ fn merge(
                     .map(|k| Token {
                         text: k.clone(),
                         key: k.clone(),
+                        bare: String::new(),
                         script: Script::Latn,
                         sentence: 0,
                     })
