@@ -266,7 +266,9 @@ impl CategoryScorer {
         if top >= 3 || (top == 2 && !service) {
             return None;
         }
-        let chatter = service || cues.greeting.any(tokens);
+        // A greeting opens many real tips ("hello haan sir ..."): it marks chatter only when the
+        // message is little more than the greeting.
+        let chatter = service || (cues.greeting.any(tokens) && tokens.len() <= 12);
         if cues.other_crime.any(tokens) {
             return Some(OTHER);
         }
