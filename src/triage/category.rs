@@ -23,6 +23,19 @@ const THEFT_OF: &[&str] = &[
 ];
 /// A score from this up is strong evidence (one strong term, or two normal ones).
 const STRONG: u32 = 3;
+/// Ties go to the graver category: officers should see the worst reading first.
+const GRAVITY: &[&str] = &[
+    "murder",
+    "weapons",
+    "human_trafficking",
+    "sexual_offences_women_safety",
+    "child_marriage",
+    "missing_persons",
+    "robbery",
+    "naxal_activity",
+    "domestic_violence",
+    "witch_branding",
+];
 
 #[derive(Clone, Copy, Debug)]
 struct TermRef {
@@ -175,9 +188,18 @@ impl CategoryScorer {
         if let (Some(c), true) = (collusion, police.collusion) {
             scores[c] += STRONG;
         }
-        let best_crime = (0..scores.len())
-            .filter(|&i| Some(i) != collusion)
-            .max_by_key(|&i| (scores[i], std::cmp::Reverse(i)));
+        let gravity = |i: usize| {
+            GRAVITY
+                .iter()
+                .position(|g| *g == self.ids[i])
+                .map_or(0, |p| GRAVITY.len() - p)
+        };
+        let murder = self.index("murder").filter(|&m| scores[m] >= STRONG);
+        let best_crime = murder.or_else(|| {
+            (0..scores.len())
+                .filter(|&i| Some(i) != collusion)
+                .max_by_key(|&i| (scores[i], gravity(i), std::cmp::Reverse(i)))
+        });
         let crime_score = best_crime.map_or(0, |i| scores[i]);
         let collusion_score = collusion.map_or(0, |c| scores[c]);
         let top = crime_score.max(collusion_score);
@@ -190,7 +212,7 @@ impl CategoryScorer {
             };
         }
         let main = match (best_crime, collusion) {
-            (Some(_), Some(c)) if collusion_score >= 2 && crime_score < STRONG => c,
+            (Some(_), Some(c)) if collusion_score >= 2 && (crime_score < 2 || police.demanded) => c,
             (Some(b), _) => b,
             (None, Some(c)) => c,
             (None, None) => {
@@ -240,10 +262,13 @@ impl CategoryScorer {
         if thanks && cues.resolved.any(tokens) {
             return Some(NOT_A_TIP);
         }
-        if top >= 2 {
+        let service = thanks || cues.service.any(tokens);
+        if top >= 3 || (top == 2 && !service) {
             return None;
         }
-        let chatter = thanks || cues.greeting.any(tokens) || cues.service.any(tokens);
+        // A greeting opens many real tips ("hello haan sir ..."): it marks chatter only when the
+        // message is little more than the greeting.
+        let chatter = service || (cues.greeting.any(tokens) && tokens.len() <= 12);
         if cues.other_crime.any(tokens) {
             return Some(OTHER);
         }

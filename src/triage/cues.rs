@@ -21,6 +21,8 @@ pub struct Cues {
     pub police_actor: CueSet,
     /// Money taken, protection, tip-offs.
     pub collusion: CueSet,
+    /// Money demanded from the tipster.
+    pub demand: CueSet,
     /// "khud", "hi": the actor does it himself.
     pub participation: CueSet,
     /// Other officials (forest, mining, excise, CISF, revenue).
@@ -118,6 +120,7 @@ struct File {
 struct Police {
     actors: Vec<String>,
     collusion: Vec<String>,
+    demand: Vec<String>,
     participation: Vec<String>,
     officials: Vec<String>,
     impostor: Vec<String>,
@@ -246,6 +249,7 @@ impl Cues {
         Ok(Self {
             police_actor: compile("police.actors", &f.police.actors)?,
             collusion: compile("police.collusion", &f.police.collusion)?,
+            demand: compile("police.demand", &f.police.demand)?,
             participation: compile("police.participation", &f.police.participation)?,
             officials: compile("police.officials", &f.police.officials)?,
             impostor: compile("police.impostor", &f.police.impostor)?,

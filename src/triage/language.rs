@@ -82,8 +82,8 @@ pub fn detect(tokens: &[Token], cues: &Cues) -> Language {
     let english = cues.english.find_all(&latin).len();
     let hindi = cues.hinglish.find_all(&latin).len();
     let n = latin.len().max(1);
-    let clauses_en = english >= 3 && english * 5 >= n;
-    let clauses_hi = hindi >= 3 && hindi * 6 >= n;
+    let clauses_en = english >= 3 && english * 10 >= n;
+    let clauses_hi = hindi >= 3 && hindi * 8 >= n;
     match (clauses_en, clauses_hi) {
         (true, true) => Language::Mixed,
         _ if hne => Language::Chhattisgarhi,

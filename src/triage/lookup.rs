@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::normalize::{Token, bounded_distance, phrase_keys, place_tolerance};
+use super::normalize::{Token, bare, bounded_distance, phrase_keys, place_tolerance};
 
 /// How loosely the words of a phrase may match the words of a tip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +43,8 @@ pub struct PhraseSet<T> {
     tolerance: Tolerance,
     entries: Vec<(Vec<Pat>, T, bool)>,
     by_first: HashMap<String, Vec<usize>>,
-    loose_first: Vec<usize>,
+    /// Entries whose first word may match loosely, with the first byte of that word.
+    loose_first: Vec<(u8, usize)>,
 }
 
 /// Endings that inflect a stem without changing what it names (romanised and folded):
@@ -73,6 +74,7 @@ impl<T> PhraseSet<T> {
     /// Adds a phrase that must match exactly, whatever the set's tolerance (weak or ambiguous
     /// terms: "mand" must not match "mandi").
     pub fn insert_with(&mut self, phrase: &str, value: T, strict: bool) -> bool {
+        let place = self.tolerance == Tolerance::Place;
         let pats: Vec<Pat> = phrase
             .split_whitespace()
             .flat_map(|w| {
@@ -80,6 +82,7 @@ impl<T> PhraseSet<T> {
                 phrase_keys(w.trim_end_matches('*'))
                     .into_iter()
                     .map(move |k| {
+                        let k = if place { bare(&k) } else { k };
                         if prefix {
                             Pat::Prefix(k)
                         } else {
@@ -103,9 +106,12 @@ impl<T> PhraseSet<T> {
             }
             Pat::Exact(k) => {
                 self.by_first.entry(k.clone()).or_default().push(idx);
-                self.loose_first.push(idx);
+                self.loose_first
+                    .push((k.as_bytes().first().copied().unwrap_or(0), idx));
             }
-            Pat::Prefix(_) => self.loose_first.push(idx),
+            Pat::Prefix(k) => self
+                .loose_first
+                .push((k.as_bytes().first().copied().unwrap_or(0), idx)),
         }
         self.entries.push((pats, value, strict));
         true
@@ -124,40 +130,63 @@ impl<T> PhraseSet<T> {
     fn is_loose(&self, first_key: &str) -> bool {
         match self.tolerance {
             Tolerance::Cue => false,
-            Tolerance::Term => first_key.chars().count() >= 7,
-            Tolerance::Place => place_tolerance(first_key.chars().count()) > 0,
+            Tolerance::Term => first_key.len() >= 7,
+            Tolerance::Place => place_tolerance(first_key.len()) > 0,
+        }
+    }
+
+    fn key<'t>(&self, t: &'t Token) -> &'t str {
+        if self.tolerance == Tolerance::Place {
+            &t.bare
+        } else {
+            &t.key
         }
     }
 
     /// Every phrase that matches at every position (overlaps included), in text order.
     pub fn find_all<'a>(&'a self, tokens: &[Token]) -> Vec<Hit<'a, T>> {
         let mut hits = Vec::new();
+        self.scan(tokens, |h| {
+            hits.push(h);
+            true
+        });
+        hits
+    }
+
+    /// Whether any phrase matches anywhere in `tokens`.
+    pub fn any(&self, tokens: &[Token]) -> bool {
+        let mut found = false;
+        self.scan(tokens, |_| {
+            found = true;
+            false
+        });
+        found
+    }
+
+    /// Calls `each` for every hit in text order until it returns false.
+    fn scan<'a>(&'a self, tokens: &[Token], mut each: impl FnMut(Hit<'a, T>) -> bool) {
         let mut cands: Vec<usize> = Vec::new();
         for start in 0..tokens.len() {
             cands.clear();
-            self.candidates(&tokens[start].key, &mut cands);
+            self.candidates(self.key(&tokens[start]), &mut cands);
             for &idx in &cands {
                 let (pats, value, strict) = &self.entries[idx];
                 if self.matches_at(pats, &tokens[start..], *strict) {
                     let exact = pats
                         .iter()
                         .zip(&tokens[start..])
-                        .all(|(p, t)| matches!(p, Pat::Exact(k) if *k == t.key));
-                    hits.push(Hit {
+                        .all(|(p, t)| matches!(p, Pat::Exact(k) if k == self.key(t)));
+                    if !each(Hit {
                         start,
                         len: pats.len(),
                         value,
                         exact,
-                    });
+                    }) {
+                        return;
+                    }
                 }
             }
         }
-        hits
-    }
-
-    /// Whether any phrase matches anywhere in `tokens`.
-    pub fn any(&self, tokens: &[Token]) -> bool {
-        !self.find_all(tokens).is_empty()
     }
 
     fn candidates(&self, key: &str, out: &mut Vec<usize>) {
@@ -167,26 +196,25 @@ impl<T> PhraseSet<T> {
         if self.tolerance == Tolerance::Term {
             for end in ENDINGS {
                 if let Some(stem) = key.strip_suffix(end)
-                    && stem.chars().count() >= 3
+                    && stem.len() >= 3
                     && let Some(v) = self.by_first.get(stem)
                 {
                     out.extend(v);
                 }
             }
         }
-        let first = key.chars().next();
-        for &idx in &self.loose_first {
-            let starts_alike = match self.entries[idx].0.first() {
-                Some(Pat::Exact(k)) => k.chars().next() == first && k != key,
-                Some(Pat::Prefix(_)) => true,
-                None => false,
-            };
-            if starts_alike {
-                out.push(idx);
-            }
+        let first = key.as_bytes().first().copied().unwrap_or(0);
+        let before = out.len();
+        out.extend(
+            self.loose_first
+                .iter()
+                .filter(|(b, _)| *b == first)
+                .map(|(_, idx)| *idx),
+        );
+        if out.len() > before || before > 1 {
+            out.sort_unstable();
+            out.dedup();
         }
-        out.sort_unstable();
-        out.dedup();
     }
 
     fn matches_at(&self, pats: &[Pat], tokens: &[Token], strict: bool) -> bool {
@@ -196,8 +224,8 @@ impl<T> PhraseSet<T> {
                 .zip(tokens)
                 .enumerate()
                 .all(|(i, (p, t))| match p {
-                    Pat::Exact(k) if strict => *k == t.key,
-                    _ => self.word_matches(p, &t.key, i > 0),
+                    Pat::Exact(k) if strict => k == self.key(t),
+                    _ => self.word_matches(p, self.key(t), i > 0),
                 })
     }
 
@@ -211,14 +239,13 @@ impl<T> PhraseSet<T> {
                 Tolerance::Term => {
                     inflects(key, k)
                         || stem(k).is_some_and(|s| inflects(key, s))
-                        || (k.chars().count() >= if anchored { 5 } else { 7 }
+                        || (k.len() >= if anchored { 5 } else { 7 }
                             && bounded_distance(k, key, 1).is_some())
                 }
                 Tolerance::Place => {
-                    // Aspiration is the least stable letter in romanised names (Tarbahar/Tarbhar).
-                    let (k, key) = (without_h(k), without_h(key));
-                    let tol = place_tolerance(k.chars().count().min(key.chars().count()));
-                    k == key || (tol > 0 && bounded_distance(&k, &key, tol).is_some())
+                    // Both sides are bare keys (no `h`): see `normalize::bare`.
+                    let tol = place_tolerance(k.len().min(key.len()));
+                    tol > 0 && bounded_distance(k, key, tol).is_some()
                 }
             },
         }
@@ -228,25 +255,14 @@ impl<T> PhraseSet<T> {
 /// A stem and one of [`ENDINGS`]: `key` inflects `base`.
 fn inflects(key: &str, base: &str) -> bool {
     key.strip_prefix(base)
-        .is_some_and(|rest| base.chars().count() >= 4 && ENDINGS.contains(&rest))
+        .is_some_and(|rest| base.len() >= 4 && ENDINGS.contains(&rest))
 }
 
 /// A term key without its final vowel (गांजा/ganja → ganj), for words of five letters or more:
 /// shorter stems are too easy to hit (daru/dare, kada/khade).
 fn stem(key: &str) -> Option<&str> {
     let last = key.chars().last()?;
-    (key.chars().count() >= 5 && matches!(last, 'a' | 'e' | 'i' | 'o' | 'u'))
-        .then(|| &key[..key.len() - 1])
-}
-
-fn without_h(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for c in key.chars().filter(|&c| c != 'h') {
-        if !out.ends_with(c) {
-            out.push(c);
-        }
-    }
-    out
+    (key.len() >= 5 && matches!(last, 'a' | 'e' | 'i' | 'o' | 'u')).then(|| &key[..key.len() - 1])
 }
 
 #[cfg(test)]

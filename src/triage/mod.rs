@@ -165,7 +165,6 @@ impl Triage {
     /// Triage of one tip. `hotline_district` is where the tip arrived; it is metadata and never
     /// decides the place of the incident.
     pub fn assess(&self, text: &str, hotline_district: Option<&str>) -> Assessment {
-        let _ = hotline_district;
         let tokens = tokenize(text);
         let scored = self.categories.score(&tokens);
         let police = signals::police(&tokens, &self.cues, &scored.crime_spans());
@@ -176,7 +175,7 @@ impl Triage {
         if decision.category == NOT_A_TIP {
             return self.not_a_tip(decision, language);
         }
-        let place = self.places.locate(&tokens, &self.cues);
+        let place = self.places.locate(&tokens, &self.cues, hotline_district);
         let facts = UrgencyFacts {
             cyber: decision.category == "cyber_fraud",
             missing: matches!(
@@ -417,6 +416,26 @@ mod tests {
         assert_eq!(
             station(&t, "Raigarh kotwali ke paas satta").as_deref(),
             Some("rgh-city-kotwali")
+        );
+    }
+
+    #[test]
+    fn hotline_district_is_a_prior_not_the_answer() {
+        let t = triage();
+        let text = "kotwali ke peeche satta chalta hai";
+        let bare = t.assess(text, None);
+        assert_eq!((bare.district, bare.station), (None, None));
+        let prior = t.assess(text, Some("mungeli"));
+        assert_eq!(
+            prior.district.as_ref().map(DistrictId::as_str),
+            Some("mungeli")
+        );
+        assert_eq!(prior.station, None);
+        // A named place wins over the line the tip came in on.
+        let named = t.assess("pamgarh ret ghat pe raat me khudai", Some("korba"));
+        assert_eq!(
+            named.station.as_ref().map(StationId::as_str),
+            Some("jc-pamgarh")
         );
     }
 

@@ -28,6 +28,8 @@ pub struct Token {
     pub text: String,
     /// The shared matching key (see the module docs).
     pub key: String,
+    /// The key without `h` and with doubled letters collapsed, for place names (see [`bare`]).
+    pub bare: String,
     /// The script of the word.
     pub script: Script,
     /// Index of the sentence (split at `.`, `!`, `?`, `।`, newline) the word belongs to.
@@ -73,6 +75,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         }
         tokens.push(Token {
             text: piece.to_owned(),
+            bare: bare(&key),
             key,
             script,
             sentence,
@@ -84,6 +87,18 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 /// The matching key of a single (already normalised) word.
 pub fn word_key(word: &str) -> String {
     key_of(word, script_of(word))
+}
+
+/// A key without `h`, doubled letters collapsed: aspiration is the least stable letter in romanised
+/// names (Tarbahar/Tarbhar), so place names are compared in this form.
+pub fn bare(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars().filter(|&c| c != 'h') {
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Keys of every word in a phrase (a lexicon term or a place name).
@@ -318,14 +333,20 @@ fn independent_vowel(c: char) -> Option<&'static str> {
 
 /// Levenshtein distance if it is at most `max`, else `None`. Bounded: rows stop early once every
 /// cell exceeds `max`, and words whose lengths differ by more than `max` are refused at once.
+/// Works on bytes (keys are ASCII); words longer than 63 bytes are compared exactly.
 pub fn bounded_distance(a: &str, b: &str, max: usize) -> Option<usize> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
+    let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len().abs_diff(b.len()) > max {
         return None;
     }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+    if b.len() >= 64 || a.len() >= 64 {
+        return (a == b).then_some(0);
+    }
+    let mut prev = [0usize; 64];
+    let mut cur = [0usize; 64];
+    for (j, p) in prev.iter_mut().enumerate().take(b.len() + 1) {
+        *p = j;
+    }
     for (i, ca) in a.iter().enumerate() {
         cur[0] = i + 1;
         let mut row_min = cur[0];

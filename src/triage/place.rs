@@ -191,7 +191,11 @@ impl PlaceIndex {
     }
 
     /// The district and station a tip's text names.
-    pub fn locate(&self, tokens: &[Token], cues: &Cues) -> PlaceFinding {
+    ///
+    /// `hotline` (the district whose line received the tip) is only a prior: it picks the district
+    /// of a name shared by several districts, never a station, and never overrides a named place.
+    pub fn locate(&self, tokens: &[Token], cues: &Cues, hotline: Option<&str>) -> PlaceFinding {
+        let hotline = hotline.and_then(|h| self.districts.iter().position(|d| d.as_str() == h));
         let mentions = self.mentions(tokens, cues);
         let named_districts = self.named_districts(&mentions);
         let mut stations: Vec<usize> = Vec::new();
@@ -203,8 +207,9 @@ impl PlaceIndex {
                 _ => {}
             }
             let ds: Vec<usize> = dedup(resolved.iter().map(|t| self.district_of(t)).collect());
-            if let [d] = ds.as_slice() {
-                districts.push(*d);
+            match ds.as_slice() {
+                [d] => districts.push(*d),
+                _ => districts.extend(hotline.filter(|h| ds.contains(h))),
             }
         }
         let stations = dedup(stations);
@@ -327,6 +332,7 @@ fn merge(
                     .map(|k| Token {
                         text: k.clone(),
                         key: k.clone(),
+                        bare: String::new(),
                         script: Script::Latn,
                         sentence: 0,
                     })

@@ -105,6 +105,8 @@ pub struct PoliceFinding {
     pub actors: Vec<(usize, usize)>,
     /// Collusion by anyone (police or other officials): feeds `corruption_collusion`.
     pub collusion: bool,
+    /// An accused police actor demanded money (the bribe is the main complaint).
+    pub demanded: bool,
 }
 
 /// Looks for police (or other officials) next to money, protection or tip-off words, or a police
@@ -134,6 +136,7 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
                 .any(|&(a, _)| a >= actor.1 && a <= actor.1 + 10);
         if paid || himself {
             finding.involved = true;
+            finding.demanded |= near(&spans(&cues.demand, tokens), actor, 10, 14);
             finding.actors.push(actor);
         }
     }
