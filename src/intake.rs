@@ -272,7 +272,7 @@ fn triage(core: &Core, s: &Submission) -> Triaged {
 
 fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeError> {
     let now = core.clock.now_ms();
-    let tip_id = TipId::generate()?;
+    let tip_id = TipId::generate(now)?;
     let tip_number = TipNumber::generate()?;
     let secret = TipSecret::generate()?;
     let keys = core.keyring.keys();
@@ -435,7 +435,7 @@ pub async fn add_message(
 ) -> Result<(), IntakeError> {
     let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
     let now = core.clock.now_ms();
-    let message_id = TipId::generate()?.get();
+    let message_id = TipId::generate(now)?.get();
     let (_, key) = core.keyring.current(&record.key_scope)?;
     let body_sealed = key.seal(
         &aad("tip_message.body", message_id),

@@ -6,16 +6,17 @@ use std::fmt;
 use crate::crypto::{self, CryptoError};
 use crate::domain::text::fold_digits;
 
-/// Internal id of a tip: random, never shown to the tipster, used as associated data when sealing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Internal id of a tip (or message): never shown to the tipster, used as associated data when
+/// sealing. The high bits are the creation time in milliseconds and the low 20 bits random, so new
+/// rows append to the end of every index keyed by id instead of landing on random pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TipId(i64);
 
 impl TipId {
-    /// A new random positive id.
-    pub fn generate() -> Result<Self, CryptoError> {
-        let mut b = [0u8; 8];
-        crypto::fill_random(&mut b)?;
-        Ok(Self((u64::from_be_bytes(b) >> 1) as i64))
+    /// A new id for a row created at `now_ms`.
+    pub fn generate(now_ms: i64) -> Result<Self, CryptoError> {
+        let random = crypto::random_below(1 << 20)? as i64;
+        Ok(Self((now_ms.max(0) << 20) | random))
     }
 
     /// Wraps an id read from the store.
