@@ -148,13 +148,14 @@ impl MasterKey {
             mac.update(label.as_bytes());
             Zeroizing::new(<[u8; 32]>::from(mac.finalize().into_bytes()))
         };
+        let keyed = |label: &str| hmac_key(sub(label).as_ref());
         Keys {
             wrap: sub("wrap-data-keys"),
-            pseudonym: sub("pseudonym"),
-            search: sub("blind-index"),
-            secret: sub("tipster-secret"),
-            audit: sub("audit-chain"),
-            limiter: sub("rate-limit"),
+            pseudonym: keyed("pseudonym"),
+            search: keyed("blind-index"),
+            secret: keyed("tipster-secret"),
+            audit: keyed("audit-chain"),
+            limiter: keyed("rate-limit"),
         }
     }
 }
@@ -181,19 +182,20 @@ fn hmac_key(key: &[u8]) -> HmacSha256 {
     }
 }
 
-/// Keys derived from the master key, one per purpose.
+/// Keys derived from the master key, one per purpose. The MAC keys are kept as keyed HMAC states,
+/// cloned per use: that saves two SHA-256 blocks per MAC on the intake path (dozens per tip).
 pub struct Keys {
     wrap: Zeroizing<[u8; 32]>,
-    pseudonym: Zeroizing<[u8; 32]>,
-    search: Zeroizing<[u8; 32]>,
-    secret: Zeroizing<[u8; 32]>,
-    audit: Zeroizing<[u8; 32]>,
-    limiter: Zeroizing<[u8; 32]>,
+    pseudonym: HmacSha256,
+    search: HmacSha256,
+    secret: HmacSha256,
+    audit: HmacSha256,
+    limiter: HmacSha256,
 }
 
 /// HMAC-SHA256 over length-prefixed parts, so that ("ab","c") and ("a","bc") differ.
-fn mac_parts(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut mac = hmac_key(key);
+fn mac_parts(keyed: &HmacSha256, parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = keyed.clone();
     for p in parts {
         mac.update(&(p.len() as u64).to_be_bytes());
         mac.update(p);
@@ -205,14 +207,14 @@ impl Keys {
     /// Pseudonym of a sender: cannot be reversed, same for the same channel and identifier.
     pub fn pseudonym(&self, channel: &str, identifier: &str) -> [u8; 32] {
         mac_parts(
-            self.pseudonym.as_ref(),
+            &self.pseudonym,
             &[channel.as_bytes(), identifier.as_bytes()],
         )
     }
 
     /// Blind-index term of one normalised word (16 bytes are plenty to avoid collisions).
     pub fn search_term(&self, word: &str) -> [u8; 16] {
-        let full = mac_parts(self.search.as_ref(), &[word.as_bytes()]);
+        let full = mac_parts(&self.search, &[word.as_bytes()]);
         let mut out = [0u8; 16];
         out.copy_from_slice(&full[..16]);
         out
@@ -221,20 +223,17 @@ impl Keys {
     /// Keyed hash of a tipster secret, bound to the tip number. The key lives outside the
     /// database, so a copy of the database alone cannot test guesses.
     pub fn secret_mac(&self, tip_number: &str, secret: &str) -> [u8; 32] {
-        mac_parts(
-            self.secret.as_ref(),
-            &[tip_number.as_bytes(), secret.as_bytes()],
-        )
+        mac_parts(&self.secret, &[tip_number.as_bytes(), secret.as_bytes()])
     }
 
     /// MAC of one audit entry over its parts, chained by the previous entry's MAC.
     pub fn audit_mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        mac_parts(self.audit.as_ref(), parts)
+        mac_parts(&self.audit, parts)
     }
 
     /// Keyed hash used only by in-memory rate limiters (never stored).
     pub fn limiter_mac(&self, value: &[u8]) -> [u8; 32] {
-        mac_parts(self.limiter.as_ref(), &[value])
+        mac_parts(&self.limiter, &[value])
     }
 
     /// Wraps a data key for storage. The associated data binds it to its scope and version.

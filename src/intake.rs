@@ -179,8 +179,12 @@ pub const SAME_PLACE_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 async fn related_tips(core: &Core, tip: &NewTip) -> Result<Vec<TipLink>, IntakeError> {
     let mut links: Vec<TipLink> = Vec::new();
     if let Some(mine) = tip.fingerprint.as_deref().and_then(Fingerprint::from_bytes) {
-        let since = tip.created_at - NEAR_DUPLICATE_WINDOW_MS;
-        for (id, bytes) in core.store.tips_sharing_bands(&tip.bands, since, 50).await? {
+        let since_id = TipId::first_at(tip.created_at - NEAR_DUPLICATE_WINDOW_MS).get();
+        for (id, bytes) in core
+            .store
+            .tips_sharing_bands(&tip.bands, since_id, 10)
+            .await?
+        {
             let Some(theirs) = Fingerprint::from_bytes(&bytes) else {
                 continue;
             };
@@ -281,17 +285,16 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
     let (key_scope, key) = core.keyring.current(scope)?;
     let seal = |column: &str, text: &str| key.seal(&aad(column, tip_id.get()), text.as_bytes());
     let mut terms = search::terms(keys, s.text.as_str());
-    if let Some(place) = &s.place {
-        terms.extend(
-            search::terms(keys, place)
-                .into_iter()
-                .filter(|t| !terms.contains(t))
-                .collect::<Vec<_>>(),
-        );
-    }
     // The fingerprint covers the text alone, so that a place typed differently does not hide a
     // repeated message.
-    let fingerprint = Fingerprint::of(&search::terms(keys, s.text.as_str()));
+    let fingerprint = Fingerprint::of(&terms);
+    if let Some(place) = &s.place {
+        let extra: Vec<_> = search::terms(keys, place)
+            .into_iter()
+            .filter(|t| !terms.contains(t))
+            .collect();
+        terms.extend(extra);
+    }
     let detail = json!({
         "channel": s.channel.as_str(),
         "district": triaged.district,

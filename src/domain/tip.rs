@@ -19,6 +19,11 @@ impl TipId {
         Ok(Self((now_ms.max(0) << 20) | random))
     }
 
+    /// The smallest id a row created at `ms` can have (for "since" queries on time-ordered ids).
+    pub fn first_at(ms: i64) -> Self {
+        Self(ms.max(0) << 20)
+    }
+
     /// Wraps an id read from the store.
     pub fn from_db(v: i64) -> Self {
         Self(v)

@@ -274,12 +274,13 @@ pub trait Store: Send + Sync {
     async fn audit_head(&self) -> Result<(i64, Vec<u8>), StoreError>;
     /// Number of tips stored.
     async fn tip_count(&self) -> Result<i64, StoreError>;
-    /// Tips since `since` that share a fingerprint band: (id, fingerprint).
+    /// The newest tips with ids from `since_id` on sharing a fingerprint band, at most `per_band`
+    /// per band: (id, fingerprint).
     async fn tips_sharing_bands(
         &self,
         bands: &[Vec<u8>],
-        since: i64,
-        limit: i64,
+        since_id: i64,
+        per_band: i64,
     ) -> Result<Vec<(TipId, Vec<u8>)>, StoreError>;
     /// Tips since `since` about the same station and category, newest first.
     async fn tips_at_station(

@@ -95,28 +95,38 @@ macro_rules! backend_queries {
             Ok(())
         }
 
-        /// Tips sharing any of the bands.
+        /// The newest tips (ids from `since_id` on) sharing any of the bands: at most `per_band`
+        /// per band, read newest first from the (band, tip_id) index, so the cost stays bounded
+        /// even when thousands of tips share a band (a flood of one message).
         pub async fn tips_sharing_bands(
             c: &mut Conn,
             bands: &[Vec<u8>],
-            since: i64,
-            limit: i64,
+            since_id: i64,
+            per_band: i64,
         ) -> Result<Vec<(TipId, Vec<u8>)>, StoreError> {
-            if bands.is_empty() {
-                return Ok(Vec::new());
-            }
-            let mut q = sqlx::QueryBuilder::<$db>::new(
-                "SELECT DISTINCT tip.tip_id, tip.fingerprint FROM tip_band JOIN tip ON tip.tip_id = tip_band.tip_id \
-                 WHERE tip.fingerprint IS NOT NULL AND tip.created_at >= ",
-            );
-            q.push_bind(since).push(" AND tip_band.band IN (");
-            let mut list = q.separated(", ");
+            let mut ids: Vec<i64> = Vec::new();
             for band in bands {
-                list.push_bind(band.clone());
+                let rows: Vec<(i64,)> = sqlx::query_as(
+                    "SELECT tip_id FROM tip_band WHERE band = $1 AND tip_id >= $2 ORDER BY tip_id DESC LIMIT $3",
+                )
+                .bind(band)
+                .bind(since_id)
+                .bind(per_band)
+                .fetch_all(&mut *c)
+                .await?;
+                ids.extend(rows.into_iter().map(|(id,)| id).filter(|id| !ids.contains(id)).collect::<Vec<_>>());
             }
-            q.push(") LIMIT ").push_bind(limit);
-            let rows: Vec<(i64, Vec<u8>)> = q.build_query_as().fetch_all(&mut *c).await?;
-            Ok(rows.into_iter().map(|(id, fp)| (TipId::from_db(id), fp)).collect())
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let fp: Option<(Option<Vec<u8>>,)> = sqlx::query_as("SELECT fingerprint FROM tip WHERE tip_id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *c)
+                    .await?;
+                if let Some((Some(fp),)) = fp {
+                    out.push((TipId::from_db(id), fp));
+                }
+            }
+            Ok(out)
         }
 
         /// Tips about a station and category since a time.

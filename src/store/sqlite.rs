@@ -289,10 +289,10 @@ impl Store for SqliteStore {
     async fn tips_sharing_bands(
         &self,
         bands: &[Vec<u8>],
-        since: i64,
-        limit: i64,
+        since_id: i64,
+        per_band: i64,
     ) -> Result<Vec<(TipId, Vec<u8>)>, StoreError> {
-        q::tips_sharing_bands(&mut *self.reader().await?, bands, since, limit).await
+        q::tips_sharing_bands(&mut *self.reader().await?, bands, since_id, per_band).await
     }
 
     async fn tips_at_station(
