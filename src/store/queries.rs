@@ -97,36 +97,34 @@ macro_rules! backend_queries {
 
         /// The newest tips (ids from `since_id` on) sharing any of the bands: at most `per_band`
         /// per band, read newest first from the (band, tip_id) index, so the cost stays bounded
-        /// even when thousands of tips share a band (a flood of one message).
+        /// even when thousands of tips share a band (a flood of one message). One round trip.
         pub async fn tips_sharing_bands(
             c: &mut Conn,
             bands: &[Vec<u8>],
             since_id: i64,
             per_band: i64,
         ) -> Result<Vec<(TipId, Vec<u8>)>, StoreError> {
-            let mut ids: Vec<i64> = Vec::new();
-            for band in bands {
-                let rows: Vec<(i64,)> = sqlx::query_as(
-                    "SELECT tip_id FROM tip_band WHERE band = $1 AND tip_id >= $2 ORDER BY tip_id DESC LIMIT $3",
-                )
-                .bind(band)
-                .bind(since_id)
-                .bind(per_band)
-                .fetch_all(&mut *c)
-                .await?;
-                ids.extend(rows.into_iter().map(|(id,)| id).filter(|id| !ids.contains(id)).collect::<Vec<_>>());
+            if bands.is_empty() {
+                return Ok(Vec::new());
             }
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                let fp: Option<(Option<Vec<u8>>,)> = sqlx::query_as("SELECT fingerprint FROM tip WHERE tip_id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *c)
-                    .await?;
-                if let Some((Some(fp),)) = fp {
-                    out.push((TipId::from_db(id), fp));
+            let mut q = sqlx::QueryBuilder::<$db>::new(
+                "SELECT tip_id, fingerprint FROM tip WHERE fingerprint IS NOT NULL AND tip_id IN (",
+            );
+            for (i, band) in bands.iter().enumerate() {
+                if i > 0 {
+                    q.push(" UNION ");
                 }
+                q.push("SELECT tip_id FROM (SELECT tip_id FROM tip_band WHERE band = ")
+                    .push_bind(band.clone())
+                    .push(" AND tip_id >= ")
+                    .push_bind(since_id)
+                    .push(" ORDER BY tip_id DESC LIMIT ")
+                    .push_bind(per_band)
+                    .push(format!(") AS band_{i}"));
             }
-            Ok(out)
+            q.push(")");
+            let rows: Vec<(i64, Vec<u8>)> = q.build_query_as().fetch_all(&mut *c).await?;
+            Ok(rows.into_iter().map(|(id, fp)| (TipId::from_db(id), fp)).collect())
         }
 
         /// Tips about a station and category since a time.

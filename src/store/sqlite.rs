@@ -1,8 +1,9 @@
 //! SQLite: the embedded default. Reads go through a small pool; every write goes through one
 //! writer task that owns the only writing connection and commits in groups: it takes what is
-//! queued (up to `MAX_BATCH` jobs), runs each inside its own savepoint in one transaction, and
-//! answers every caller only after the COMMIT, so an acknowledged write is on disk
-//! (synchronous=FULL) and one failed job never undoes another.
+//! queued (up to `MAX_BATCH` jobs), runs them in one transaction, and answers every caller only
+//! after the COMMIT, so an acknowledged write is on disk (synchronous=FULL). If any job of a
+//! group fails, the group is rolled back and each job is run again alone, so one failed job never
+//! undoes another; jobs are therefore `Fn`, safe to run twice.
 
 use std::future::Future;
 use std::path::Path;
@@ -32,8 +33,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 const MAX_BATCH: usize = 256;
 
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-type Job =
-    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFut<'c, Result<(), StoreError>> + Send>;
+type Job = Box<
+    dyn for<'c> Fn(&'c mut SqliteConnection) -> BoxFut<'c, Result<(), StoreError>> + Send + Sync,
+>;
 
 struct Pending {
     job: Job,
@@ -124,8 +126,9 @@ impl SqliteStore {
     /// Runs `job` in the next group commit and waits until it is durable.
     async fn write<F>(&self, job: F) -> Result<(), StoreError>
     where
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFut<'c, Result<(), StoreError>>
+        F: for<'c> Fn(&'c mut SqliteConnection) -> BoxFut<'c, Result<(), StoreError>>
             + Send
+            + Sync
             + 'static,
     {
         let (done, wait) = oneshot::channel();
@@ -158,43 +161,42 @@ async fn run_writer(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Pending>)
 }
 
 async fn run_batch(conn: &mut SqliteConnection, batch: Vec<Pending>) {
-    if let Err(e) = conn.execute("BEGIN IMMEDIATE").await {
-        tracing::error!(error = %e, "sqlite writer could not begin a transaction");
-        return fail_all(batch.into_iter().map(|p| p.done), &e);
-    }
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for Pending { job, done } in batch {
-        if let Err(e) = conn.execute("SAVEPOINT job").await {
-            outcomes.push((done, Err(StoreError::Db(e))));
-            continue;
+    match run_together(conn, &batch).await {
+        Ok(()) => {
+            for p in batch {
+                let _ = p.done.send(Ok(()));
+            }
         }
-        let result = job(conn).await;
-        let end = if result.is_ok() {
-            "RELEASE job"
-        } else {
-            "ROLLBACK TO job; RELEASE job"
-        };
-        match conn.execute(end).await {
-            Ok(_) => outcomes.push((done, result)),
-            Err(e) => outcomes.push((done, Err(StoreError::Db(e)))),
+        Err(e) => {
+            tracing::debug!(error = %e, jobs = batch.len(), "group rolled back; running its jobs one by one");
+            for p in batch {
+                let result = run_together(conn, std::slice::from_ref(&p)).await;
+                let _ = p.done.send(result);
+            }
+        }
+    }
+}
+
+/// Runs jobs in one transaction: all commit, or none.
+async fn run_together(conn: &mut SqliteConnection, jobs: &[Pending]) -> Result<(), StoreError> {
+    conn.execute("BEGIN IMMEDIATE").await?;
+    for p in jobs {
+        if let Err(e) = (p.job)(conn).await {
+            rollback(conn).await;
+            return Err(e);
         }
     }
     if let Err(e) = conn.execute("COMMIT").await {
         tracing::error!(error = %e, "sqlite writer could not commit; the group is rolled back");
-        let _ = conn.execute("ROLLBACK").await;
-        return fail_all(outcomes.into_iter().map(|(d, _)| d), &e);
+        rollback(conn).await;
+        return Err(e.into());
     }
-    for (done, result) in outcomes {
-        let _ = done.send(result);
-    }
+    Ok(())
 }
 
-fn fail_all(
-    waiters: impl Iterator<Item = oneshot::Sender<Result<(), StoreError>>>,
-    e: &sqlx::Error,
-) {
-    for done in waiters {
-        let _ = done.send(Err(StoreError::Config(format!("write failed: {e}"))));
+async fn rollback(conn: &mut SqliteConnection) {
+    if let Err(e) = conn.execute("ROLLBACK").await {
+        tracing::error!(error = %e, "sqlite writer could not roll back");
     }
 }
 
@@ -217,14 +219,22 @@ impl Store for SqliteStore {
     }
 
     async fn add_data_key(&self, key: StoredDataKey) -> Result<(), StoreError> {
-        self.write(move |c| Box::pin(async move { q::add_data_key(c, &key).await }))
-            .await
+        let key = Arc::new(key);
+        self.write(move |c| {
+            let key = key.clone();
+            Box::pin(async move { q::add_data_key(c, &key).await })
+        })
+        .await
     }
 
     async fn create_tip(&self, tip: NewTip) -> Result<(), StoreError> {
         let keys = self.keys.clone();
-        self.write(move |c| Box::pin(async move { q::create_tip(c, &keys, &tip).await }))
-            .await
+        let tip = Arc::new(tip);
+        self.write(move |c| {
+            let (keys, tip) = (keys.clone(), tip.clone());
+            Box::pin(async move { q::create_tip(c, &keys, &tip).await })
+        })
+        .await
     }
 
     async fn tip_auth(&self, tip_number: &str) -> Result<Option<TipAuth>, StoreError> {
@@ -258,8 +268,12 @@ impl Store for SqliteStore {
 
     async fn add_message(&self, message: NewMessage) -> Result<(), StoreError> {
         let keys = self.keys.clone();
-        self.write(move |c| Box::pin(async move { q::add_message(c, &keys, &message).await }))
-            .await
+        let message = Arc::new(message);
+        self.write(move |c| {
+            let (keys, message) = (keys.clone(), message.clone());
+            Box::pin(async move { q::add_message(c, &keys, &message).await })
+        })
+        .await
     }
 
     async fn tips_with_term(&self, term: [u8; 16], limit: i64) -> Result<Vec<TipId>, StoreError> {
