@@ -120,10 +120,12 @@ impl App {
     /// Binds the configured address and builds the router.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let core = Arc::new(Core::load(config).await?);
-        Self::with_core(core, config.listen, config.behind_tls).await
+        let app = Self::with_core(core.clone(), config.listen, config.behind_tls).await?;
+        crate::jobs::spawn(core);
+        Ok(app)
     }
 
-    /// Binds `listen` and serves `core`.
+    /// Binds `listen` and serves `core` (without background jobs: tests drive those directly).
     pub async fn with_core(
         core: Arc<Core>,
         listen: SocketAddr,

@@ -17,6 +17,8 @@ pub mod domain;
 pub mod http;
 /// Intake and follow-up of tips.
 pub mod intake;
+/// Background jobs (the blind-index builder).
+pub mod jobs;
 /// Jurisdiction data: range, districts, stations, units, hotline numbers.
 pub mod jurisdiction;
 /// Data keys in memory.

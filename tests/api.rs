@@ -303,3 +303,46 @@ on_both_backends!(
         assert_eq!(app.tip_count().await, 5);
     }
 );
+
+on_both_backends!(
+    search_works_while_queued_and_after_indexing,
+    |app: TestApp| async move {
+        let keys = app.core.keyring.keys();
+        let find = |w: &str| keys.search_term(&tipline::search::normalize_word(w));
+        let hits = |w: &'static str| {
+            let store = app.core.store.clone();
+            let term = find(w);
+            async move { store.tips_with_term(term, 10).await.unwrap().len() }
+        };
+        app.submit_tip("गाँजा बिक रहा है", Some("bilaspur")).await;
+        app.submit_tip("satta chal raha hai", Some("raigarh")).await;
+        assert_eq!(
+            (hits("गांजा").await, hits("satta").await, hits("पाल").await),
+            (1, 1, 0)
+        );
+        // The background indexer moves both texts; search finds the same after.
+        assert_eq!(app.core.store.index_pending_terms(100).await.unwrap(), 2);
+        assert_eq!(app.core.store.index_pending_terms(100).await.unwrap(), 0);
+        assert_eq!(
+            (hits("गांजा").await, hits("satta").await, hits("पाल").await),
+            (1, 1, 0)
+        );
+        // A follow-up message adds its words to its tip.
+        let (number, secret) = app.submit_tip("pehli suchna", None).await;
+        let resp = app
+            .post_form(
+                "/hi/followup/add",
+                &[
+                    ("number", &number),
+                    ("secret", &secret),
+                    ("text", "naya shabd kabaadi"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(hits("kabaadi").await, 1);
+        assert_eq!(app.core.store.index_pending_terms(100).await.unwrap(), 2);
+        assert_eq!(hits("kabaadi").await, 1);
+        assert_eq!(hits("suchna").await, 1);
+    }
+);

@@ -262,7 +262,10 @@ pub trait Store: Send + Sync {
     async fn messages(&self, tip_id: TipId) -> Result<Vec<StoredMessage>, StoreError>;
     /// Adds a message (and its search terms and audit entry) in one transaction.
     async fn add_message(&self, message: NewMessage) -> Result<(), StoreError>;
-    /// Tips whose text contains the word with this blind-index term, newest first.
+    /// Moves up to `limit` queued texts' terms into the blind index; returns how many it moved.
+    async fn index_pending_terms(&self, limit: i64) -> Result<usize, StoreError>;
+    /// Tips whose text contains the word with this blind-index term, newest first (indexed or
+    /// still queued).
     async fn tips_with_term(&self, term: [u8; 16], limit: i64) -> Result<Vec<TipId>, StoreError>;
     /// Audit entries after `after_seq`, in order.
     async fn audit_entries(

@@ -160,4 +160,11 @@ impl Store for PgStore {
     async fn tip_links(&self, tip_id: TipId) -> Result<Vec<super::TipLink>, StoreError> {
         q::tip_links(&mut *self.pool.acquire().await?, tip_id).await
     }
+
+    async fn index_pending_terms(&self, limit: i64) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let moved = q::index_pending_terms(&mut tx, limit).await?;
+        tx.commit().await?;
+        Ok(moved)
+    }
 }

@@ -1,10 +1,11 @@
 //! The SQL, written once and expanded for each backend by `backend_queries!`. Only `$N`
 //! placeholders and types both backends share (i64, bool, text, bytes) are used, so each query
-//! means the same on SQLite and PostgreSQL. The one difference is row locking (`$lock`): SQLite
-//! has a single writer, PostgreSQL needs `FOR UPDATE` on the audit head.
+//! means the same on SQLite and PostgreSQL. The differences are passed in: row locking (SQLite has
+//! a single writer, PostgreSQL needs `FOR UPDATE` on the audit head and `SKIP LOCKED` for the
+//! indexer) and the byte-string search function.
 
 macro_rules! backend_queries {
-    ($db:ty, $lock:literal) => {
+    ($db:ty, $lock:literal, $skip_locked:literal, $contains:literal) => {
         use crate::crypto::Keys;
         use crate::domain::TipId;
         use crate::store::{
@@ -51,17 +52,59 @@ macro_rules! backend_queries {
             Ok(())
         }
 
-        async fn insert_terms(c: &mut Conn, tip_id: TipId, terms: &[[u8; 16]]) -> Result<(), StoreError> {
+        /// Queues a text's terms for the background indexer: one appended row, packed.
+        async fn insert_terms(c: &mut Conn, tip_id: TipId, source_id: i64, terms: &[[u8; 16]]) -> Result<(), StoreError> {
             if terms.is_empty() {
                 return Ok(());
             }
-            let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO tip_term (term, tip_id) ");
-            q.push_values(terms, |mut row, term| {
-                row.push_bind(term.to_vec()).push_bind(tip_id.get());
-            });
-            q.push(" ON CONFLICT DO NOTHING");
-            q.build().execute(&mut *c).await?;
+            let packed: Vec<u8> = terms.iter().flatten().copied().collect();
+            sqlx::query("INSERT INTO term_pending (source_id, tip_id, terms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(source_id)
+                .bind(tip_id.get())
+                .bind(packed)
+                .execute(&mut *c)
+                .await?;
             Ok(())
+        }
+
+        /// Moves up to `limit` queued texts' terms into the blind index, sorted by term so that
+        /// each index page is written once per batch. Returns how many texts it moved.
+        pub async fn index_pending_terms(c: &mut Conn, limit: i64) -> Result<usize, StoreError> {
+            let rows: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(concat!(
+                "SELECT source_id, tip_id, terms FROM term_pending ORDER BY source_id LIMIT $1",
+                $skip_locked
+            ))
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?;
+            if rows.is_empty() {
+                return Ok(0);
+            }
+            let mut entries: Vec<(Vec<u8>, i64)> = rows
+                .iter()
+                .flat_map(|(_, tip_id, terms)| terms.chunks_exact(16).map(move |t| (t.to_vec(), *tip_id)))
+                .collect();
+            entries.sort_unstable();
+            entries.dedup();
+            for chunk in entries.chunks(5000) {
+                let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO tip_term (term, tip_id) ");
+                q.push_values(chunk, |mut row, (term, tip_id)| {
+                    row.push_bind(term.clone()).push_bind(*tip_id);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *c).await?;
+            }
+            for chunk in rows.chunks(500) {
+                let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM term_pending WHERE ");
+                for (i, (source_id, tip_id, _)) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        q.push(" OR ");
+                    }
+                    q.push("(source_id = ").push_bind(*source_id).push(" AND tip_id = ").push_bind(*tip_id).push(")");
+                }
+                q.build().execute(&mut *c).await?;
+            }
+            Ok(rows.len())
         }
 
         async fn insert_bands(c: &mut Conn, tip_id: TipId, bands: &[Vec<u8>]) -> Result<(), StoreError> {
@@ -194,7 +237,7 @@ macro_rules! backend_queries {
             .execute(&mut *c)
             .await
             .map_err(|e| map_unique(e, "tip number"))?;
-            insert_terms(c, t.tip_id, &t.terms).await?;
+            insert_terms(c, t.tip_id, t.tip_id.get(), &t.terms).await?;
             insert_bands(c, t.tip_id, &t.bands).await?;
             insert_links(c, t.tip_id, &t.links, t.created_at).await?;
             append_audit(c, keys, &t.audit).await
@@ -219,7 +262,7 @@ macro_rules! backend_queries {
                 .bind(m.tip_id.get())
                 .execute(&mut *c)
                 .await?;
-            insert_terms(c, m.tip_id, &m.terms).await?;
+            insert_terms(c, m.tip_id, m.message_id, &m.terms).await?;
             append_audit(c, keys, &m.audit).await
         }
 
@@ -339,10 +382,12 @@ macro_rules! backend_queries {
 
         /// Tips having a term, newest first.
         pub async fn tips_with_term(c: &mut Conn, term: [u8; 16], limit: i64) -> Result<Vec<TipId>, StoreError> {
-            let rows: Vec<(i64,)> = sqlx::query_as(
-                "SELECT tip.tip_id FROM tip_term JOIN tip ON tip.tip_id = tip_term.tip_id \
-                 WHERE tip_term.term = $1 ORDER BY tip.created_at DESC LIMIT $2",
-            )
+            let rows: Vec<(i64,)> = sqlx::query_as(concat!(
+                "SELECT tip_id FROM tip WHERE tip_id IN (SELECT tip_id FROM tip_term WHERE term = $1 \
+                 UNION SELECT tip_id FROM term_pending WHERE ",
+                $contains,
+                ") ORDER BY created_at DESC LIMIT $2"
+            ))
             .bind(term.to_vec())
             .bind(limit)
             .fetch_all(&mut *c)
@@ -403,10 +448,15 @@ macro_rules! backend_queries {
 
 /// The queries on SQLite.
 pub mod sqlite {
-    backend_queries!(sqlx::Sqlite, "");
+    backend_queries!(sqlx::Sqlite, "", "", "instr(terms, $1) > 0");
 }
 
 /// The queries on PostgreSQL.
 pub mod postgres {
-    backend_queries!(sqlx::Postgres, " FOR UPDATE");
+    backend_queries!(
+        sqlx::Postgres,
+        " FOR UPDATE",
+        " FOR UPDATE SKIP LOCKED",
+        "position($1 in terms) > 0"
+    );
 }

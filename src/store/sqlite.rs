@@ -329,4 +329,19 @@ impl Store for SqliteStore {
     async fn tip_links(&self, tip_id: TipId) -> Result<Vec<super::TipLink>, StoreError> {
         q::tip_links(&mut *self.reader().await?, tip_id).await
     }
+
+    async fn index_pending_terms(&self, limit: i64) -> Result<usize, StoreError> {
+        let moved = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = moved.clone();
+        self.write(move |c| {
+            let seen = seen.clone();
+            Box::pin(async move {
+                let n = q::index_pending_terms(c, limit).await?;
+                seen.store(n, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            })
+        })
+        .await?;
+        Ok(moved.load(std::sync::atomic::Ordering::SeqCst))
+    }
 }
