@@ -156,8 +156,7 @@ fn aad(column: &str, id: i64) -> Vec<u8> {
 pub async fn submit_tip(core: &Core, s: Submission) -> Result<Receipt, IntakeError> {
     let mut attempts = 0;
     loop {
-        let (mut tip, receipt) = seal_tip(core, &s)?;
-        tip.links = related_tips(core, &tip).await?;
+        let (tip, receipt) = seal_tip(core, &s)?;
         match core.store.create_tip(tip).await {
             Ok(()) => return Ok(receipt),
             Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
@@ -173,16 +172,17 @@ pub const NEAR_DUPLICATE_SIMILARITY: f64 = 0.5;
 /// Tips about the same station and category within this window are linked.
 pub const SAME_PLACE_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 
-/// Earlier tips related to a new one: near-duplicates by fingerprint (the same message sent
-/// twice, or two people describing one thing in nearly the same words), and tips about the same
-/// station and category in the last week. They are linked for the officer, never merged.
-async fn related_tips(core: &Core, tip: &NewTip) -> Result<Vec<TipLink>, IntakeError> {
+/// Earlier tips related to a tip: near-duplicates by fingerprint (the same message sent twice,
+/// or two people describing one thing in nearly the same words), and tips about the same station
+/// and category in the week before. They are linked for the officer, never merged. Run by the
+/// background indexer shortly after the tip is stored, off the intake path.
+pub async fn related_tips(core: &Core, tip: &TipRecord) -> Result<Vec<TipLink>, IntakeError> {
     let mut links: Vec<TipLink> = Vec::new();
     if let Some(mine) = tip.fingerprint.as_deref().and_then(Fingerprint::from_bytes) {
         let since_id = TipId::first_at(tip.created_at - NEAR_DUPLICATE_WINDOW_MS).get();
         for (id, bytes) in core
             .store
-            .tips_sharing_bands(&tip.bands, since_id, 10)
+            .tips_sharing_bands(&mine.bands(), since_id, 10)
             .await?
         {
             let Some(theirs) = Fingerprint::from_bytes(&bytes) else {
@@ -338,7 +338,6 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
             .as_ref()
             .map(Fingerprint::bands)
             .unwrap_or_default(),
-        links: Vec::new(),
         terms,
         created_at: now,
         audit: AuditDraft {

@@ -1,11 +1,13 @@
 //! Background work, safe to run on several nodes at once (each batch is claimed in its own
-//! transaction; on PostgreSQL with `SKIP LOCKED`). Today: the blind-index builder, which moves
-//! queued search terms into the index in sorted batches, off the intake path.
+//! transaction, and every step is safe to repeat). Today: the indexer, which moves queued search
+//! terms into the blind index in sorted batches and links each new tip to related earlier ones,
+//! off the intake path.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::Core;
+use crate::intake::{self, IntakeError};
 
 /// Texts moved into the index per batch: large enough to sort well, small enough not to hold
 /// the SQLite writer for long.
@@ -22,14 +24,38 @@ async fn run_indexer(core: Arc<Core>) {
     loop {
         tick.tick().await;
         loop {
-            match core.store.index_pending_terms(INDEX_BATCH).await {
+            match index_batch(&core, INDEX_BATCH).await {
                 Ok(n) if n as i64 == INDEX_BATCH => continue,
                 Ok(_) => break,
                 Err(e) => {
-                    tracing::warn!(error = %e, "blind-index batch failed; will retry");
+                    tracing::warn!(error = %e, "index batch failed; will retry");
                     break;
                 }
             }
         }
     }
+}
+
+/// One batch: links the new tips among the queued texts to related earlier tips, then moves the
+/// texts' terms into the index and stores the links in one transaction. Returns the texts done.
+pub async fn index_batch(core: &Core, limit: i64) -> Result<usize, IntakeError> {
+    let pending = core.store.pending_terms(limit).await?;
+    let mut links = Vec::new();
+    for p in pending.iter().filter(|p| p.is_tip_text()) {
+        if let Some(tip) = core.store.tip(p.tip_id).await? {
+            links.extend(
+                intake::related_tips(core, &tip)
+                    .await?
+                    .into_iter()
+                    .map(|l| (p.tip_id, l)),
+            );
+        }
+    }
+    let done = pending.len();
+    if done > 0 {
+        core.store
+            .finish_pending(pending, links, core.clock.now_ms())
+            .await?;
+    }
+    Ok(done)
 }

@@ -256,6 +256,7 @@ on_both_backends!(
         app.clock.advance(3_600_000);
         // The same message again, with a small change: a near-duplicate of the first.
         let again = id(app.submit_tip(&format!("{text}!! जल्दी"), None).await.0).await;
+        tipline::jobs::index_batch(&app.core, 100).await.unwrap();
         let links = app.core.store.tip_links(again).await.unwrap();
         assert_eq!(links.len(), 1, "{links:?}");
         assert_eq!(links[0].related_tip_id, first);
@@ -270,6 +271,7 @@ on_both_backends!(
             .await
             .0)
         .await;
+        tipline::jobs::index_batch(&app.core, 100).await.unwrap();
         let links = app.core.store.tip_links(other).await.unwrap();
         assert!(links.iter().all(|l| l.kind == "same_place"), "{links:?}");
         assert_eq!(links.len(), 2, "{links:?}");
@@ -279,6 +281,7 @@ on_both_backends!(
             .await
             .0)
         .await;
+        tipline::jobs::index_batch(&app.core, 100).await.unwrap();
         assert!(
             app.core
                 .store
@@ -291,6 +294,7 @@ on_both_backends!(
         app.clock
             .advance(tipline::intake::NEAR_DUPLICATE_WINDOW_MS + 1);
         let late = id(app.submit_tip(text, Some("korba")).await.0).await;
+        tipline::jobs::index_batch(&app.core, 100).await.unwrap();
         assert!(
             app.core
                 .store
@@ -321,8 +325,8 @@ on_both_backends!(
             (1, 1, 0)
         );
         // The background indexer moves both texts; search finds the same after.
-        assert_eq!(app.core.store.index_pending_terms(100).await.unwrap(), 2);
-        assert_eq!(app.core.store.index_pending_terms(100).await.unwrap(), 0);
+        assert_eq!(tipline::jobs::index_batch(&app.core, 100).await.unwrap(), 2);
+        assert_eq!(tipline::jobs::index_batch(&app.core, 100).await.unwrap(), 0);
         assert_eq!(
             (hits("गांजा").await, hits("satta").await, hits("पाल").await),
             (1, 1, 0)
@@ -341,7 +345,7 @@ on_both_backends!(
             .await;
         assert_eq!(resp.status(), 200);
         assert_eq!(hits("kabaadi").await, 1);
-        assert_eq!(app.core.store.index_pending_terms(100).await.unwrap(), 2);
+        assert_eq!(tipline::jobs::index_batch(&app.core, 100).await.unwrap(), 2);
         assert_eq!(hits("kabaadi").await, 1);
         assert_eq!(hits("suchna").await, 1);
     }

@@ -135,12 +135,28 @@ pub struct NewTip {
     pub fingerprint: Option<Vec<u8>>,
     /// The fingerprint's band keys, indexed to find near-duplicates.
     pub bands: Vec<Vec<u8>>,
-    /// Links to earlier related tips.
-    pub links: Vec<TipLink>,
     /// When, in Unix milliseconds.
     pub created_at: i64,
     /// The audit entry recording the creation.
     pub audit: AuditDraft,
+}
+
+/// A text's search terms waiting for the background indexer.
+#[derive(Clone, Debug)]
+pub struct PendingTerms {
+    /// The tip's id for its own text, a message's id for a message.
+    pub source_id: i64,
+    /// The tip the text belongs to.
+    pub tip_id: TipId,
+    /// The terms, 16 bytes each.
+    pub terms: Vec<u8>,
+}
+
+impl PendingTerms {
+    /// True when this is the tip's own text (not a later message).
+    pub fn is_tip_text(&self) -> bool {
+        self.source_id == self.tip_id.get()
+    }
 }
 
 /// A link from a tip to an earlier related one. Tips are linked, never merged.
@@ -215,6 +231,8 @@ pub struct TipRecord {
     pub key_scope: String,
     /// Sealed text.
     pub text_sealed: Vec<u8>,
+    /// MinHash fingerprint of its terms.
+    pub fingerprint: Option<Vec<u8>>,
     /// When it arrived.
     pub created_at: i64,
     /// When it last changed.
@@ -262,8 +280,16 @@ pub trait Store: Send + Sync {
     async fn messages(&self, tip_id: TipId) -> Result<Vec<StoredMessage>, StoreError>;
     /// Adds a message (and its search terms and audit entry) in one transaction.
     async fn add_message(&self, message: NewMessage) -> Result<(), StoreError>;
-    /// Moves up to `limit` queued texts' terms into the blind index; returns how many it moved.
-    async fn index_pending_terms(&self, limit: i64) -> Result<usize, StoreError>;
+    /// Up to `limit` texts whose terms wait for the blind index, oldest first.
+    async fn pending_terms(&self, limit: i64) -> Result<Vec<PendingTerms>, StoreError>;
+    /// In one transaction: moves these texts' terms into the blind index, stores the links found
+    /// for their tips, and removes them from the queue.
+    async fn finish_pending(
+        &self,
+        done: Vec<PendingTerms>,
+        links: Vec<(TipId, TipLink)>,
+        now: i64,
+    ) -> Result<(), StoreError>;
     /// Tips whose text contains the word with this blind-index term, newest first (indexed or
     /// still queued).
     async fn tips_with_term(&self, term: [u8; 16], limit: i64) -> Result<Vec<TipId>, StoreError>;

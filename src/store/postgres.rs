@@ -9,8 +9,8 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 
 use super::queries::postgres as q;
 use super::{
-    AuditEntry, NewMessage, NewTip, Store, StoreError, StoredDataKey, StoredMessage, TipAuth,
-    TipRecord,
+    AuditEntry, NewMessage, NewTip, PendingTerms, Store, StoreError, StoredDataKey, StoredMessage,
+    TipAuth, TipLink, TipRecord,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -161,10 +161,18 @@ impl Store for PgStore {
         q::tip_links(&mut *self.pool.acquire().await?, tip_id).await
     }
 
-    async fn index_pending_terms(&self, limit: i64) -> Result<usize, StoreError> {
+    async fn pending_terms(&self, limit: i64) -> Result<Vec<PendingTerms>, StoreError> {
+        q::pending_terms(&mut *self.pool.acquire().await?, limit).await
+    }
+
+    async fn finish_pending(
+        &self,
+        done: Vec<PendingTerms>,
+        links: Vec<(TipId, TipLink)>,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let moved = q::index_pending_terms(&mut tx, limit).await?;
-        tx.commit().await?;
-        Ok(moved)
+        q::finish_pending(&mut tx, &done, &links, now).await?;
+        Ok(tx.commit().await?)
     }
 }

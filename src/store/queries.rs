@@ -1,15 +1,15 @@
 //! The SQL, written once and expanded for each backend by `backend_queries!`. Only `$N`
 //! placeholders and types both backends share (i64, bool, text, bytes) are used, so each query
 //! means the same on SQLite and PostgreSQL. The differences are passed in: row locking (SQLite has
-//! a single writer, PostgreSQL needs `FOR UPDATE` on the audit head and `SKIP LOCKED` for the
-//! indexer) and the byte-string search function.
+//! a single writer, PostgreSQL needs `FOR UPDATE` on the audit head) and the byte-string search
+//! function.
 
 macro_rules! backend_queries {
-    ($db:ty, $lock:literal, $skip_locked:literal, $contains:literal) => {
+    ($db:ty, $lock:literal, $contains:literal) => {
         use crate::crypto::Keys;
         use crate::domain::TipId;
         use crate::store::{
-            AuditDraft, AuditEntry, NewMessage, NewTip, StoreError, StoredDataKey, StoredMessage, TipAuth, TipLink, TipRecord,
+            AuditDraft, AuditEntry, NewMessage, NewTip, PendingTerms, StoreError, StoredDataKey, StoredMessage, TipAuth, TipLink, TipRecord,
             audit_mac,
         };
 
@@ -67,44 +67,66 @@ macro_rules! backend_queries {
             Ok(())
         }
 
-        /// Moves up to `limit` queued texts' terms into the blind index, sorted by term so that
-        /// each index page is written once per batch. Returns how many texts it moved.
-        pub async fn index_pending_terms(c: &mut Conn, limit: i64) -> Result<usize, StoreError> {
-            let rows: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(concat!(
-                "SELECT source_id, tip_id, terms FROM term_pending ORDER BY source_id LIMIT $1",
-                $skip_locked
-            ))
-            .bind(limit)
-            .fetch_all(&mut *c)
-            .await?;
-            if rows.is_empty() {
-                return Ok(0);
-            }
-            let mut entries: Vec<(Vec<u8>, i64)> = rows
+        /// Texts waiting for the blind index, oldest first.
+        pub async fn pending_terms(c: &mut Conn, limit: i64) -> Result<Vec<PendingTerms>, StoreError> {
+            let rows: Vec<(i64, i64, Vec<u8>)> =
+                sqlx::query_as("SELECT source_id, tip_id, terms FROM term_pending ORDER BY source_id LIMIT $1")
+                    .bind(limit)
+                    .fetch_all(&mut *c)
+                    .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(source_id, tip_id, terms)| PendingTerms { source_id, tip_id: TipId::from_db(tip_id), terms })
+                .collect())
+        }
+
+        /// Moves texts' terms into the index (sorted, so each index page is written once per
+        /// batch), stores links, and removes the texts from the queue. Safe to repeat.
+        pub async fn finish_pending(
+            c: &mut Conn,
+            done: &[PendingTerms],
+            links: &[(TipId, TipLink)],
+            now: i64,
+        ) -> Result<(), StoreError> {
+            let mut entries: Vec<(&[u8], i64)> = done
                 .iter()
-                .flat_map(|(_, tip_id, terms)| terms.chunks_exact(16).map(move |t| (t.to_vec(), *tip_id)))
+                .flat_map(|p| p.terms.chunks_exact(16).map(move |t| (t, p.tip_id.get())))
                 .collect();
             entries.sort_unstable();
             entries.dedup();
             for chunk in entries.chunks(5000) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO tip_term (term, tip_id) ");
                 q.push_values(chunk, |mut row, (term, tip_id)| {
-                    row.push_bind(term.clone()).push_bind(*tip_id);
+                    row.push_bind(term.to_vec()).push_bind(*tip_id);
                 });
                 q.push(" ON CONFLICT DO NOTHING");
                 q.build().execute(&mut *c).await?;
             }
-            for chunk in rows.chunks(500) {
+            for chunk in links.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO tip_link (tip_id, related_tip_id, kind, score, created_at) ",
+                );
+                q.push_values(chunk, |mut row, (tip_id, l)| {
+                    row.push_bind(tip_id.get())
+                        .push_bind(l.related_tip_id.get())
+                        .push_bind(l.kind.clone())
+                        .push_bind(l.score)
+                        .push_bind(now);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *c).await?;
+            }
+            for chunk in done.chunks(500) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM term_pending WHERE ");
-                for (i, (source_id, tip_id, _)) in chunk.iter().enumerate() {
+                for (i, p) in chunk.iter().enumerate() {
                     if i > 0 {
                         q.push(" OR ");
                     }
-                    q.push("(source_id = ").push_bind(*source_id).push(" AND tip_id = ").push_bind(*tip_id).push(")");
+                    q.push("(source_id = ").push_bind(p.source_id).push(" AND tip_id = ").push_bind(p.tip_id.get()).push(")");
                 }
                 q.build().execute(&mut *c).await?;
             }
-            Ok(rows.len())
+            Ok(())
         }
 
         async fn insert_bands(c: &mut Conn, tip_id: TipId, bands: &[Vec<u8>]) -> Result<(), StoreError> {
@@ -114,24 +136,6 @@ macro_rules! backend_queries {
             let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO tip_band (band, tip_id) ");
             q.push_values(bands, |mut row, band| {
                 row.push_bind(band.clone()).push_bind(tip_id.get());
-            });
-            q.push(" ON CONFLICT DO NOTHING");
-            q.build().execute(&mut *c).await?;
-            Ok(())
-        }
-
-        async fn insert_links(c: &mut Conn, tip_id: TipId, links: &[TipLink], now: i64) -> Result<(), StoreError> {
-            if links.is_empty() {
-                return Ok(());
-            }
-            let mut q =
-                sqlx::QueryBuilder::<$db>::new("INSERT INTO tip_link (tip_id, related_tip_id, kind, score, created_at) ");
-            q.push_values(links, |mut row, l| {
-                row.push_bind(tip_id.get())
-                    .push_bind(l.related_tip_id.get())
-                    .push_bind(l.kind.clone())
-                    .push_bind(l.score)
-                    .push_bind(now);
             });
             q.push(" ON CONFLICT DO NOTHING");
             q.build().execute(&mut *c).await?;
@@ -239,7 +243,6 @@ macro_rules! backend_queries {
             .map_err(|e| map_unique(e, "tip number"))?;
             insert_terms(c, t.tip_id, t.tip_id.get(), &t.terms).await?;
             insert_bands(c, t.tip_id, &t.bands).await?;
-            insert_links(c, t.tip_id, &t.links, t.created_at).await?;
             append_audit(c, keys, &t.audit).await
         }
 
@@ -339,8 +342,8 @@ macro_rules! backend_queries {
             use sqlx::Row;
             let row = sqlx::query(
                 "SELECT tip_id, tip_number, status, district_id, category, station_id, priority, urgent, \
-                 police_involvement, barred_station_id, channel, key_scope, text_sealed, created_at, updated_at \
-                 FROM tip WHERE tip_id = $1",
+                 police_involvement, barred_station_id, channel, key_scope, text_sealed, fingerprint, created_at, \
+                 updated_at FROM tip WHERE tip_id = $1",
             )
             .bind(tip_id.get())
             .fetch_optional(&mut *c)
@@ -360,6 +363,7 @@ macro_rules! backend_queries {
                 channel: r.try_get("channel")?,
                 key_scope: r.try_get("key_scope")?,
                 text_sealed: r.try_get("text_sealed")?,
+                fingerprint: r.try_get("fingerprint")?,
                 created_at: r.try_get("created_at")?,
                 updated_at: r.try_get("updated_at")?,
             }))
@@ -448,15 +452,10 @@ macro_rules! backend_queries {
 
 /// The queries on SQLite.
 pub mod sqlite {
-    backend_queries!(sqlx::Sqlite, "", "", "instr(terms, $1) > 0");
+    backend_queries!(sqlx::Sqlite, "", "instr(terms, $1) > 0");
 }
 
 /// The queries on PostgreSQL.
 pub mod postgres {
-    backend_queries!(
-        sqlx::Postgres,
-        " FOR UPDATE",
-        " FOR UPDATE SKIP LOCKED",
-        "position($1 in terms) > 0"
-    );
+    backend_queries!(sqlx::Postgres, " FOR UPDATE", "position($1 in terms) > 0");
 }

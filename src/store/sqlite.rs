@@ -21,8 +21,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::queries::sqlite as q;
 use super::{
-    AuditEntry, NewMessage, NewTip, Store, StoreError, StoredDataKey, StoredMessage, TipAuth,
-    TipRecord,
+    AuditEntry, NewMessage, NewTip, PendingTerms, Store, StoreError, StoredDataKey, StoredMessage,
+    TipAuth, TipLink, TipRecord,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -330,18 +330,21 @@ impl Store for SqliteStore {
         q::tip_links(&mut *self.reader().await?, tip_id).await
     }
 
-    async fn index_pending_terms(&self, limit: i64) -> Result<usize, StoreError> {
-        let moved = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let seen = moved.clone();
+    async fn pending_terms(&self, limit: i64) -> Result<Vec<PendingTerms>, StoreError> {
+        q::pending_terms(&mut *self.reader().await?, limit).await
+    }
+
+    async fn finish_pending(
+        &self,
+        done: Vec<PendingTerms>,
+        links: Vec<(TipId, TipLink)>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let work = Arc::new((done, links));
         self.write(move |c| {
-            let seen = seen.clone();
-            Box::pin(async move {
-                let n = q::index_pending_terms(c, limit).await?;
-                seen.store(n, std::sync::atomic::Ordering::SeqCst);
-                Ok(())
-            })
+            let work = work.clone();
+            Box::pin(async move { q::finish_pending(c, &work.0, &work.1, now).await })
         })
-        .await?;
-        Ok(moved.load(std::sync::atomic::Ordering::SeqCst))
+        .await
     }
 }
