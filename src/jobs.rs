@@ -11,7 +11,7 @@ use crate::intake::{self, IntakeError};
 
 /// Texts moved into the index per batch: large enough to sort well, small enough not to hold
 /// the SQLite writer for long.
-pub const INDEX_BATCH: i64 = 500;
+pub const INDEX_BATCH: i64 = 100;
 
 /// Starts the background jobs on the current runtime.
 pub fn spawn(core: Arc<Core>) {
