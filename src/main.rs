@@ -181,6 +181,12 @@ fn check(config: &Config) -> anyhow::Result<()> {
         lex.categories.len(),
         terms
     );
+    let triage =
+        tipline::triage::Triage::new(&j, &lex).context("triage tables (data/triage-cues.toml)")?;
+    println!(
+        "triage: tables built, {} place names",
+        triage.place_name_count()
+    );
     println!("configuration is valid");
     Ok(())
 }

@@ -45,6 +45,7 @@ fn check_reports_the_builtin_range_without_secrets() {
         "{s}"
     );
     assert!(s.contains("korba") && s.contains("+919926353146"), "{s}");
+    assert!(s.contains("triage: tables built"), "{s}");
     assert!(
         !s.contains(&key) && !s.contains("hunter2"),
         "secrets printed: {s}"
