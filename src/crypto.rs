@@ -156,6 +156,7 @@ impl MasterKey {
             secret: keyed("tipster-secret"),
             audit: keyed("audit-chain"),
             limiter: keyed("rate-limit"),
+            form: keyed("officer-form-token"),
         }
     }
 }
@@ -191,6 +192,7 @@ pub struct Keys {
     secret: HmacSha256,
     audit: HmacSha256,
     limiter: HmacSha256,
+    form: HmacSha256,
 }
 
 /// HMAC-SHA256 over length-prefixed parts, so that ("ab","c") and ("a","bc") differ.
@@ -234,6 +236,12 @@ impl Keys {
     /// Keyed hash used only by in-memory rate limiters (never stored).
     pub fn limiter_mac(&self, value: &[u8]) -> [u8; 32] {
         mac_parts(&self.limiter, &[value])
+    }
+
+    /// The anti-forgery token of an officer's forms: bound to the session (by the hash of its
+    /// cookie) and to nothing an attacker can read. Compared with [`ct_eq`].
+    pub fn form_token(&self, session_hash: &[u8]) -> [u8; 32] {
+        mac_parts(&self.form, &[session_hash])
     }
 
     /// Wraps a data key for storage. The associated data binds it to its scope and version.

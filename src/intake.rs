@@ -43,11 +43,16 @@ pub struct Submission {
     pub language: Language,
     /// How it came in.
     pub channel: Channel,
+    /// The station a control-room operator chose while taking the call (it wins over triage's,
+    /// but never over the exclusion of an accused station).
+    pub station: Option<String>,
 }
 
 /// What the tipster keeps.
 #[derive(Clone, Debug)]
 pub struct Receipt {
+    /// The tip's internal id.
+    pub tip_id: TipId,
     /// The tip number.
     pub tip_number: TipNumber,
     /// The secret (shown once).
@@ -147,7 +152,7 @@ fn tip_subject(id: TipId) -> String {
     format!("tip:{id}")
 }
 
-fn aad(column: &str, id: i64) -> Vec<u8> {
+pub(crate) fn aad(column: &str, id: i64) -> Vec<u8> {
     format!("{column}|{id}").into_bytes()
 }
 
@@ -246,10 +251,11 @@ fn triage(core: &Core, s: &Submission) -> Triaged {
         .map(str::to_owned)
         .or_else(|| a.district.as_ref().map(|d| d.to_string()));
     let barred = a.routing.barred_station.as_ref().map(|b| b.to_string());
-    let station = a
+    let station = s
         .station
-        .as_ref()
-        .and_then(|st| core.jurisdiction.station(st.as_str()))
+        .clone()
+        .or_else(|| a.station.as_ref().map(|st| st.to_string()))
+        .and_then(|st| core.jurisdiction.station(&st))
         .filter(|(d, _)| Some(d.id.as_str()) == district.as_deref())
         .map(|(_, st)| st.id.to_string())
         .filter(|st| Some(st) != barred.as_ref());
@@ -349,6 +355,7 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
         },
     };
     let receipt = Receipt {
+        tip_id,
         tip_number,
         secret,
         district: s.district.clone(),
@@ -400,7 +407,10 @@ pub async fn authenticate(
 pub async fn tipster_view(core: &Core, tip_id: TipId) -> Result<TipsterView, IntakeError> {
     let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
     let mut messages = Vec::new();
-    for m in core.store.messages(tip_id).await? {
+    // Officers' internal notes (a reason for "not actionable") are on the thread but never shown
+    // to the tipster.
+    let shown = core.store.messages(tip_id).await?.into_iter().filter(|m| m.author != "note");
+    for m in shown {
         let text = core.keyring.open(
             &record.key_scope,
             &aad("tip_message.body", m.message_id),

@@ -5,6 +5,8 @@
 pub mod app;
 /// Verifying the audit chain.
 pub mod audit;
+/// Casework: officers' steps on tips, checked against the role table.
+pub mod cases;
 /// The injected clock.
 pub mod clock;
 /// Configuration from file, environment and flags.
@@ -25,9 +27,13 @@ pub mod jurisdiction;
 pub mod keyring;
 /// The category lexicon (labels and terms).
 pub mod lexicon;
+/// Officer accounts: passwords, second factor, sessions.
+pub mod officers;
 /// The blind index: words and keyed terms.
 pub mod search;
 /// Storage on SQLite and PostgreSQL.
 pub mod store;
+/// The officer's second factor (TOTP, RFC 6238) and its enrolment QR code.
+pub mod totp;
 /// Triage of tip text: category, place, urgency, police involvement.
 pub mod triage;

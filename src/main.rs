@@ -46,6 +46,11 @@ enum Command {
     },
     /// Triage of tip text from JSON Lines files.
     Triage(tipline::triage::cli::TriageArgs),
+    /// Officer accounts.
+    User {
+        #[command(subcommand)]
+        command: tipline::officers::cli::UserCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -120,6 +125,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Triage(args) => {
             let (jurisdiction, lexicon) = load_data(&config)?;
             tipline::triage::cli::run(args, &jurisdiction, &lexicon)?;
+        }
+        Command::User { command } => {
+            let core = tipline::app::Core::load(&config).await?;
+            tipline::officers::cli::run(&core, command).await?;
         }
     }
     Ok(std::process::ExitCode::SUCCESS)

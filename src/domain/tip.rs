@@ -185,6 +185,8 @@ pub enum Channel {
     Web,
     /// The JSON API.
     Api,
+    /// A phone call, entered by a control-room operator.
+    Phone,
 }
 
 impl Channel {
@@ -193,6 +195,7 @@ impl Channel {
         match self {
             Self::Web => "web",
             Self::Api => "api",
+            Self::Phone => "phone",
         }
     }
 }

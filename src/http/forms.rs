@@ -39,6 +39,14 @@ impl FormFields {
     pub fn non_empty(&self, name: &str) -> Option<&str> {
         self.get(name).filter(|v| !v.trim().is_empty())
     }
+
+    /// Every value of a field that may repeat (check boxes, table rows), in order.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 fn decode(raw: &[u8]) -> Result<String, FormError> {

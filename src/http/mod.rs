@@ -5,6 +5,7 @@
 //! cookie on a tipster.
 
 mod api;
+mod console;
 mod forms;
 mod i18n;
 mod pages;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
             get(pages::followup_form).post(pages::followup_status),
         )
         .route("/{lang}/followup/add", post(pages::followup_add))
+        .merge(console::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -156,6 +156,7 @@ pub fn parse(
             category,
             language,
             channel,
+            station: None,
         }),
         _ => Err(errors),
     }

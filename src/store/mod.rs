@@ -5,6 +5,9 @@
 //! both. Every write that records an action appends its audit row in the same transaction.
 //! Content arrives here already sealed: this module never sees tip text in clear.
 
+mod console;
+#[macro_use]
+mod console_queries;
 mod postgres;
 mod queries;
 mod sqlite;
@@ -16,6 +19,10 @@ use async_trait::async_trait;
 use crate::crypto::Keys;
 use crate::domain::TipId;
 
+pub use console::{
+    ActionReportRow, AssignmentRow, NewActionReport, NewAssignment, NewOfficer, OfficerChange,
+    OfficerRow, QueueFilter, QueueRow, SessionRow, TipChange,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -38,6 +45,9 @@ pub enum StoreError {
     #[error("the database writer has stopped")]
     WriterGone,
 }
+
+/// Statuses of tips still being worked on (the queue's default).
+pub const OPEN_STATUSES: [&str; 5] = ["new", "acknowledged", "assigned", "in_action", "action_taken"];
 
 /// A data key as stored: wrapped by the master key.
 #[derive(Clone, Debug)]
@@ -323,6 +333,63 @@ pub trait Store: Send + Sync {
     async fn tip_links(&self, tip_id: TipId) -> Result<Vec<TipLink>, StoreError>;
     /// Tip ids greater than `after`, in id order (for exports and whole-database checks).
     async fn tip_ids_after(&self, after: i64, limit: i64) -> Result<Vec<TipId>, StoreError>;
+
+    /// An officer by id.
+    async fn officer(&self, officer_id: i64) -> Result<Option<OfficerRow>, StoreError>;
+    /// An officer by login name.
+    async fn officer_named(&self, username: &str) -> Result<Option<OfficerRow>, StoreError>;
+    /// Every officer.
+    async fn officers(&self) -> Result<Vec<OfficerRow>, StoreError>;
+    /// Adds an officer with its audit entry; returns the new id.
+    async fn create_officer(&self, officer: NewOfficer) -> Result<i64, StoreError>;
+    /// Changes an account with its audit entry (ending sessions where the change requires).
+    async fn change_officer(
+        &self,
+        officer_id: i64,
+        change: OfficerChange,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError>;
+    /// Starts a session, removing the one it replaces.
+    async fn create_session(
+        &self,
+        session_hash: [u8; 32],
+        officer_id: i64,
+        stage: &str,
+        now: i64,
+        replacing: Option<[u8; 32]>,
+    ) -> Result<(), StoreError>;
+    /// A session and its officer.
+    async fn session(
+        &self,
+        session_hash: [u8; 32],
+    ) -> Result<Option<(SessionRow, OfficerRow)>, StoreError>;
+    /// Marks a session as used now.
+    async fn touch_session(&self, session_hash: [u8; 32], now: i64) -> Result<(), StoreError>;
+    /// Ends a session.
+    async fn end_session(&self, session_hash: [u8; 32]) -> Result<(), StoreError>;
+    /// The queue.
+    async fn queue(&self, filter: QueueFilter) -> Result<Vec<QueueRow>, StoreError>;
+    /// A tip's dispatches to stations and units.
+    async fn assignments(&self, tip_id: TipId) -> Result<Vec<AssignmentRow>, StoreError>;
+    /// A tip's action-taken reports.
+    async fn action_reports(&self, tip_id: TipId) -> Result<Vec<ActionReportRow>, StoreError>;
+    /// Applies a state change of a tip with its audit entry, if the tip is still in the status
+    /// the officer saw (else `Conflict`).
+    async fn change_tip(&self, change: TipChange) -> Result<(), StoreError>;
+    /// Appends an audit entry on its own.
+    async fn record_audit(&self, draft: AuditDraft) -> Result<(), StoreError>;
+    /// Audit entries about a subject, oldest first.
+    async fn audit_about(&self, subject: &str, limit: i64) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Audit entries by an actor since a time, newest first.
+    async fn audit_by(
+        &self,
+        actor: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+    /// How many times an actor did an action since a time.
+    async fn count_actions(&self, actor: &str, action: &str, since: i64)
+    -> Result<i64, StoreError>;
 }
 
 /// Opens the store named by `url` (`sqlite://PATH` or `postgres://...`), runs the migrations and

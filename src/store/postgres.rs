@@ -9,8 +9,9 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 
 use super::queries::postgres as q;
 use super::{
-    AuditEntry, NewMessage, NewTip, PendingTerms, Store, StoreError, StoredDataKey, StoredMessage,
-    TipAuth, TipLink, TipRecord,
+    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, NewMessage, NewOfficer, NewTip,
+    OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow, Store, StoreError,
+    StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -174,5 +175,109 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await?;
         q::finish_pending(&mut tx, &done, &links, now).await?;
         Ok(tx.commit().await?)
+    }
+    async fn officer(&self, officer_id: i64) -> Result<Option<OfficerRow>, StoreError> {
+        q::officer(&mut *self.pool.acquire().await?, Some(officer_id), None).await
+    }
+
+    async fn officer_named(&self, username: &str) -> Result<Option<OfficerRow>, StoreError> {
+        q::officer(&mut *self.pool.acquire().await?, None, Some(username)).await
+    }
+
+    async fn officers(&self) -> Result<Vec<OfficerRow>, StoreError> {
+        q::officers(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn create_officer(&self, officer: NewOfficer) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = q::create_officer(&mut tx, &self.keys, &officer).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn change_officer(
+        &self,
+        officer_id: i64,
+        change: OfficerChange,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        q::change_officer(&mut tx, &self.keys, officer_id, &change, &audit).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn create_session(
+        &self,
+        session_hash: [u8; 32],
+        officer_id: i64,
+        stage: &str,
+        now: i64,
+        replacing: Option<[u8; 32]>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let old = replacing.as_ref().map(|r| &r[..]);
+        q::create_session(&mut tx, &session_hash, officer_id, stage, now, old).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn session(
+        &self,
+        session_hash: [u8; 32],
+    ) -> Result<Option<(SessionRow, OfficerRow)>, StoreError> {
+        q::session(&mut *self.pool.acquire().await?, &session_hash).await
+    }
+
+    async fn touch_session(&self, session_hash: [u8; 32], now: i64) -> Result<(), StoreError> {
+        q::touch_session(&mut *self.pool.acquire().await?, &session_hash, now).await
+    }
+
+    async fn end_session(&self, session_hash: [u8; 32]) -> Result<(), StoreError> {
+        q::end_session(&mut *self.pool.acquire().await?, &session_hash).await
+    }
+
+    async fn queue(&self, filter: QueueFilter) -> Result<Vec<QueueRow>, StoreError> {
+        q::queue(&mut *self.pool.acquire().await?, &filter).await
+    }
+
+    async fn assignments(&self, tip_id: TipId) -> Result<Vec<AssignmentRow>, StoreError> {
+        q::assignments(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn action_reports(&self, tip_id: TipId) -> Result<Vec<ActionReportRow>, StoreError> {
+        q::action_reports(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn change_tip(&self, change: TipChange) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        q::change_tip(&mut tx, &self.keys, &change).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn record_audit(&self, draft: AuditDraft) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        q::record_audit(&mut tx, &self.keys, &draft).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn audit_about(&self, subject: &str, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        q::audit_about(&mut *self.pool.acquire().await?, subject, limit).await
+    }
+
+    async fn audit_by(
+        &self,
+        actor: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        q::audit_by(&mut *self.pool.acquire().await?, actor, since, limit).await
+    }
+
+    async fn count_actions(
+        &self,
+        actor: &str,
+        action: &str,
+        since: i64,
+    ) -> Result<i64, StoreError> {
+        q::count_actions(&mut *self.pool.acquire().await?, actor, action, since).await
     }
 }

@@ -248,6 +248,12 @@ macro_rules! backend_queries {
 
         /// Stores a message, its terms and its audit entry, and touches the tip.
         pub async fn add_message(c: &mut Conn, keys: &Keys, m: &NewMessage) -> Result<(), StoreError> {
+            insert_message_row(c, m).await?;
+            append_audit(c, keys, &m.audit).await
+        }
+
+        /// Stores a message and its terms and touches the tip (the caller writes the audit entry).
+        async fn insert_message_row(c: &mut Conn, m: &NewMessage) -> Result<(), StoreError> {
             sqlx::query(
                 "INSERT INTO tip_message (tip_message_id, tip_id, author, body_sealed, created_at) \
                  VALUES ($1, $2, $3, $4, $5)",
@@ -265,8 +271,7 @@ macro_rules! backend_queries {
                 .bind(m.tip_id.get())
                 .execute(&mut *c)
                 .await?;
-            insert_terms(c, m.tip_id, m.message_id, &m.terms).await?;
-            append_audit(c, keys, &m.audit).await
+            insert_terms(c, m.tip_id, m.message_id, &m.terms).await
         }
 
         /// Adds a data key unless it exists.
@@ -453,9 +458,11 @@ macro_rules! backend_queries {
 /// The queries on SQLite.
 pub mod sqlite {
     backend_queries!(sqlx::Sqlite, "", "instr(terms, $1) > 0");
+    console_queries!(sqlx::Sqlite);
 }
 
 /// The queries on PostgreSQL.
 pub mod postgres {
     backend_queries!(sqlx::Postgres, " FOR UPDATE", "position($1 in terms) > 0");
+    console_queries!(sqlx::Postgres);
 }

@@ -21,8 +21,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::queries::sqlite as q;
 use super::{
-    AuditEntry, NewMessage, NewTip, PendingTerms, Store, StoreError, StoredDataKey, StoredMessage,
-    TipAuth, TipLink, TipRecord,
+    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, NewMessage, NewOfficer, NewTip,
+    OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow, Store, StoreError,
+    StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -346,5 +347,140 @@ impl Store for SqliteStore {
             Box::pin(async move { q::finish_pending(c, &work.0, &work.1, now).await })
         })
         .await
+    }
+    async fn officer(&self, officer_id: i64) -> Result<Option<OfficerRow>, StoreError> {
+        q::officer(&mut *self.reader().await?, Some(officer_id), None).await
+    }
+
+    async fn officer_named(&self, username: &str) -> Result<Option<OfficerRow>, StoreError> {
+        q::officer(&mut *self.reader().await?, None, Some(username)).await
+    }
+
+    async fn officers(&self) -> Result<Vec<OfficerRow>, StoreError> {
+        q::officers(&mut *self.reader().await?).await
+    }
+
+    async fn create_officer(&self, officer: NewOfficer) -> Result<i64, StoreError> {
+        let keys = self.keys.clone();
+        let officer = Arc::new(officer);
+        let id = Arc::new(std::sync::Mutex::new(0i64));
+        let out = id.clone();
+        self.write(move |c| {
+            let (keys, officer, id) = (keys.clone(), officer.clone(), id.clone());
+            Box::pin(async move {
+                let new_id = q::create_officer(c, &keys, &officer).await?;
+                if let Ok(mut slot) = id.lock() {
+                    *slot = new_id;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+        let id = out.lock().map(|v| *v).unwrap_or_default();
+        Ok(id)
+    }
+
+    async fn change_officer(
+        &self,
+        officer_id: i64,
+        change: OfficerChange,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let keys = self.keys.clone();
+        let work = Arc::new((change, audit));
+        self.write(move |c| {
+            let (keys, work) = (keys.clone(), work.clone());
+            Box::pin(async move { q::change_officer(c, &keys, officer_id, &work.0, &work.1).await })
+        })
+        .await
+    }
+
+    async fn create_session(
+        &self,
+        session_hash: [u8; 32],
+        officer_id: i64,
+        stage: &str,
+        now: i64,
+        replacing: Option<[u8; 32]>,
+    ) -> Result<(), StoreError> {
+        let stage = stage.to_owned();
+        self.write(move |c| {
+            let stage = stage.clone();
+            Box::pin(async move {
+                q::create_session(c, &session_hash, officer_id, &stage, now, replacing.as_ref().map(|r| &r[..])).await
+            })
+        })
+        .await
+    }
+
+    async fn session(
+        &self,
+        session_hash: [u8; 32],
+    ) -> Result<Option<(SessionRow, OfficerRow)>, StoreError> {
+        q::session(&mut *self.reader().await?, &session_hash).await
+    }
+
+    async fn touch_session(&self, session_hash: [u8; 32], now: i64) -> Result<(), StoreError> {
+        self.write(move |c| Box::pin(async move { q::touch_session(c, &session_hash, now).await }))
+            .await
+    }
+
+    async fn end_session(&self, session_hash: [u8; 32]) -> Result<(), StoreError> {
+        self.write(move |c| Box::pin(async move { q::end_session(c, &session_hash).await }))
+            .await
+    }
+
+    async fn queue(&self, filter: QueueFilter) -> Result<Vec<QueueRow>, StoreError> {
+        q::queue(&mut *self.reader().await?, &filter).await
+    }
+
+    async fn assignments(&self, tip_id: TipId) -> Result<Vec<AssignmentRow>, StoreError> {
+        q::assignments(&mut *self.reader().await?, tip_id).await
+    }
+
+    async fn action_reports(&self, tip_id: TipId) -> Result<Vec<ActionReportRow>, StoreError> {
+        q::action_reports(&mut *self.reader().await?, tip_id).await
+    }
+
+    async fn change_tip(&self, change: TipChange) -> Result<(), StoreError> {
+        let keys = self.keys.clone();
+        let change = Arc::new(change);
+        self.write(move |c| {
+            let (keys, change) = (keys.clone(), change.clone());
+            Box::pin(async move { q::change_tip(c, &keys, &change).await })
+        })
+        .await
+    }
+
+    async fn record_audit(&self, draft: AuditDraft) -> Result<(), StoreError> {
+        let keys = self.keys.clone();
+        let draft = Arc::new(draft);
+        self.write(move |c| {
+            let (keys, draft) = (keys.clone(), draft.clone());
+            Box::pin(async move { q::record_audit(c, &keys, &draft).await })
+        })
+        .await
+    }
+
+    async fn audit_about(&self, subject: &str, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        q::audit_about(&mut *self.reader().await?, subject, limit).await
+    }
+
+    async fn audit_by(
+        &self,
+        actor: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        q::audit_by(&mut *self.reader().await?, actor, since, limit).await
+    }
+
+    async fn count_actions(
+        &self,
+        actor: &str,
+        action: &str,
+        since: i64,
+    ) -> Result<i64, StoreError> {
+        q::count_actions(&mut *self.reader().await?, actor, action, since).await
     }
 }

@@ -12,6 +12,8 @@ use tipline::crypto::MasterKey;
 use tipline::jurisdiction::Jurisdiction;
 use tipline::lexicon::Lexicon;
 
+pub mod officer;
+
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

@@ -1,0 +1,249 @@
+//! What the officer console stores and reads: accounts, sessions, the queue, dispatch and
+//! action-taken reports. Briefs, reports and TOTP secrets arrive sealed; this module never sees
+//! them in clear.
+
+use super::{AuditDraft, NewMessage};
+use crate::domain::TipId;
+
+/// An officer account as stored (the password hash and sealed TOTP secret included).
+#[derive(Clone, Debug)]
+pub struct OfficerRow {
+    /// Id.
+    pub officer_id: i64,
+    /// Login name.
+    pub username: String,
+    /// Name shown in the console and the audit log views.
+    pub display_name: String,
+    /// Role name (see `domain::Role`).
+    pub role: String,
+    /// District, for district-bound roles.
+    pub district_id: Option<String>,
+    /// Station or unit id, for station and unit officers.
+    pub desk_id: Option<String>,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// TOTP secret sealed under the range key, once generated.
+    pub totp_sealed: Option<Vec<u8>>,
+    /// The officer has proved the second factor once.
+    pub totp_enrolled: bool,
+    /// The last TOTP time step accepted (a code is never accepted twice).
+    pub totp_last_step: i64,
+    /// Disabled officers cannot log in and have no sessions.
+    pub disabled: bool,
+    /// Wrong passwords or codes since the last success.
+    pub failed_logins: i64,
+    /// No login before this time (Unix ms).
+    pub locked_until: i64,
+    /// When the account was made.
+    pub created_at: i64,
+}
+
+/// A new officer account.
+#[derive(Clone, Debug)]
+pub struct NewOfficer {
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role name.
+    pub role: String,
+    /// District, for district-bound roles.
+    pub district_id: Option<String>,
+    /// Station or unit.
+    pub desk_id: Option<String>,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// When.
+    pub created_at: i64,
+    /// Who made it (recorded in the audit log with the new id).
+    pub actor: String,
+}
+
+/// A change to an account, with its audit entry. Every variant that weakens or replaces a
+/// credential also ends the officer's sessions, in the same transaction.
+#[derive(Clone, Debug)]
+pub enum OfficerChange {
+    /// A wrong password or code: the count, and a lock until this time when it is reached.
+    LoginFailed {
+        /// Wrong attempts so far.
+        failed_logins: i64,
+        /// Locked until (Unix ms), 0 for not locked.
+        locked_until: i64,
+    },
+    /// A right password and code: the count is cleared and the TOTP step is used up.
+    LoginSucceeded {
+        /// The TOTP step just used.
+        totp_step: i64,
+    },
+    /// A TOTP secret was generated (not yet proved).
+    TotpGenerated {
+        /// The sealed secret.
+        totp_sealed: Vec<u8>,
+    },
+    /// The officer proved the new second factor.
+    TotpEnrolled {
+        /// The TOTP step just used.
+        totp_step: i64,
+    },
+    /// A new password set by an administrator: sessions end, the second factor must be enrolled
+    /// again.
+    PasswordReset {
+        /// The new argon2id hash.
+        password_hash: String,
+    },
+    /// Disabled or enabled; disabling ends every session at once.
+    Disabled(bool),
+}
+
+/// An officer session, looked up by the hash of its cookie value.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    /// The session's officer.
+    pub officer_id: i64,
+    /// `password` (second factor pending) or `full`.
+    pub stage: String,
+    /// When it was made (absolute timeout).
+    pub created_at: i64,
+    /// Last request (idle timeout).
+    pub last_seen_at: i64,
+}
+
+/// What the queue page asks for.
+#[derive(Clone, Debug, Default)]
+pub struct QueueFilter {
+    /// Only this district; `None` for every district (range supervisor).
+    pub district_id: Option<String>,
+    /// Only tips assigned to this station or unit.
+    pub desk_id: Option<String>,
+    /// Statuses to show; empty means the open ones.
+    pub statuses: Vec<String>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Only this station (triage's or the assigned one).
+    pub station_id: Option<String>,
+    /// Only this channel.
+    pub channel: Option<String>,
+    /// Only urgent tips.
+    pub urgent_only: bool,
+    /// Only tips alleging police involvement.
+    pub police_only: bool,
+    /// Leave out tips alleging police involvement (operators never see them).
+    pub exclude_police: bool,
+    /// Only these tips (a search's result).
+    pub tip_ids: Option<Vec<TipId>>,
+    /// Continue after this (priority rank, tip id).
+    pub after: Option<(i64, i64)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// One line of the queue.
+#[derive(Clone, Debug)]
+pub struct QueueRow {
+    /// Tip id.
+    pub tip_id: TipId,
+    /// Tip number.
+    pub tip_number: String,
+    /// Status name.
+    pub status: String,
+    /// Priority name.
+    pub priority: String,
+    /// Priority rank (0 urgent .. 3 low), the first paging key.
+    pub priority_rank: i64,
+    /// District.
+    pub district_id: Option<String>,
+    /// Triage's station.
+    pub station_id: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// Channel.
+    pub channel: String,
+    /// Urgent flag.
+    pub urgent: bool,
+    /// Police involvement flag.
+    pub police_involvement: bool,
+    /// Arrival.
+    pub created_at: i64,
+}
+
+/// A dispatch of a tip to a station or unit.
+#[derive(Clone, Debug)]
+pub struct NewAssignment {
+    /// Station or unit id.
+    pub desk_id: String,
+    /// `station` or `unit`.
+    pub desk_kind: String,
+    /// The desk's district.
+    pub district_id: String,
+    /// The supervisor's brief, sealed (associated data: tip id and desk id).
+    pub brief_sealed: Vec<u8>,
+    /// The supervisor.
+    pub assigned_by: i64,
+}
+
+/// A stored dispatch.
+#[derive(Clone, Debug)]
+pub struct AssignmentRow {
+    /// Station or unit id.
+    pub desk_id: String,
+    /// `station` or `unit`.
+    pub desk_kind: String,
+    /// The desk's district.
+    pub district_id: String,
+    /// Sealed brief.
+    pub brief_sealed: Vec<u8>,
+    /// The supervisor.
+    pub assigned_by: i64,
+    /// When.
+    pub created_at: i64,
+}
+
+/// An action-taken report as filed by a station or unit.
+#[derive(Clone, Debug)]
+pub struct NewActionReport {
+    /// The desk that acted.
+    pub desk_id: String,
+    /// The officer who filed it.
+    pub officer_id: i64,
+    /// The report as JSON, sealed (associated data: tip id and report time).
+    pub report_sealed: Vec<u8>,
+}
+
+/// A stored action-taken report.
+#[derive(Clone, Debug)]
+pub struct ActionReportRow {
+    /// Id.
+    pub action_report_id: i64,
+    /// The desk.
+    pub desk_id: String,
+    /// The officer.
+    pub officer_id: i64,
+    /// Sealed JSON.
+    pub report_sealed: Vec<u8>,
+    /// When.
+    pub created_at: i64,
+}
+
+/// One state change of a tip, applied in one transaction with its audit entry. The change only
+/// applies if the tip is still in `from_status`: two officers acting at once cannot both win.
+#[derive(Clone, Debug)]
+pub struct TipChange {
+    /// The tip.
+    pub tip_id: TipId,
+    /// The status the officer saw.
+    pub from_status: String,
+    /// The new status.
+    pub to_status: String,
+    /// Dispatches to add (Assign).
+    pub assignments: Vec<NewAssignment>,
+    /// The original (MarkDuplicate).
+    pub duplicate_of: Option<TipId>,
+    /// The report (ReportAction).
+    pub report: Option<NewActionReport>,
+    /// A message to the tipster or a sealed note (a reason) kept on the thread.
+    pub message: Option<NewMessage>,
+    /// When.
+    pub now: i64,
+    /// The audit entry.
+    pub audit: AuditDraft,
+}

@@ -1,0 +1,397 @@
+//! The officer console's SQL, written once and expanded for each backend inside the same module as
+//! `backend_queries!` (so both share `append_audit` and the other helpers).
+
+macro_rules! console_queries {
+    ($db:ty) => {
+        use crate::store::console::{
+            ActionReportRow, AssignmentRow, NewOfficer, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow,
+            TipChange,
+        };
+
+        const OFFICER_COLUMNS: &str = "officer_id, username, display_name, role, district_id, desk_id, password_hash, \
+             totp_sealed, totp_enrolled, totp_last_step, disabled, failed_logins, locked_until, created_at";
+
+        fn officer_row(r: &<$db as sqlx::Database>::Row) -> Result<OfficerRow, sqlx::Error> {
+            use sqlx::Row;
+            Ok(OfficerRow {
+                officer_id: r.try_get("officer_id")?,
+                username: r.try_get("username")?,
+                display_name: r.try_get("display_name")?,
+                role: r.try_get("role")?,
+                district_id: r.try_get("district_id")?,
+                desk_id: r.try_get("desk_id")?,
+                password_hash: r.try_get("password_hash")?,
+                totp_sealed: r.try_get("totp_sealed")?,
+                totp_enrolled: r.try_get("totp_enrolled")?,
+                totp_last_step: r.try_get("totp_last_step")?,
+                disabled: r.try_get("disabled")?,
+                failed_logins: r.try_get("failed_logins")?,
+                locked_until: r.try_get("locked_until")?,
+                created_at: r.try_get("created_at")?,
+            })
+        }
+
+        /// An officer by id or by login name.
+        pub async fn officer(c: &mut Conn, id: Option<i64>, username: Option<&str>) -> Result<Option<OfficerRow>, StoreError> {
+            let sql = format!("SELECT {OFFICER_COLUMNS} FROM officer WHERE officer_id = $1 OR username = $2");
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(username).fetch_optional(&mut *c).await?;
+            Ok(row.map(|r| officer_row(&r)).transpose()?)
+        }
+
+        /// Every officer, by district and name.
+        pub async fn officers(c: &mut Conn) -> Result<Vec<OfficerRow>, StoreError> {
+            let sql = format!("SELECT {OFFICER_COLUMNS} FROM officer ORDER BY district_id, username");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+            Ok(rows.iter().map(officer_row).collect::<Result<_, _>>()?)
+        }
+
+        /// Adds an officer and its audit entry; returns the id.
+        pub async fn create_officer(c: &mut Conn, keys: &Keys, o: &NewOfficer) -> Result<i64, StoreError> {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO officer (username, display_name, role, district_id, desk_id, password_hash, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING officer_id",
+            )
+            .bind(&o.username)
+            .bind(&o.display_name)
+            .bind(&o.role)
+            .bind(&o.district_id)
+            .bind(&o.desk_id)
+            .bind(&o.password_hash)
+            .bind(o.created_at)
+            .fetch_one(&mut *c)
+            .await
+            .map_err(|e| map_unique(e, "username"))?;
+            let detail = serde_json::json!({
+                "username": o.username, "role": o.role, "district": o.district_id, "desk": o.desk_id,
+            });
+            let draft = AuditDraft {
+                actor: o.actor.clone(),
+                action: "officer.create".into(),
+                subject: format!("officer:{id}"),
+                detail: detail.to_string(),
+                created_at: o.created_at,
+            };
+            append_audit(c, keys, &draft).await?;
+            Ok(id)
+        }
+
+        /// Applies a change to an account with its audit entry.
+        pub async fn change_officer(
+            c: &mut Conn,
+            keys: &Keys,
+            id: i64,
+            change: &OfficerChange,
+            audit: &AuditDraft,
+        ) -> Result<(), StoreError> {
+            let now = audit.created_at;
+            let ends_sessions = match change {
+                OfficerChange::LoginFailed { failed_logins, locked_until } => {
+                    sqlx::query("UPDATE officer SET failed_logins = $2, locked_until = $3, updated_at = $4 WHERE officer_id = $1")
+                        .bind(id).bind(failed_logins).bind(locked_until).bind(now).execute(&mut *c).await?;
+                    false
+                }
+                OfficerChange::LoginSucceeded { totp_step } | OfficerChange::TotpEnrolled { totp_step } => {
+                    let done = sqlx::query(
+                        "UPDATE officer SET failed_logins = 0, locked_until = 0, totp_enrolled = $3, totp_last_step = $2, \
+                         updated_at = $4 WHERE officer_id = $1 AND totp_last_step < $2",
+                    )
+                    .bind(id).bind(totp_step).bind(true).bind(now).execute(&mut *c).await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::Conflict("second-factor code"));
+                    }
+                    false
+                }
+                OfficerChange::TotpGenerated { totp_sealed } => {
+                    sqlx::query("UPDATE officer SET totp_sealed = $2, totp_enrolled = $3, updated_at = $4 WHERE officer_id = $1")
+                        .bind(id).bind(totp_sealed).bind(false).bind(now).execute(&mut *c).await?;
+                    false
+                }
+                OfficerChange::PasswordReset { password_hash } => {
+                    sqlx::query(
+                        "UPDATE officer SET password_hash = $2, totp_sealed = NULL, totp_enrolled = $3, failed_logins = 0, \
+                         locked_until = 0, updated_at = $4 WHERE officer_id = $1",
+                    )
+                    .bind(id).bind(password_hash).bind(false).bind(now).execute(&mut *c).await?;
+                    true
+                }
+                OfficerChange::Disabled(disabled) => {
+                    sqlx::query("UPDATE officer SET disabled = $2, updated_at = $3 WHERE officer_id = $1")
+                        .bind(id).bind(disabled).bind(now).execute(&mut *c).await?;
+                    *disabled
+                }
+            };
+            if ends_sessions {
+                sqlx::query("DELETE FROM officer_session WHERE officer_id = $1").bind(id).execute(&mut *c).await?;
+            }
+            append_audit(c, keys, audit).await
+        }
+
+        /// Starts a session (the caller has checked the credentials for `stage`). Any session
+        /// `replacing` is removed in the same transaction: the id rotates at every login step.
+        pub async fn create_session(
+            c: &mut Conn,
+            hash: &[u8],
+            officer_id: i64,
+            stage: &str,
+            now: i64,
+            replacing: Option<&[u8]>,
+        ) -> Result<(), StoreError> {
+            if let Some(old) = replacing {
+                sqlx::query("DELETE FROM officer_session WHERE session_hash = $1").bind(old).execute(&mut *c).await?;
+            }
+            sqlx::query(
+                "INSERT INTO officer_session (session_hash, officer_id, stage, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(hash)
+            .bind(officer_id)
+            .bind(stage)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        }
+
+        /// A session and its officer, by the hash of the cookie value.
+        pub async fn session(c: &mut Conn, hash: &[u8]) -> Result<Option<(SessionRow, OfficerRow)>, StoreError> {
+            use sqlx::Row;
+            let cols = OFFICER_COLUMNS.split(", ").map(|col| format!("o.{col}")).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "SELECT s.stage, s.created_at AS session_created_at, s.last_seen_at, {cols} FROM officer_session s \
+                 JOIN officer o ON o.officer_id = s.officer_id WHERE s.session_hash = $1"
+            );
+            let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(hash).fetch_optional(&mut *c).await? else {
+                return Ok(None);
+            };
+            let officer = officer_row(&r)?;
+            let session = SessionRow {
+                officer_id: officer.officer_id,
+                stage: r.try_get("stage")?,
+                created_at: r.try_get("session_created_at")?,
+                last_seen_at: r.try_get("last_seen_at")?,
+            };
+            Ok(Some((session, officer)))
+        }
+
+        /// Marks a session as used now.
+        pub async fn touch_session(c: &mut Conn, hash: &[u8], now: i64) -> Result<(), StoreError> {
+            sqlx::query("UPDATE officer_session SET last_seen_at = $2 WHERE session_hash = $1")
+                .bind(hash).bind(now).execute(&mut *c).await?;
+            Ok(())
+        }
+
+        /// Ends a session.
+        pub async fn end_session(c: &mut Conn, hash: &[u8]) -> Result<(), StoreError> {
+            sqlx::query("DELETE FROM officer_session WHERE session_hash = $1").bind(hash).execute(&mut *c).await?;
+            Ok(())
+        }
+
+        /// The queue: tips matching the filter by priority, then oldest first, from a paging key.
+        pub async fn queue(c: &mut Conn, f: &QueueFilter) -> Result<Vec<QueueRow>, StoreError> {
+            use sqlx::Row;
+            let mut q = sqlx::QueryBuilder::<$db>::new(
+                "SELECT t.tip_id, t.tip_number, t.status, t.priority, t.priority_rank, t.district_id, t.station_id, \
+                 t.category, t.channel, t.urgent, t.police_involvement, t.created_at FROM tip t WHERE 1 = 1",
+            );
+            if let Some(d) = &f.district_id {
+                q.push(" AND t.district_id = ").push_bind(d.clone());
+            }
+            if let Some(desk) = &f.desk_id {
+                q.push(" AND t.tip_id IN (SELECT tip_id FROM tip_assignment WHERE desk_id = ").push_bind(desk.clone()).push(")");
+            }
+            let statuses: Vec<String> = if f.statuses.is_empty() {
+                crate::store::OPEN_STATUSES.iter().map(|s| (*s).to_owned()).collect()
+            } else {
+                f.statuses.clone()
+            };
+            q.push(" AND t.status IN (");
+            let mut sep = q.separated(", ");
+            for s in statuses {
+                sep.push_bind(s);
+            }
+            q.push(")");
+            if let Some(cat) = &f.category {
+                q.push(" AND t.category = ").push_bind(cat.clone());
+            }
+            if let Some(st) = &f.station_id {
+                q.push(" AND (t.station_id = ").push_bind(st.clone())
+                    .push(" OR t.tip_id IN (SELECT tip_id FROM tip_assignment WHERE desk_id = ").push_bind(st.clone()).push("))");
+            }
+            if let Some(ch) = &f.channel {
+                q.push(" AND t.channel = ").push_bind(ch.clone());
+            }
+            if f.urgent_only {
+                q.push(" AND t.urgent = ").push_bind(true);
+            }
+            if f.police_only {
+                q.push(" AND t.police_involvement = ").push_bind(true);
+            }
+            if f.exclude_police {
+                q.push(" AND t.police_involvement = ").push_bind(false);
+            }
+            if let Some(ids) = &f.tip_ids {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                q.push(" AND t.tip_id IN (");
+                let mut sep = q.separated(", ");
+                for id in ids {
+                    sep.push_bind(id.get());
+                }
+                q.push(")");
+            }
+            if let Some((rank, id)) = f.after {
+                q.push(" AND (t.priority_rank > ").push_bind(rank)
+                    .push(" OR (t.priority_rank = ").push_bind(rank).push(" AND t.tip_id > ").push_bind(id).push("))");
+            }
+            q.push(" ORDER BY t.priority_rank, t.tip_id LIMIT ").push_bind(f.limit);
+            let rows = q.build().fetch_all(&mut *c).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push(QueueRow {
+                    tip_id: TipId::from_db(r.try_get("tip_id")?),
+                    tip_number: r.try_get("tip_number")?,
+                    status: r.try_get("status")?,
+                    priority: r.try_get("priority")?,
+                    priority_rank: r.try_get("priority_rank")?,
+                    district_id: r.try_get("district_id")?,
+                    station_id: r.try_get("station_id")?,
+                    category: r.try_get("category")?,
+                    channel: r.try_get("channel")?,
+                    urgent: r.try_get("urgent")?,
+                    police_involvement: r.try_get("police_involvement")?,
+                    created_at: r.try_get("created_at")?,
+                });
+            }
+            Ok(out)
+        }
+
+        /// A tip's dispatches.
+        pub async fn assignments(c: &mut Conn, tip_id: TipId) -> Result<Vec<AssignmentRow>, StoreError> {
+            let rows: Vec<(String, String, String, Vec<u8>, i64, i64)> = sqlx::query_as(
+                "SELECT desk_id, desk_kind, district_id, brief_sealed, assigned_by, created_at FROM tip_assignment \
+                 WHERE tip_id = $1 ORDER BY created_at, desk_id",
+            )
+            .bind(tip_id.get())
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(desk_id, desk_kind, district_id, brief_sealed, assigned_by, created_at)| AssignmentRow {
+                    desk_id, desk_kind, district_id, brief_sealed, assigned_by, created_at,
+                })
+                .collect())
+        }
+
+        /// A tip's action-taken reports, oldest first.
+        pub async fn action_reports(c: &mut Conn, tip_id: TipId) -> Result<Vec<ActionReportRow>, StoreError> {
+            let rows: Vec<(i64, String, i64, Vec<u8>, i64)> = sqlx::query_as(
+                "SELECT action_report_id, desk_id, officer_id, report_sealed, created_at FROM action_report \
+                 WHERE tip_id = $1 ORDER BY created_at, action_report_id",
+            )
+            .bind(tip_id.get())
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(action_report_id, desk_id, officer_id, report_sealed, created_at)| ActionReportRow {
+                    action_report_id, desk_id, officer_id, report_sealed, created_at,
+                })
+                .collect())
+        }
+
+        /// Applies one state change of a tip if it is still in the status the officer saw.
+        pub async fn change_tip(c: &mut Conn, keys: &Keys, t: &TipChange) -> Result<(), StoreError> {
+            let done = sqlx::query(
+                "UPDATE tip SET status = $3, updated_at = $4, duplicate_of = COALESCE($5, duplicate_of) \
+                 WHERE tip_id = $1 AND status = $2",
+            )
+            .bind(t.tip_id.get())
+            .bind(&t.from_status)
+            .bind(&t.to_status)
+            .bind(t.now)
+            .bind(t.duplicate_of.map(|d| d.get()))
+            .execute(&mut *c)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict("tip status"));
+            }
+            for a in &t.assignments {
+                sqlx::query(
+                    "INSERT INTO tip_assignment (tip_id, desk_id, desk_kind, district_id, brief_sealed, assigned_by, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tip_id, desk_id) DO UPDATE SET \
+                     brief_sealed = excluded.brief_sealed, assigned_by = excluded.assigned_by, created_at = excluded.created_at",
+                )
+                .bind(t.tip_id.get())
+                .bind(&a.desk_id)
+                .bind(&a.desk_kind)
+                .bind(&a.district_id)
+                .bind(&a.brief_sealed)
+                .bind(a.assigned_by)
+                .bind(t.now)
+                .execute(&mut *c)
+                .await?;
+            }
+            if let Some(r) = &t.report {
+                sqlx::query(
+                    "INSERT INTO action_report (tip_id, desk_id, officer_id, report_sealed, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(t.tip_id.get())
+                .bind(&r.desk_id)
+                .bind(r.officer_id)
+                .bind(&r.report_sealed)
+                .bind(t.now)
+                .execute(&mut *c)
+                .await?;
+            }
+            if let Some(m) = &t.message {
+                insert_message_row(c, m).await?;
+            }
+            append_audit(c, keys, &t.audit).await
+        }
+
+        /// Appends an audit entry on its own (a view of a tip's text, a login).
+        pub async fn record_audit(c: &mut Conn, keys: &Keys, draft: &AuditDraft) -> Result<(), StoreError> {
+            append_audit(c, keys, draft).await
+        }
+
+        /// Audit entries about a subject (a tip's history), oldest first.
+        pub async fn audit_about(c: &mut Conn, subject: &str, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+            audit_where(c, "subject = $1", subject, 0, limit).await
+        }
+
+        /// Audit entries by one actor since a time, newest first.
+        pub async fn audit_by(c: &mut Conn, actor: &str, since: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+            audit_where(c, "actor = $1 AND created_at >= $2", actor, since, limit).await
+        }
+
+        async fn audit_where(c: &mut Conn, cond: &str, key: &str, since: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+            let order = if cond.starts_with("subject") { "audit_seq" } else { "audit_seq DESC" };
+            let sql = format!(
+                "SELECT audit_seq, created_at, actor, action, subject, detail, prev_mac, entry_mac FROM audit_log \
+                 WHERE {cond} AND $2 >= 0 ORDER BY {order} LIMIT $3"
+            );
+            #[allow(clippy::type_complexity)]
+            let rows: Vec<(i64, i64, String, String, String, String, Vec<u8>, Vec<u8>)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(key).bind(since).bind(limit).fetch_all(&mut *c).await?;
+            Ok(rows
+                .into_iter()
+                .map(|(seq, created_at, actor, action, subject, detail, prev_mac, entry_mac)| AuditEntry {
+                    seq, created_at, actor, action, subject, detail, prev_mac, entry_mac,
+                })
+                .collect())
+        }
+
+        /// How many times an actor did an action since a time (e.g. views of tip text).
+        pub async fn count_actions(c: &mut Conn, actor: &str, action: &str, since: i64) -> Result<i64, StoreError> {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM audit_log WHERE actor = $1 AND created_at >= $2 AND action = $3",
+            )
+            .bind(actor)
+            .bind(since)
+            .bind(action)
+            .fetch_one(&mut *c)
+            .await?;
+            Ok(n)
+        }
+    };
+}
