@@ -29,5 +29,7 @@ pub mod lexicon;
 pub mod search;
 /// Storage on SQLite and PostgreSQL.
 pub mod store;
+/// The officer's second factor: TOTP codes, enrolment URI and QR code.
+pub mod totp;
 /// Triage of tip text: category, place, urgency, police involvement.
 pub mod triage;
