@@ -33,7 +33,7 @@ pub mod officers;
 pub mod search;
 /// Storage on SQLite and PostgreSQL.
 pub mod store;
-/// The officer's second factor (TOTP, RFC 6238) and its enrolment QR code.
+/// The officer's second factor: TOTP codes, enrolment URI and QR code.
 pub mod totp;
 /// Triage of tip text: category, place, urgency, police involvement.
 pub mod triage;
