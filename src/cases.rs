@@ -92,11 +92,7 @@ impl Case {
 
 /// Loads a tip if the officer may see it at all (its text or its brief); else `NotFound`.
 pub async fn load(core: &Core, session: &Session, tip_id: TipId) -> Result<Case, CaseError> {
-    let record = core
-        .store
-        .tip(tip_id)
-        .await?
-        .ok_or(CaseError::NotFound)?;
+    let record = core.store.tip(tip_id).await?.ok_or(CaseError::NotFound)?;
     let assignments = core.store.assignments(tip_id).await?;
     let status = TipStatus::parse(&record.status).unwrap_or(TipStatus::New);
     let case = Case {
@@ -115,7 +111,13 @@ fn subject(tip_id: TipId) -> String {
     format!("tip:{}", tip_id.get())
 }
 
-fn audit(core: &Core, session: &Session, action: &str, tip_id: TipId, detail: serde_json::Value) -> AuditDraft {
+fn audit(
+    core: &Core,
+    session: &Session,
+    action: &str,
+    tip_id: TipId,
+    detail: serde_json::Value,
+) -> AuditDraft {
     AuditDraft {
         actor: session.actor(),
         action: action.to_owned(),
@@ -140,7 +142,11 @@ pub async fn open_text(core: &Core, session: &Session, case: &Case) -> Result<St
 
 /// Opens the briefs this officer may read: all of them for a supervisor, only their own desk's
 /// for a station or unit officer. Each read is recorded.
-pub async fn open_briefs(core: &Core, session: &Session, case: &Case) -> Result<Vec<(String, String)>, CaseError> {
+pub async fn open_briefs(
+    core: &Core,
+    session: &Session,
+    case: &Case,
+) -> Result<Vec<(String, String)>, CaseError> {
     let own_desk = session.scope.desk_id.as_deref();
     let sees_all = case.allows(session, Action::ViewTipText);
     let mut out = Vec::new();
@@ -153,11 +159,20 @@ pub async fn open_briefs(core: &Core, session: &Session, case: &Case) -> Result<
             &brief_aad(case.record.tip_id, &a.desk_id),
             &a.brief_sealed,
         )?;
-        out.push((a.desk_id.clone(), String::from_utf8_lossy(&plain).into_owned()));
+        out.push((
+            a.desk_id.clone(),
+            String::from_utf8_lossy(&plain).into_owned(),
+        ));
     }
     if !sees_all && !out.is_empty() {
         core.store
-            .record_audit(audit(core, session, "tip.view_brief", case.record.tip_id, json!({})))
+            .record_audit(audit(
+                core,
+                session,
+                "tip.view_brief",
+                case.record.tip_id,
+                json!({}),
+            ))
             .await?;
     }
     Ok(out)
@@ -172,7 +187,10 @@ fn report_aad(tip_id: TipId, at: i64) -> Vec<u8> {
 }
 
 /// The action-taken reports, opened, for anyone who may see the case.
-pub async fn open_reports(core: &Core, case: &Case) -> Result<Vec<(crate::store::ActionReportRow, serde_json::Value)>, CaseError> {
+pub async fn open_reports(
+    core: &Core,
+    case: &Case,
+) -> Result<Vec<(crate::store::ActionReportRow, serde_json::Value)>, CaseError> {
     let mut out = Vec::new();
     for r in core.store.action_reports(case.record.tip_id).await? {
         let plain = core.keyring.open(
@@ -231,9 +249,15 @@ pub async fn step(
         report: None,
         message: None,
         now,
-        audit: audit(core, session, &format!("tip.{}", transition.as_str()), tip_id, json!({
-            "from": case.status.as_str(), "to": to.as_str(),
-        })),
+        audit: audit(
+            core,
+            session,
+            &format!("tip.{}", transition.as_str()),
+            tip_id,
+            json!({
+                "from": case.status.as_str(), "to": to.as_str(),
+            }),
+        ),
     };
     match transition {
         Transition::Assign => assign(core, session, &case, &input, &mut change)?,
@@ -247,7 +271,8 @@ pub async fn step(
 }
 
 fn set_detail(change: &mut TipChange, extra: serde_json::Value) {
-    let mut detail: serde_json::Value = serde_json::from_str(&change.audit.detail).unwrap_or(json!({}));
+    let mut detail: serde_json::Value =
+        serde_json::from_str(&change.audit.detail).unwrap_or(json!({}));
     if let (Some(d), Some(e)) = (detail.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
             d.insert(k.clone(), v.clone());
@@ -258,19 +283,26 @@ fn set_detail(change: &mut TipChange, extra: serde_json::Value) {
 
 /// Dispatch: every desk must be a station or unit of the tip's district (or a range unit), and
 /// never the accused station. The exclusion is recorded.
-fn assign(core: &Core, session: &Session, case: &Case, input: &StepInput, change: &mut TipChange) -> Result<(), CaseError> {
+fn assign(
+    core: &Core,
+    session: &Session,
+    case: &Case,
+    input: &StepInput,
+    change: &mut TipChange,
+) -> Result<(), CaseError> {
     let brief = input
         .brief
         .as_ref()
         .ok_or_else(|| CaseError::Invalid("write a dispatch brief for the station".into()))?;
     if input.desks.is_empty() {
-        return Err(CaseError::Invalid("choose at least one station or unit".into()));
+        return Err(CaseError::Invalid(
+            "choose at least one station or unit".into(),
+        ));
     }
-    let district_id = case
-        .record
-        .district_id
-        .clone()
-        .ok_or_else(|| CaseError::Invalid("set the tip's district before dispatching it".into()))?;
+    let district_id =
+        case.record.district_id.clone().ok_or_else(|| {
+            CaseError::Invalid("set the tip's district before dispatching it".into())
+        })?;
     let barred = case.record.barred_station_id.as_deref();
     let (_, key) = core.keyring.current(&case.record.key_scope)?;
     for desk in &input.desks {
@@ -279,17 +311,24 @@ fn assign(core: &Core, session: &Session, case: &Case, input: &StepInput, change
                 "{desk} is named in the tip as involved; it cannot receive this tip"
             )));
         }
-        let kind = desk_kind(core, &district_id, desk)
-            .ok_or_else(|| CaseError::Invalid(format!("{desk} is not a station or unit of this district")))?;
+        let kind = desk_kind(core, &district_id, desk).ok_or_else(|| {
+            CaseError::Invalid(format!("{desk} is not a station or unit of this district"))
+        })?;
         change.assignments.push(NewAssignment {
             desk_id: desk.clone(),
             desk_kind: kind.to_owned(),
             district_id: district_id.clone(),
-            brief_sealed: key.seal(&brief_aad(case.record.tip_id, desk), brief.as_str().as_bytes())?,
+            brief_sealed: key.seal(
+                &brief_aad(case.record.tip_id, desk),
+                brief.as_str().as_bytes(),
+            )?,
             assigned_by: session.officer.officer_id,
         });
     }
-    set_detail(change, json!({ "desks": input.desks, "barred_station": barred }));
+    set_detail(
+        change,
+        json!({ "desks": input.desks, "barred_station": barred }),
+    );
     Ok(())
 }
 
@@ -306,7 +345,13 @@ pub fn desk_kind(core: &Core, district_id: &str, desk: &str) -> Option<&'static 
     }
 }
 
-async fn duplicate(core: &Core, session: &Session, case: &Case, input: &StepInput, change: &mut TipChange) -> Result<(), CaseError> {
+async fn duplicate(
+    core: &Core,
+    session: &Session,
+    case: &Case,
+    input: &StepInput,
+    change: &mut TipChange,
+) -> Result<(), CaseError> {
     let number = input
         .duplicate_of
         .as_ref()
@@ -327,7 +372,12 @@ async fn duplicate(core: &Core, session: &Session, case: &Case, input: &StepInpu
     Ok(())
 }
 
-fn not_actionable(core: &Core, case: &Case, input: &StepInput, change: &mut TipChange) -> Result<(), CaseError> {
+fn not_actionable(
+    core: &Core,
+    case: &Case,
+    input: &StepInput,
+    change: &mut TipChange,
+) -> Result<(), CaseError> {
     let reason = input
         .reason
         .as_ref()
@@ -336,8 +386,16 @@ fn not_actionable(core: &Core, case: &Case, input: &StepInput, change: &mut TipC
     Ok(())
 }
 
-fn sealed_message(core: &Core, case: &Case, author: &str, text: &str, change: &TipChange) -> Result<NewMessage, CaseError> {
-    let message_id = TipId::generate(change.now).map_err(IntakeError::from)?.get();
+fn sealed_message(
+    core: &Core,
+    case: &Case,
+    author: &str,
+    text: &str,
+    change: &TipChange,
+) -> Result<NewMessage, CaseError> {
+    let message_id = TipId::generate(change.now)
+        .map_err(IntakeError::from)?
+        .get();
     let (_, key) = core.keyring.current(&case.record.key_scope)?;
     Ok(NewMessage {
         message_id,
@@ -350,15 +408,17 @@ fn sealed_message(core: &Core, case: &Case, author: &str, text: &str, change: &T
     })
 }
 
-fn report(core: &Core, session: &Session, case: &Case, input: StepInput, change: &mut TipChange) -> Result<(), CaseError> {
+fn report(
+    core: &Core,
+    session: &Session,
+    case: &Case,
+    input: StepInput,
+    change: &mut TipChange,
+) -> Result<(), CaseError> {
     let report = input
         .report
         .ok_or_else(|| CaseError::Invalid("fill in the action-taken report".into()))?;
-    let desk_id = session
-        .scope
-        .desk_id
-        .clone()
-        .ok_or(CaseError::Forbidden)?;
+    let desk_id = session.scope.desk_id.clone().ok_or(CaseError::Forbidden)?;
     let (_, key) = core.keyring.current(&case.record.key_scope)?;
     let json = report.to_json().to_string();
     change.report = Some(NewActionReport {
@@ -371,7 +431,12 @@ fn report(core: &Core, session: &Session, case: &Case, input: StepInput, change:
 }
 
 /// A supervisor's question or note to the tipster, shown on follow-up.
-pub async fn message_tipster(core: &Core, session: &Session, tip_id: TipId, text: &TipText) -> Result<(), CaseError> {
+pub async fn message_tipster(
+    core: &Core,
+    session: &Session,
+    tip_id: TipId,
+    text: &TipText,
+) -> Result<(), CaseError> {
     let case = load(core, session, tip_id).await?;
     if !case.allows(session, Action::MessageTipster) {
         return Err(CaseError::Forbidden);

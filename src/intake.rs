@@ -409,7 +409,12 @@ pub async fn tipster_view(core: &Core, tip_id: TipId) -> Result<TipsterView, Int
     let mut messages = Vec::new();
     // Officers' internal notes (a reason for "not actionable") are on the thread but never shown
     // to the tipster.
-    let shown = core.store.messages(tip_id).await?.into_iter().filter(|m| m.author != "note");
+    let shown = core
+        .store
+        .messages(tip_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.author != "note");
     for m in shown {
         let text = core.keyring.open(
             &record.key_scope,

@@ -9,12 +9,23 @@ use common::officer::{PASSWORD, session_cookie};
 use common::{TestApp, between};
 use tipline::domain::Role;
 
-const TEXT: &str = "Sarkanda me roz shaam ganja bikta hai, Mahesh naam ka aadmi bechta hai. CANARY-TEXT-7731";
+const TEXT: &str =
+    "Sarkanda me roz shaam ganja bikta hai, Mahesh naam ka aadmi bechta hai. CANARY-TEXT-7731";
 
 on_both_backends!(login_needs_password_and_code, |app: TestApp| async move {
-    let id = app.add_officer("asp.bilaspur", Role::DistrictSupervisor, Some("bilaspur"), None).await;
+    let id = app
+        .add_officer(
+            "asp.bilaspur",
+            Role::DistrictSupervisor,
+            Some("bilaspur"),
+            None,
+        )
+        .await;
     // A wrong password and an unknown name get the same answer and no cookie.
-    for (name, pw) in [("asp.bilaspur", "wrong password here"), ("nobody.here", PASSWORD)] {
+    for (name, pw) in [
+        ("asp.bilaspur", "wrong password here"),
+        ("nobody.here", PASSWORD),
+    ] {
         let resp = app.login_password(name, pw).await;
         assert_eq!(resp.status(), 401);
         assert!(session_cookie(&resp).is_none());
@@ -22,16 +33,43 @@ on_both_backends!(login_needs_password_and_code, |app: TestApp| async move {
     let resp = app.login_password("asp.bilaspur", PASSWORD).await;
     let half = session_cookie(&resp).unwrap();
     // Half logged in: the queue sends the officer to the code page.
-    let queue = app.client.get(app.url("/console/")).header("cookie", format!("tipline_sid={half}")).send().await.unwrap();
+    let queue = app
+        .client
+        .get(app.url("/console/"))
+        .header("cookie", format!("tipline_sid={half}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(queue.status(), 303);
     assert_eq!(queue.headers()["location"], "/console/code");
     // First login shows the enrolment QR code and key.
-    let page = app.client.get(app.url("/console/code")).header("cookie", format!("tipline_sid={half}")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("<svg") && page.contains("otpauth://totp/"), "enrolment shows a QR code");
+    let page = app
+        .client
+        .get(app.url("/console/code"))
+        .header("cookie", format!("tipline_sid={half}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<svg") && page.contains("otpauth://totp/"),
+        "enrolment shows a QR code"
+    );
     let post_code = |code: String, cookie: String| {
         let app = &app;
         async move {
-            let page = app.client.get(app.url("/console/code")).header("cookie", format!("tipline_sid={cookie}")).send().await.unwrap().text().await.unwrap();
+            let page = app
+                .client
+                .get(app.url("/console/code"))
+                .header("cookie", format!("tipline_sid={cookie}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             let csrf = between(&page, "name=\"csrf\" value=\"", "\"");
             app.client
                 .post(app.url("/console/code"))
@@ -50,49 +88,116 @@ on_both_backends!(login_needs_password_and_code, |app: TestApp| async move {
     let full = session_cookie(&resp).unwrap();
     assert_ne!(full, half, "the session id rotates at login");
     // The half session is gone; the full one opens the queue.
-    let old = app.client.get(app.url("/console/")).header("cookie", format!("tipline_sid={half}")).send().await.unwrap();
+    let old = app
+        .client
+        .get(app.url("/console/"))
+        .header("cookie", format!("tipline_sid={half}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(old.headers()["location"], "/console/login");
-    let ok = app.client.get(app.url("/console/")).header("cookie", format!("tipline_sid={full}")).send().await.unwrap();
+    let ok = app
+        .client
+        .get(app.url("/console/"))
+        .header("cookie", format!("tipline_sid={full}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     // The same code cannot be used again, even in a new login.
     let again = session_cookie(&app.login_password("asp.bilaspur", PASSWORD).await).unwrap();
-    assert_eq!(post_code(code, again).await.status(), 401, "a TOTP code is accepted once");
+    assert_eq!(
+        post_code(code, again).await.status(),
+        401,
+        "a TOTP code is accepted once"
+    );
 });
 
-on_both_backends!(wrong_passwords_lock_the_account, |app: TestApp| async move {
-    app.add_officer("op.korba", Role::Operator, Some("korba"), None).await;
-    for _ in 0..5 {
-        assert_eq!(app.login_password("op.korba", "not the password!").await.status(), 401);
+on_both_backends!(
+    wrong_passwords_lock_the_account,
+    |app: TestApp| async move {
+        app.add_officer("op.korba", Role::Operator, Some("korba"), None)
+            .await;
+        for _ in 0..5 {
+            assert_eq!(
+                app.login_password("op.korba", "not the password!")
+                    .await
+                    .status(),
+                401
+            );
+        }
+        // Locked: even the right password fails now ...
+        assert_eq!(app.login_password("op.korba", PASSWORD).await.status(), 401);
+        // ... and works again after 15 minutes.
+        app.clock.advance(15 * 60 * 1000 + 1);
+        assert_eq!(app.login_password("op.korba", PASSWORD).await.status(), 303);
     }
-    // Locked: even the right password fails now ...
-    assert_eq!(app.login_password("op.korba", PASSWORD).await.status(), 401);
-    // ... and works again after 15 minutes.
-    app.clock.advance(15 * 60 * 1000 + 1);
-    assert_eq!(app.login_password("op.korba", PASSWORD).await.status(), 303);
-});
+);
 
-on_both_backends!(sessions_end_when_idle_or_disabled, |app: TestApp| async move {
-    let asp = app.officer("asp.raigarh", Role::DistrictSupervisor, Some("raigarh"), None).await;
-    assert_eq!(asp.get("/console/").await.status(), 200);
-    app.clock.advance(31 * 60 * 1000);
-    assert_eq!(asp.get("/console/").await.headers()["location"], "/console/login", "idle timeout");
+on_both_backends!(
+    sessions_end_when_idle_or_disabled,
+    |app: TestApp| async move {
+        let asp = app
+            .officer(
+                "asp.raigarh",
+                Role::DistrictSupervisor,
+                Some("raigarh"),
+                None,
+            )
+            .await;
+        assert_eq!(asp.get("/console/").await.status(), 200);
+        app.clock.advance(31 * 60 * 1000);
+        assert_eq!(
+            asp.get("/console/").await.headers()["location"],
+            "/console/login",
+            "idle timeout"
+        );
 
-    let admin = app.officer("admin", Role::Admin, None, None).await;
-    let op = app.officer("op.raigarh", Role::Operator, Some("raigarh"), None).await;
-    assert_eq!(op.get("/console/").await.status(), 200);
-    let resp = admin.post(&format!("/console/officers/{}", op.id), &[("op", "disable")]).await;
-    assert_eq!(resp.status(), 303);
-    assert_eq!(op.get("/console/").await.headers()["location"], "/console/login", "disabled at once");
-    assert_eq!(app.login_password("op.raigarh", PASSWORD).await.status(), 401);
-});
+        let admin = app.officer("admin", Role::Admin, None, None).await;
+        let op = app
+            .officer("op.raigarh", Role::Operator, Some("raigarh"), None)
+            .await;
+        assert_eq!(op.get("/console/").await.status(), 200);
+        let resp = admin
+            .post(
+                &format!("/console/officers/{}", op.id),
+                &[("op", "disable")],
+            )
+            .await;
+        assert_eq!(resp.status(), 303);
+        assert_eq!(
+            op.get("/console/").await.headers()["location"],
+            "/console/login",
+            "disabled at once"
+        );
+        assert_eq!(
+            app.login_password("op.raigarh", PASSWORD).await.status(),
+            401
+        );
+    }
+);
 
 on_both_backends!(forged_forms_change_nothing, |app: TestApp| async move {
     let (number, _) = app.submit_tip(TEXT, Some("bilaspur")).await;
-    let asp = app.officer("asp.bilaspur", Role::DistrictSupervisor, Some("bilaspur"), None).await;
+    let asp = app
+        .officer(
+            "asp.bilaspur",
+            Role::DistrictSupervisor,
+            Some("bilaspur"),
+            None,
+        )
+        .await;
     let path = format!("/console/tips/{number}/step");
     let fields = [("seen", "new"), ("step", "acknowledge")];
     // No token, a wrong token, a token from another session.
-    let other = app.officer("asp.bilaspur2", Role::DistrictSupervisor, Some("bilaspur"), None).await;
+    let other = app
+        .officer(
+            "asp.bilaspur2",
+            Role::DistrictSupervisor,
+            Some("bilaspur"),
+            None,
+        )
+        .await;
     for token in [None, Some("00".repeat(32)), Some(other.csrf.clone())] {
         let mut f: Vec<(&str, &str)> = fields.to_vec();
         if let Some(t) = &token {
@@ -112,102 +217,319 @@ on_both_backends!(forged_forms_change_nothing, |app: TestApp| async move {
         .await
         .unwrap();
     assert_eq!(resp.status(), 403);
-    assert!(asp.tip_page(&number).await.contains("id=\"status\">नई<"), "still new");
+    assert!(
+        asp.tip_page(&number).await.contains("id=\"status\">नई<"),
+        "still new"
+    );
 });
 
 on_both_backends!(workflow_from_new_to_closed, |app: TestApp| async move {
     let (number, secret) = app.submit_tip(TEXT, Some("bilaspur")).await;
-    let asp = app.officer("asp.bilaspur", Role::DistrictSupervisor, Some("bilaspur"), None).await;
-    let sho = app.officer("sho.sarkanda", Role::StationOfficer, Some("bilaspur"), Some("bsp-sarkanda")).await;
-    let sho_civil = app.officer("sho.civil", Role::StationOfficer, Some("bilaspur"), Some("bsp-civil-line")).await;
+    let asp = app
+        .officer(
+            "asp.bilaspur",
+            Role::DistrictSupervisor,
+            Some("bilaspur"),
+            None,
+        )
+        .await;
+    let sho = app
+        .officer(
+            "sho.sarkanda",
+            Role::StationOfficer,
+            Some("bilaspur"),
+            Some("bsp-sarkanda"),
+        )
+        .await;
+    let sho_civil = app
+        .officer(
+            "sho.civil",
+            Role::StationOfficer,
+            Some("bilaspur"),
+            Some("bsp-civil-line"),
+        )
+        .await;
 
     // Before dispatch the station does not know the tip exists.
-    assert_eq!(sho.get(&format!("/console/tips/{number}")).await.status(), 404);
+    assert_eq!(
+        sho.get(&format!("/console/tips/{number}")).await.status(),
+        404
+    );
     // The supervisor reads the text (and the read is recorded).
     assert!(asp.tip_page(&number).await.contains("CANARY-TEXT-7731"));
     // Closing a new tip is not a valid step.
     assert_eq!(asp.step(&number, "new", "close", &[]).await.status(), 409);
-    assert_eq!(asp.step(&number, "new", "acknowledge", &[]).await.status(), 303);
+    assert_eq!(
+        asp.step(&number, "new", "acknowledge", &[]).await.status(),
+        303
+    );
     // A stale form (status seen as new) is refused.
-    assert_eq!(asp.step(&number, "new", "acknowledge", &[]).await.status(), 409);
+    assert_eq!(
+        asp.step(&number, "new", "acknowledge", &[]).await.status(),
+        409
+    );
     let brief = "Sarkanda area: ganja sold every evening near the market. Verify and raid.";
-    let resp = asp.step(&number, "acknowledged", "assign", &[("desk", "bsp-sarkanda"), ("brief", brief)]).await;
+    let resp = asp
+        .step(
+            &number,
+            "acknowledged",
+            "assign",
+            &[("desk", "bsp-sarkanda"), ("brief", brief)],
+        )
+        .await;
     assert_eq!(resp.status(), 303);
 
     // The station sees the brief, never the text or the channel; another station sees nothing.
     let page = sho.tip_page(&number).await;
     assert!(page.contains(brief));
-    assert!(!page.contains("CANARY-TEXT-7731") && !page.contains("Mahesh"), "no raw text for the station");
-    assert!(!page.contains("id=\"status\">नई") && !page.contains(">App / API<") && !page.contains(">ऐप / API<"));
-    assert_eq!(sho_civil.get(&format!("/console/tips/{number}")).await.status(), 404);
-    assert!(sho.get("/console/").await.text().await.unwrap().contains(&number), "in the station's list");
+    assert!(
+        !page.contains("CANARY-TEXT-7731") && !page.contains("Mahesh"),
+        "no raw text for the station"
+    );
+    assert!(
+        !page.contains("id=\"status\">नई")
+            && !page.contains(">App / API<")
+            && !page.contains(">ऐप / API<")
+    );
+    assert_eq!(
+        sho_civil
+            .get(&format!("/console/tips/{number}"))
+            .await
+            .status(),
+        404
+    );
+    assert!(
+        sho.get("/console/")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains(&number),
+        "in the station's list"
+    );
     // The station cannot close or acknowledge; it can start and report.
-    assert_eq!(sho.step(&number, "assigned", "close", &[]).await.status(), 403);
-    assert_eq!(sho.step(&number, "assigned", "start_action", &[]).await.status(), 303);
+    assert_eq!(
+        sho.step(&number, "assigned", "close", &[]).await.status(),
+        403
+    );
+    assert_eq!(
+        sho.step(&number, "assigned", "start_action", &[])
+            .await
+            .status(),
+        303
+    );
     let report = [
-        ("raid_done", "yes"), ("found", "yes"),
-        ("seizure_item", "गांजा"), ("seizure_quantity", "२.५"), ("seizure_unit", "kg"),
-        ("seizure_item", ""), ("seizure_quantity", ""), ("seizure_unit", ""),
-        ("arrests", "1"), ("fir_number", "FIR 123/2026"), ("remarks", "NDPS"),
+        ("raid_done", "yes"),
+        ("found", "yes"),
+        ("seizure_item", "गांजा"),
+        ("seizure_quantity", "२.५"),
+        ("seizure_unit", "kg"),
+        ("seizure_item", ""),
+        ("seizure_quantity", ""),
+        ("seizure_unit", ""),
+        ("arrests", "1"),
+        ("fir_number", "FIR 123/2026"),
+        ("remarks", "NDPS"),
     ];
-    assert_eq!(sho.step(&number, "in_action", "report_action", &report).await.status(), 303);
+    assert_eq!(
+        sho.step(&number, "in_action", "report_action", &report)
+            .await
+            .status(),
+        303
+    );
     // The supervisor reviews the report and closes.
     let page = asp.tip_page(&number).await;
-    assert!(page.contains("123/2026") && page.contains("गांजा"), "the report is shown");
-    assert_eq!(asp.step(&number, "action_taken", "close", &[]).await.status(), 303);
+    assert!(
+        page.contains("123/2026") && page.contains("गांजा"),
+        "the report is shown"
+    );
+    assert_eq!(
+        asp.step(&number, "action_taken", "close", &[])
+            .await
+            .status(),
+        303
+    );
     assert!(asp.tip_page(&number).await.contains("id=\"status\">बंद<"));
 
     // The tipster's follow-up shows the new status; every step is in the verified audit chain.
     let follow = app.followup(&number, &secret).await.text().await.unwrap();
-    assert!(!follow.contains("NDPS"), "the report is not shown to the tipster");
-    let verdict = tipline::audit::verify(app.core.store.as_ref(), app.core.keyring.keys(), |_| {}).await.unwrap();
+    assert!(
+        !follow.contains("NDPS"),
+        "the report is not shown to the tipster"
+    );
+    let verdict = tipline::audit::verify(app.core.store.as_ref(), app.core.keyring.keys(), |_| {})
+        .await
+        .unwrap();
     assert!(matches!(verdict, tipline::audit::Verdict::Intact { .. }));
-    let tip_id = app.core.store.tip_auth(&number).await.unwrap().unwrap().tip_id;
-    let actions: Vec<String> = app.core.store.audit_about(&format!("tip:{}", tip_id.get()), 100).await.unwrap().into_iter().map(|e| e.action).collect();
-    for a in ["tip.create", "tip.view", "tip.acknowledge", "tip.assign", "tip.view_brief", "tip.start_action", "tip.report_action", "tip.close"] {
+    let tip_id = app
+        .core
+        .store
+        .tip_auth(&number)
+        .await
+        .unwrap()
+        .unwrap()
+        .tip_id;
+    let actions: Vec<String> = app
+        .core
+        .store
+        .audit_about(&format!("tip:{}", tip_id.get()), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for a in [
+        "tip.create",
+        "tip.view",
+        "tip.acknowledge",
+        "tip.assign",
+        "tip.view_brief",
+        "tip.start_action",
+        "tip.report_action",
+        "tip.close",
+    ] {
         assert!(actions.iter().any(|x| x == a), "{a} recorded: {actions:?}");
     }
 });
 
-on_both_backends!(police_involvement_bypasses_the_accused_station, |app: TestApp| async move {
-    let text = "Torwa me satta chalta hai. Torwa thana wale paisa lete hai isliye koi karwai nahi hoti.";
-    let (number, _) = app.submit_tip(text, Some("bilaspur")).await;
-    let asp = app.officer("asp.bilaspur", Role::DistrictSupervisor, Some("bilaspur"), None).await;
-    let op = app.officer("op.bilaspur", Role::Operator, Some("bilaspur"), None).await;
-    let page = asp.tip_page(&number).await;
-    assert!(page.contains("id=\"barred\""), "the accused station is shown as barred");
-    assert!(!page.contains("value=\"bsp-torwa\""), "and is not offered for dispatch");
-    // Operators never see such tips.
-    assert_eq!(op.get(&format!("/console/tips/{number}")).await.status(), 404);
-    assert!(!op.get("/console/").await.text().await.unwrap().contains(&number));
-    // A forged dispatch to the accused station is refused and changes nothing.
-    let resp = asp.step(&number, "new", "assign", &[("desk", "bsp-torwa"), ("brief", "Check the satta operation at Torwa.")]).await;
-    assert_eq!(resp.status(), 400);
-    assert!(asp.tip_page(&number).await.contains("id=\"status\">नई<"));
-    // The range supervisor sees it.
-    let ig = app.officer("ig.range", Role::RangeSupervisor, None, None).await;
-    assert!(ig.get("/console/?flag=police").await.text().await.unwrap().contains(&number));
-});
+on_both_backends!(
+    police_involvement_bypasses_the_accused_station,
+    |app: TestApp| async move {
+        let text = "Torwa me satta chalta hai. Torwa thana wale paisa lete hai isliye koi karwai nahi hoti.";
+        let (number, _) = app.submit_tip(text, Some("bilaspur")).await;
+        let asp = app
+            .officer(
+                "asp.bilaspur",
+                Role::DistrictSupervisor,
+                Some("bilaspur"),
+                None,
+            )
+            .await;
+        let op = app
+            .officer("op.bilaspur", Role::Operator, Some("bilaspur"), None)
+            .await;
+        let page = asp.tip_page(&number).await;
+        assert!(
+            page.contains("id=\"barred\""),
+            "the accused station is shown as barred"
+        );
+        assert!(
+            !page.contains("value=\"bsp-torwa\""),
+            "and is not offered for dispatch"
+        );
+        // Operators never see such tips.
+        assert_eq!(
+            op.get(&format!("/console/tips/{number}")).await.status(),
+            404
+        );
+        assert!(
+            !op.get("/console/")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains(&number)
+        );
+        // A forged dispatch to the accused station is refused and changes nothing.
+        let resp = asp
+            .step(
+                &number,
+                "new",
+                "assign",
+                &[
+                    ("desk", "bsp-torwa"),
+                    ("brief", "Check the satta operation at Torwa."),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), 400);
+        assert!(asp.tip_page(&number).await.contains("id=\"status\">नई<"));
+        // The range supervisor sees it.
+        let ig = app
+            .officer("ig.range", Role::RangeSupervisor, None, None)
+            .await;
+        assert!(
+            ig.get("/console/?flag=police")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains(&number)
+        );
+    }
+);
 
-on_both_backends!(questions_reach_the_tipster_and_answers_come_back, |app: TestApp| async move {
-    let (number, secret) = app.submit_tip(TEXT, Some("bilaspur")).await;
-    let asp = app.officer("asp.bilaspur", Role::DistrictSupervisor, Some("bilaspur"), None).await;
-    let resp = asp.post(&format!("/console/tips/{number}/message"), &[("text", "Kis samay bikta hai? QUESTION-1")]).await;
-    assert_eq!(resp.status(), 303);
-    let follow = app.followup(&number, &secret).await.text().await.unwrap();
-    assert!(follow.contains("QUESTION-1"));
-    let add = app.post_form("/hi/followup/add", &[("number", &number), ("secret", &secret), ("text", "Shaam 7 baje ANSWER-1")]).await;
-    assert!(add.status().is_success() || add.status().is_redirection());
-    assert!(asp.tip_page(&number).await.contains("ANSWER-1"));
-    // A station officer may not write to the tipster.
-    let sho = app.officer("sho.sarkanda", Role::StationOfficer, Some("bilaspur"), Some("bsp-sarkanda")).await;
-    assert_eq!(sho.post(&format!("/console/tips/{number}/message"), &[("text", "hello there")]).await.status(), 404);
-});
+on_both_backends!(
+    questions_reach_the_tipster_and_answers_come_back,
+    |app: TestApp| async move {
+        let (number, secret) = app.submit_tip(TEXT, Some("bilaspur")).await;
+        let asp = app
+            .officer(
+                "asp.bilaspur",
+                Role::DistrictSupervisor,
+                Some("bilaspur"),
+                None,
+            )
+            .await;
+        let resp = asp
+            .post(
+                &format!("/console/tips/{number}/message"),
+                &[("text", "Kis samay bikta hai? QUESTION-1")],
+            )
+            .await;
+        assert_eq!(resp.status(), 303);
+        let follow = app.followup(&number, &secret).await.text().await.unwrap();
+        assert!(follow.contains("QUESTION-1"));
+        let add = app
+            .post_form(
+                "/hi/followup/add",
+                &[
+                    ("number", &number),
+                    ("secret", &secret),
+                    ("text", "Shaam 7 baje ANSWER-1"),
+                ],
+            )
+            .await;
+        assert!(add.status().is_success() || add.status().is_redirection());
+        assert!(asp.tip_page(&number).await.contains("ANSWER-1"));
+        // A station officer may not write to the tipster.
+        let sho = app
+            .officer(
+                "sho.sarkanda",
+                Role::StationOfficer,
+                Some("bilaspur"),
+                Some("bsp-sarkanda"),
+            )
+            .await;
+        assert_eq!(
+            sho.post(
+                &format!("/console/tips/{number}/message"),
+                &[("text", "hello there")]
+            )
+            .await
+            .status(),
+            404
+        );
+    }
+);
 
 on_both_backends!(operator_enters_a_phone_tip, |app: TestApp| async move {
-    let op = app.officer("op.korba", Role::Operator, Some("korba"), None).await;
+    let op = app
+        .officer("op.korba", Role::Operator, Some("korba"), None)
+        .await;
     let resp = op
-        .post("/console/entry", &[("text", "Gaon me kachchi sharab ban rahi hai, bhatti jal rahi hai"), ("category", "illicit_liquor"), ("station", "Bankimongra"), ("district", "bilaspur")])
+        .post(
+            "/console/entry",
+            &[
+                (
+                    "text",
+                    "Gaon me kachchi sharab ban rahi hai, bhatti jal rahi hai",
+                ),
+                ("category", "illicit_liquor"),
+                ("station", "Bankimongra"),
+                ("district", "bilaspur"),
+            ],
+        )
         .await;
     assert_eq!(resp.status(), 201);
     let page = resp.text().await.unwrap();
@@ -215,16 +537,42 @@ on_both_backends!(operator_enters_a_phone_tip, |app: TestApp| async move {
     let secret = between(&page, "id=\"tip-secret\" aria-label=\"", "\"").replace(' ', "");
     assert_eq!(number.len(), 10);
     assert_eq!(secret.len(), 15);
-    let tip = app.core.store.tip(app.core.store.tip_auth(&number).await.unwrap().unwrap().tip_id).await.unwrap().unwrap();
+    let tip = app
+        .core
+        .store
+        .tip(
+            app.core
+                .store
+                .tip_auth(&number)
+                .await
+                .unwrap()
+                .unwrap()
+                .tip_id,
+        )
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(tip.channel, "phone");
-    assert_eq!(tip.district_id.as_deref(), Some("korba"), "an operator's tips stay in their district");
+    assert_eq!(
+        tip.district_id.as_deref(),
+        Some("korba"),
+        "an operator's tips stay in their district"
+    );
     assert_eq!(tip.station_id.as_deref(), Some("krb-bankimongra"));
     assert_eq!(tip.category.as_deref(), Some("illicit_liquor"));
     // The caller can follow up with what was read out.
     assert_eq!(app.followup(&number, &secret).await.status(), 200);
     // An unknown station is refused with a message and nothing stored.
     let before = app.core.store.tip_count().await.unwrap();
-    let resp = op.post("/console/entry", &[("text", "Some tip text about theft"), ("station", "Nowhere Thana")]).await;
+    let resp = op
+        .post(
+            "/console/entry",
+            &[
+                ("text", "Some tip text about theft"),
+                ("station", "Nowhere Thana"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 400);
     assert_eq!(app.core.store.tip_count().await.unwrap(), before);
 });

@@ -80,7 +80,8 @@ async fn officer_id(core: &Core, username: &str) -> anyhow::Result<i64> {
 pub async fn run(core: &Core, command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add(a) => {
-            let role = Role::parse(&a.role).ok_or_else(|| anyhow::anyhow!("unknown role {}", a.role))?;
+            let role =
+                Role::parse(&a.role).ok_or_else(|| anyhow::anyhow!("unknown role {}", a.role))?;
             let username = Username::parse(&a.username)?;
             let scope = OfficerScope::new(role, a.district, a.desk)?;
             let password = generate_password()?;
@@ -104,7 +105,13 @@ pub async fn run(core: &Core, command: UserCommand) -> anyhow::Result<()> {
                     o.role,
                     o.district_id.unwrap_or_else(|| "-".into()),
                     o.desk_id.unwrap_or_else(|| "-".into()),
-                    if o.disabled { "disabled" } else if o.totp_enrolled { "active" } else { "not enrolled" }
+                    if o.disabled {
+                        "disabled"
+                    } else if o.totp_enrolled {
+                        "active"
+                    } else {
+                        "not enrolled"
+                    }
                 );
             }
         }
@@ -122,7 +129,9 @@ pub async fn run(core: &Core, command: UserCommand) -> anyhow::Result<()> {
             let parsed = NewPassword::parse(&password, &Username::parse(&username)?)?;
             reset_password(core, id, &parsed, CLI_ACTOR).await?;
             println!("new password for {username} (shown once): {password}");
-            println!("their sessions have ended; the second factor is set up again at the next login");
+            println!(
+                "their sessions have ended; the second factor is set up again at the next login"
+            );
         }
     }
     Ok(())

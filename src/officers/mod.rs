@@ -128,8 +128,9 @@ pub struct OfficerInput {
 /// Creates an account after checking its district and desk against the jurisdiction.
 pub async fn add_officer(core: &Core, input: OfficerInput, by: &str) -> Result<i64, OfficerError> {
     check_scope(core, &input.scope)?;
-    let display_name = crate::domain::parse_bounded(&input.display_name, 80)
-        .map_err(|_| OfficerError::Invalid("the display name must be 1 to 80 plain characters".into()))?;
+    let display_name = crate::domain::parse_bounded(&input.display_name, 80).map_err(|_| {
+        OfficerError::Invalid("the display name must be 1 to 80 plain characters".into())
+    })?;
     let password_hash = hash_password(input.password.expose()).await?;
     let officer = NewOfficer {
         username: input.username.as_str().to_owned(),
@@ -160,11 +161,16 @@ fn check_scope(core: &Core, scope: &OfficerScope) -> Result<(), OfficerError> {
         if let Some(desk) = &scope.desk_id {
             let found = match scope.role {
                 Role::StationOfficer => district.stations.iter().any(|s| s.id.as_str() == desk),
-                _ => district.units.iter().any(|u| &u.id == desk)
-                    || j.range_units.iter().any(|u| &u.id == desk),
+                _ => {
+                    district.units.iter().any(|u| &u.id == desk)
+                        || j.range_units.iter().any(|u| &u.id == desk)
+                }
             };
             if !found {
-                return Err(OfficerError::Invalid(format!("no {} {desk} in district {d}", desk_word(scope.role))));
+                return Err(OfficerError::Invalid(format!(
+                    "no {} {desk} in district {d}",
+                    desk_word(scope.role)
+                )));
             }
         }
     }
@@ -172,7 +178,11 @@ fn check_scope(core: &Core, scope: &OfficerScope) -> Result<(), OfficerError> {
 }
 
 fn desk_word(role: Role) -> &'static str {
-    if role == Role::StationOfficer { "station" } else { "unit" }
+    if role == Role::StationOfficer {
+        "station"
+    } else {
+        "unit"
+    }
 }
 
 /// The scope stored with an officer row.
@@ -181,7 +191,13 @@ pub fn scope_of(o: &OfficerRow) -> Option<OfficerScope> {
     OfficerScope::new(role, o.district_id.clone(), o.desk_id.clone()).ok()
 }
 
-fn draft(core: &Core, actor: &str, action: &str, officer_id: i64, detail: serde_json::Value) -> AuditDraft {
+fn draft(
+    core: &Core,
+    actor: &str,
+    action: &str,
+    officer_id: i64,
+    detail: serde_json::Value,
+) -> AuditDraft {
     AuditDraft {
         actor: actor.to_owned(),
         action: action.to_owned(),
@@ -221,7 +237,11 @@ pub async fn login_password(
 async fn count_failure(core: &Core, officer: &OfficerRow, what: &str) -> Result<(), OfficerError> {
     let now = core.clock.now_ms();
     let failed_logins = officer.failed_logins + 1;
-    let locked_until = if failed_logins >= MAX_FAILED_LOGINS { now + LOCK_MS } else { 0 };
+    let locked_until = if failed_logins >= MAX_FAILED_LOGINS {
+        now + LOCK_MS
+    } else {
+        0
+    };
     let failed_logins = if locked_until > 0 { 0 } else { failed_logins };
     let audit = draft(
         core,
@@ -231,7 +251,14 @@ async fn count_failure(core: &Core, officer: &OfficerRow, what: &str) -> Result<
         serde_json::json!({ "step": what, "locked": locked_until > 0 }),
     );
     core.store
-        .change_officer(officer.officer_id, OfficerChange::LoginFailed { failed_logins, locked_until }, audit)
+        .change_officer(
+            officer.officer_id,
+            OfficerChange::LoginFailed {
+                failed_logins,
+                locked_until,
+            },
+            audit,
+        )
         .await?;
     Ok(())
 }
@@ -260,7 +287,8 @@ pub async fn totp_secret(core: &Core, officer: &OfficerRow) -> Result<TotpSecret
             .keyring
             .open(crate::keyring::RANGE_SCOPE, &aad, sealed)
             .map_err(|e| OfficerError::Internal(e.to_string()))?;
-        return TotpSecret::from_bytes(&bytes).ok_or_else(|| OfficerError::Internal("bad TOTP secret".into()));
+        return TotpSecret::from_bytes(&bytes)
+            .ok_or_else(|| OfficerError::Internal("bad TOTP secret".into()));
     }
     let secret = TotpSecret::generate();
     let (_, key) = core
@@ -270,9 +298,19 @@ pub async fn totp_secret(core: &Core, officer: &OfficerRow) -> Result<TotpSecret
     let totp_sealed = key
         .seal(&aad, secret.as_bytes())
         .map_err(|e| OfficerError::Internal(e.to_string()))?;
-    let audit = draft(core, &actor(officer.officer_id), "officer.totp_generated", officer.officer_id, serde_json::json!({}));
+    let audit = draft(
+        core,
+        &actor(officer.officer_id),
+        "officer.totp_generated",
+        officer.officer_id,
+        serde_json::json!({}),
+    );
     core.store
-        .change_officer(officer.officer_id, OfficerChange::TotpGenerated { totp_sealed }, audit)
+        .change_officer(
+            officer.officer_id,
+            OfficerChange::TotpGenerated { totp_sealed },
+            audit,
+        )
         .await?;
     Ok(secret)
 }
@@ -283,7 +321,11 @@ fn totp_aad(officer_id: i64) -> Vec<u8> {
 
 /// Second step: a TOTP code (enrolling or logging in). On success the half session is replaced
 /// by a full one with a new id; returns its cookie value.
-pub async fn login_code(core: &Core, session: &Session, code: &str) -> Result<String, OfficerError> {
+pub async fn login_code(
+    core: &Core,
+    session: &Session,
+    code: &str,
+) -> Result<String, OfficerError> {
     let officer = core
         .store
         .officer(session.officer.officer_id)
@@ -294,19 +336,37 @@ pub async fn login_code(core: &Core, session: &Session, code: &str) -> Result<St
         return Err(OfficerError::LoginFailed);
     }
     let secret = totp_secret(core, &officer).await?;
-    let last = u64::try_from(officer.totp_last_step).ok().filter(|s| *s > 0);
+    let last = u64::try_from(officer.totp_last_step)
+        .ok()
+        .filter(|s| *s > 0);
     let Some(step) = secret.verify(code, (now / 1000) as u64, last) else {
         count_failure(core, &officer, "code").await?;
         return Err(OfficerError::LoginFailed);
     };
     let step = i64::try_from(step).map_err(|e| OfficerError::Internal(e.to_string()))?;
     let (change, action) = if officer.totp_enrolled {
-        (OfficerChange::LoginSucceeded { totp_step: step }, "officer.login")
+        (
+            OfficerChange::LoginSucceeded { totp_step: step },
+            "officer.login",
+        )
     } else {
-        (OfficerChange::TotpEnrolled { totp_step: step }, "officer.totp_enrolled")
+        (
+            OfficerChange::TotpEnrolled { totp_step: step },
+            "officer.totp_enrolled",
+        )
     };
-    let audit = draft(core, &actor(officer.officer_id), action, officer.officer_id, serde_json::json!({}));
-    match core.store.change_officer(officer.officer_id, change, audit).await {
+    let audit = draft(
+        core,
+        &actor(officer.officer_id),
+        action,
+        officer.officer_id,
+        serde_json::json!({}),
+    );
+    match core
+        .store
+        .change_officer(officer.officer_id, change, audit)
+        .await
+    {
         Err(StoreError::Conflict(_)) => return Err(OfficerError::LoginFailed),
         other => other?,
     }
@@ -337,13 +397,24 @@ pub async fn session(core: &Core, token: &str) -> Result<Option<Session>, Office
     if now - row.last_seen_at > TOUCH_EVERY_MS {
         core.store.touch_session(hash, now).await?;
     }
-    Ok(scope.map(|scope| Session { hash, officer, scope, full }))
+    Ok(scope.map(|scope| Session {
+        hash,
+        officer,
+        scope,
+        full,
+    }))
 }
 
 /// Ends a session (logout), recorded in the audit log.
 pub async fn logout(core: &Core, session: &Session) -> Result<(), OfficerError> {
     core.store.end_session(session.hash).await?;
-    let audit = draft(core, &session.actor(), "officer.logout", session.officer.officer_id, serde_json::json!({}));
+    let audit = draft(
+        core,
+        &session.actor(),
+        "officer.logout",
+        session.officer.officer_id,
+        serde_json::json!({}),
+    );
     core.store.record_audit(audit).await?;
     Ok(())
 }
@@ -356,19 +427,44 @@ pub async fn reset_password(
     password: &NewPassword,
     by: &str,
 ) -> Result<(), OfficerError> {
-    core.store.officer(officer_id).await?.ok_or(OfficerError::NotFound)?;
-    let password_hash = hash_password(password.expose()).await?;
-    let audit = draft(core, by, "officer.password_reset", officer_id, serde_json::json!({}));
     core.store
-        .change_officer(officer_id, OfficerChange::PasswordReset { password_hash }, audit)
+        .officer(officer_id)
+        .await?
+        .ok_or(OfficerError::NotFound)?;
+    let password_hash = hash_password(password.expose()).await?;
+    let audit = draft(
+        core,
+        by,
+        "officer.password_reset",
+        officer_id,
+        serde_json::json!({}),
+    );
+    core.store
+        .change_officer(
+            officer_id,
+            OfficerChange::PasswordReset { password_hash },
+            audit,
+        )
         .await?;
     Ok(())
 }
 
 /// Disables (ending every session at once) or enables an account.
-pub async fn set_disabled(core: &Core, officer_id: i64, disabled: bool, by: &str) -> Result<(), OfficerError> {
-    core.store.officer(officer_id).await?.ok_or(OfficerError::NotFound)?;
-    let action = if disabled { "officer.disable" } else { "officer.enable" };
+pub async fn set_disabled(
+    core: &Core,
+    officer_id: i64,
+    disabled: bool,
+    by: &str,
+) -> Result<(), OfficerError> {
+    core.store
+        .officer(officer_id)
+        .await?
+        .ok_or(OfficerError::NotFound)?;
+    let action = if disabled {
+        "officer.disable"
+    } else {
+        "officer.enable"
+    };
     let audit = draft(core, by, action, officer_id, serde_json::json!({}));
     core.store
         .change_officer(officer_id, OfficerChange::Disabled(disabled), audit)

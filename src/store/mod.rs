@@ -47,7 +47,13 @@ pub enum StoreError {
 }
 
 /// Statuses of tips still being worked on (the queue's default).
-pub const OPEN_STATUSES: [&str; 5] = ["new", "acknowledged", "assigned", "in_action", "action_taken"];
+pub const OPEN_STATUSES: [&str; 5] = [
+    "new",
+    "acknowledged",
+    "assigned",
+    "in_action",
+    "action_taken",
+];
 
 /// A data key as stored: wrapped by the master key.
 #[derive(Clone, Debug)]

@@ -407,7 +407,15 @@ impl Store for SqliteStore {
         self.write(move |c| {
             let stage = stage.clone();
             Box::pin(async move {
-                q::create_session(c, &session_hash, officer_id, &stage, now, replacing.as_ref().map(|r| &r[..])).await
+                q::create_session(
+                    c,
+                    &session_hash,
+                    officer_id,
+                    &stage,
+                    now,
+                    replacing.as_ref().map(|r| &r[..]),
+                )
+                .await
             })
         })
         .await

@@ -30,15 +30,24 @@ pub fn session_cookie(resp: &reqwest::Response) -> Option<String> {
 
 impl TestApp {
     /// Creates an account (without logging in); returns its id.
-    pub async fn add_officer(&self, username: &str, role: Role, district: Option<&str>, desk: Option<&str>) -> i64 {
+    pub async fn add_officer(
+        &self,
+        username: &str,
+        role: Role,
+        district: Option<&str>,
+        desk: Option<&str>,
+    ) -> i64 {
         let name = Username::parse(username).unwrap();
         let input = OfficerInput {
             password: NewPassword::parse(PASSWORD, &name).unwrap(),
             username: name,
             display_name: format!("Officer {username}"),
-            scope: OfficerScope::new(role, district.map(str::to_owned), desk.map(str::to_owned)).unwrap(),
+            scope: OfficerScope::new(role, district.map(str::to_owned), desk.map(str::to_owned))
+                .unwrap(),
         };
-        officers::add_officer(&self.core, input, "test").await.unwrap()
+        officers::add_officer(&self.core, input, "test")
+            .await
+            .unwrap()
     }
 
     /// The current TOTP code of an officer (from the stored secret).
@@ -51,11 +60,21 @@ impl TestApp {
 
     /// Posts the password step; returns the response.
     pub async fn login_password(&self, username: &str, password: &str) -> reqwest::Response {
-        self.post_form("/console/login", &[("username", username), ("password", password)]).await
+        self.post_form(
+            "/console/login",
+            &[("username", username), ("password", password)],
+        )
+        .await
     }
 
     /// Makes an officer and logs them in fully.
-    pub async fn officer(&self, username: &str, role: Role, district: Option<&str>, desk: Option<&str>) -> OfficerClient<'_> {
+    pub async fn officer(
+        &self,
+        username: &str,
+        role: Role,
+        district: Option<&str>,
+        desk: Option<&str>,
+    ) -> OfficerClient<'_> {
         let id = self.add_officer(username, role, district, desk).await;
         self.log_in(id, username).await
     }
@@ -67,7 +86,13 @@ impl TestApp {
         let resp = self.login_password(username, PASSWORD).await;
         assert_eq!(resp.status(), 303, "password step");
         let half = session_cookie(&resp).expect("a session cookie after the password");
-        let mut c = OfficerClient { app: self, id, username: username.to_owned(), cookie: half, csrf: String::new() };
+        let mut c = OfficerClient {
+            app: self,
+            id,
+            username: username.to_owned(),
+            cookie: half,
+            csrf: String::new(),
+        };
         let page = c.get("/console/code").await.text().await.unwrap();
         c.csrf = between(&page, "name=\"csrf\" value=\"", "\"");
         let code = self.totp_code(id).await;
@@ -106,7 +131,11 @@ impl OfficerClient<'_> {
 
     /// Posts exactly these fields (no form token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let body: String = fields.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
+        let body: String = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
         self.app
             .client
             .post(self.app.url(path))
@@ -126,9 +155,16 @@ impl OfficerClient<'_> {
     }
 
     /// Takes a workflow step on a tip seen in `seen` status; returns the response.
-    pub async fn step(&self, number: &str, seen: &str, step: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn step(
+        &self,
+        number: &str,
+        seen: &str,
+        step: &str,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut fields = vec![("seen", seen), ("step", step)];
         fields.extend_from_slice(extra);
-        self.post(&format!("/console/tips/{number}/step"), &fields).await
+        self.post(&format!("/console/tips/{number}/step"), &fields)
+            .await
     }
 }

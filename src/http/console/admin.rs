@@ -43,7 +43,13 @@ fn forbidden(t: Tr) -> Response {
     message(t, StatusCode::FORBIDDEN, t.get("con-err-forbidden"))
 }
 
-async fn officers_view(state: &AppState, officer: &Officer, error: Option<String>, notice: Option<String>, status: StatusCode) -> Response {
+async fn officers_view(
+    state: &AppState,
+    officer: &Officer,
+    error: Option<String>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
     let t = officer.t;
     let rows = match state.core.store.officers().await {
         Ok(r) => r,
@@ -57,11 +63,30 @@ async fn officers_view(state: &AppState, officer: &Officer, error: Option<String
         officers: rows
             .into_iter()
             .map(|o| {
-                let place = [o.district_id.unwrap_or_default(), o.desk_id.unwrap_or_default()].join(" ");
-                (o.officer_id, o.username, o.display_name, t.get(&format!("con-role-{}", o.role)), place, o.disabled)
+                let place = [
+                    o.district_id.unwrap_or_default(),
+                    o.desk_id.unwrap_or_default(),
+                ]
+                .join(" ");
+                (
+                    o.officer_id,
+                    o.username,
+                    o.display_name,
+                    t.get(&format!("con-role-{}", o.role)),
+                    place,
+                    o.disabled,
+                )
             })
             .collect(),
-        roles: Role::ALL.iter().map(|r| (r.as_str().to_owned(), t.get(&format!("con-role-{}", r.as_str())))).collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| {
+                (
+                    r.as_str().to_owned(),
+                    t.get(&format!("con-role-{}", r.as_str())),
+                )
+            })
+            .collect(),
     };
     render(status, &page)
 }
@@ -73,22 +98,44 @@ pub async fn officers_page(State(state): State<AppState>, officer: Officer) -> R
     officers_view(&state, &officer, None, None, StatusCode::OK).await
 }
 
-pub async fn add_officer(State(state): State<AppState>, officer: Officer, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn add_officer(
+    State(state): State<AppState>,
+    officer: Officer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let t = officer.t;
     if !allows(&officer.session.scope, Action::ManageOfficers, None) {
         return forbidden(t);
     }
-    let form = match checked_form(&headers, &body, Some(&(officer.session.clone(), &state.core))) {
+    let form = match checked_form(
+        &headers,
+        &body,
+        Some(&(officer.session.clone(), &state.core)),
+    ) {
         Ok(f) => f,
         Err(r) => return r.page(t),
     };
     let input = match officer_input(&form) {
         Ok(i) => i,
-        Err(m) => return officers_view(&state, &officer, Some(m), None, StatusCode::BAD_REQUEST).await,
+        Err(m) => {
+            return officers_view(&state, &officer, Some(m), None, StatusCode::BAD_REQUEST).await;
+        }
     };
     match officers::add_officer(&state.core, input, &officer.session.actor()).await {
-        Ok(_) => officers_view(&state, &officer, None, Some(t.get("con-officer-added")), StatusCode::CREATED).await,
-        Err(OfficerError::Invalid(m)) => officers_view(&state, &officer, Some(m), None, StatusCode::BAD_REQUEST).await,
+        Ok(_) => {
+            officers_view(
+                &state,
+                &officer,
+                None,
+                Some(t.get("con-officer-added")),
+                StatusCode::CREATED,
+            )
+            .await
+        }
+        Err(OfficerError::Invalid(m)) => {
+            officers_view(&state, &officer, Some(m), None, StatusCode::BAD_REQUEST).await
+        }
         Err(e) => internal(t, &e),
     }
 }
@@ -96,10 +143,13 @@ pub async fn add_officer(State(state): State<AppState>, officer: Officer, header
 /// The fields of the add form, parsed.
 fn officer_input(form: &crate::http::forms::FormFields) -> Result<OfficerInput, String> {
     let non_empty = |k: &str| form.non_empty(k).map(|v| v.trim().to_owned());
-    let username = Username::parse(form.get("username").unwrap_or_default()).map_err(|e| e.to_string())?;
+    let username =
+        Username::parse(form.get("username").unwrap_or_default()).map_err(|e| e.to_string())?;
     let role = Role::parse(form.get("role").unwrap_or_default()).ok_or("choose a role")?;
-    let scope = OfficerScope::new(role, non_empty("district"), non_empty("desk")).map_err(|e| e.to_string())?;
-    let password = NewPassword::parse(form.get("password").unwrap_or_default(), &username).map_err(|e| e.to_string())?;
+    let scope = OfficerScope::new(role, non_empty("district"), non_empty("desk"))
+        .map_err(|e| e.to_string())?;
+    let password = NewPassword::parse(form.get("password").unwrap_or_default(), &username)
+        .map_err(|e| e.to_string())?;
     Ok(OfficerInput {
         display_name: form.get("display_name").unwrap_or_default().to_owned(),
         username,
@@ -108,25 +158,41 @@ fn officer_input(form: &crate::http::forms::FormFields) -> Result<OfficerInput, 
     })
 }
 
-pub async fn change_officer(State(state): State<AppState>, officer: Officer, headers: HeaderMap, Path(id): Path<i64>, body: Bytes) -> Response {
+pub async fn change_officer(
+    State(state): State<AppState>,
+    officer: Officer,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
     let t = officer.t;
     if !allows(&officer.session.scope, Action::ManageOfficers, None) {
         return forbidden(t);
     }
-    let form = match checked_form(&headers, &body, Some(&(officer.session.clone(), &state.core))) {
+    let form = match checked_form(
+        &headers,
+        &body,
+        Some(&(officer.session.clone(), &state.core)),
+    ) {
         Ok(f) => f,
         Err(r) => return r.page(t),
     };
     let by = officer.session.actor();
     let core = &state.core;
     let result = match form.get("op") {
-        Some("disable") if id == officer.session.officer.officer_id => Err(OfficerError::Invalid(t.get("con-err-self"))),
+        Some("disable") if id == officer.session.officer.officer_id => {
+            Err(OfficerError::Invalid(t.get("con-err-self")))
+        }
         Some("disable") => officers::set_disabled(core, id, true, &by).await,
         Some("enable") => officers::set_disabled(core, id, false, &by).await,
         Some("reset") => match core.store.officer(id).await {
             Ok(Some(o)) => {
-                let username = Username::parse(&o.username).map_err(|e| OfficerError::Invalid(e.to_string()));
-                match username.and_then(|u| NewPassword::parse(form.get("password").unwrap_or_default(), &u).map_err(|e| OfficerError::Invalid(e.to_string()))) {
+                let username =
+                    Username::parse(&o.username).map_err(|e| OfficerError::Invalid(e.to_string()));
+                match username.and_then(|u| {
+                    NewPassword::parse(form.get("password").unwrap_or_default(), &u)
+                        .map_err(|e| OfficerError::Invalid(e.to_string()))
+                }) {
                     Ok(p) => officers::reset_password(core, id, &p, &by).await,
                     Err(e) => Err(e),
                 }
@@ -138,8 +204,12 @@ pub async fn change_officer(State(state): State<AppState>, officer: Officer, hea
     };
     match result {
         Ok(()) => Redirect::to("/console/officers").into_response(),
-        Err(OfficerError::NotFound) => message(t, StatusCode::NOT_FOUND, t.get("con-err-not-found")),
-        Err(OfficerError::Invalid(m)) => officers_view(&state, &officer, Some(m), None, StatusCode::BAD_REQUEST).await,
+        Err(OfficerError::NotFound) => {
+            message(t, StatusCode::NOT_FOUND, t.get("con-err-not-found"))
+        }
+        Err(OfficerError::Invalid(m)) => {
+            officers_view(&state, &officer, Some(m), None, StatusCode::BAD_REQUEST).await
+        }
         Err(e) => internal(t, &e),
     }
 }
@@ -151,7 +221,11 @@ pub struct AuditQuery {
     tip: Option<String>,
 }
 
-pub async fn audit_page(State(state): State<AppState>, officer: Officer, Query(q): Query<AuditQuery>) -> Response {
+pub async fn audit_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Query(q): Query<AuditQuery>,
+) -> Response {
     let t = officer.t;
     if !allows(&officer.session.scope, Action::ReadAudit, None) {
         return forbidden(t);
@@ -164,7 +238,11 @@ pub async fn audit_page(State(state): State<AppState>, officer: Officer, Query(q
     };
     let mut flagged = Vec::new();
     for o in &officers {
-        match core.store.count_actions(&officers::actor(o.officer_id), "tip.view", now - 3_600_000).await {
+        match core
+            .store
+            .count_actions(&officers::actor(o.officer_id), "tip.view", now - 3_600_000)
+            .await
+        {
             Ok(n) if n > VIEW_FLAG_PER_HOUR => flagged.push((o.display_name.clone(), n)),
             Ok(_) => {}
             Err(e) => return internal(t, &e),
@@ -174,19 +252,29 @@ pub async fn audit_page(State(state): State<AppState>, officer: Officer, Query(q
         let Some(o) = officers.iter().find(|o| o.username == name.trim()) else {
             return message(t, StatusCode::NOT_FOUND, t.get("con-err-not-found"));
         };
-        core.store.audit_by(&officers::actor(o.officer_id), 0, 500).await
+        core.store
+            .audit_by(&officers::actor(o.officer_id), 0, 500)
+            .await
     } else if let Some(number) = q.tip.as_deref().filter(|s| !s.is_empty()) {
         match core.store.tip_auth(number.trim()).await {
-            Ok(Some(a)) => core.store.audit_about(&format!("tip:{}", a.tip_id.get()), 500).await,
+            Ok(Some(a)) => {
+                core.store
+                    .audit_about(&format!("tip:{}", a.tip_id.get()), 500)
+                    .await
+            }
             Ok(None) => return message(t, StatusCode::NOT_FOUND, t.get("con-err-not-found")),
             Err(e) => return internal(t, &e),
         }
     } else {
         match core.store.audit_head().await {
-            Ok((head, _)) => core.store.audit_entries((head - 500).max(0), 500).await.map(|mut e| {
-                e.reverse();
-                e
-            }),
+            Ok((head, _)) => core
+                .store
+                .audit_entries((head - 500).max(0), 500)
+                .await
+                .map(|mut e| {
+                    e.reverse();
+                    e
+                }),
             Err(e) => Err(e),
         }
     };
@@ -199,14 +287,25 @@ pub async fn audit_page(State(state): State<AppState>, officer: Officer, Query(q
             .strip_prefix("officer:")
             .and_then(|id| id.parse::<i64>().ok())
             .and_then(|id| officers.iter().find(|o| o.officer_id == id))
-            .map_or_else(|| actor.to_owned(), |o| format!("{} ({})", o.display_name, o.username))
+            .map_or_else(
+                || actor.to_owned(),
+                |o| format!("{} ({})", o.display_name, o.username),
+            )
     };
     let page = AuditPage {
         t,
         flagged,
         entries: entries
             .into_iter()
-            .map(|e| (e.seq, ist(e.created_at), name_of(&e.actor), e.action, e.subject))
+            .map(|e| {
+                (
+                    e.seq,
+                    ist(e.created_at),
+                    name_of(&e.actor),
+                    e.action,
+                    e.subject,
+                )
+            })
             .collect(),
         filter_officer: q.officer.unwrap_or_default(),
         filter_tip: q.tip.unwrap_or_default(),

@@ -32,7 +32,14 @@ struct CodePage {
 }
 
 pub async fn login_form(headers: HeaderMap) -> Response {
-    render(StatusCode::OK, &LoginPage { t: lang(&headers), error: None, username: String::new() })
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            t: lang(&headers),
+            error: None,
+            username: String::new(),
+        },
+    )
 }
 
 pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -51,13 +58,22 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             .into_response(),
         Err(OfficerError::LoginFailed) => render(
             StatusCode::UNAUTHORIZED,
-            &LoginPage { t, error: Some(t.get("con-login-failed")), username },
+            &LoginPage {
+                t,
+                error: Some(t.get("con-login-failed")),
+                username,
+            },
         ),
         Err(e) => internal(t, &e),
     }
 }
 
-async fn code_page(state: &AppState, t: Tr, session: &officers::Session, error: Option<String>) -> Response {
+async fn code_page(
+    state: &AppState,
+    t: Tr,
+    session: &officers::Session,
+    error: Option<String>,
+) -> Response {
     let enrol = if session.officer.totp_enrolled {
         None
     } else {
@@ -69,11 +85,27 @@ async fn code_page(state: &AppState, t: Tr, session: &officers::Session, error: 
             Err(e) => return internal(t, &e),
         }
     };
-    let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
-    render(status, &CodePage { t, error, csrf: session.form_token(&state.core), enrol })
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    render(
+        status,
+        &CodePage {
+            t,
+            error,
+            csrf: session.form_token(&state.core),
+            enrol,
+        },
+    )
 }
 
-pub async fn code_form(State(state): State<AppState>, headers: HeaderMap, AnySession(s): AnySession) -> Response {
+pub async fn code_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AnySession(s): AnySession,
+) -> Response {
     let t = lang(&headers);
     match s {
         Some(s) if s.full => Redirect::to("/console/").into_response(),
@@ -82,7 +114,12 @@ pub async fn code_form(State(state): State<AppState>, headers: HeaderMap, AnySes
     }
 }
 
-pub async fn code(State(state): State<AppState>, headers: HeaderMap, AnySession(s): AnySession, body: Bytes) -> Response {
+pub async fn code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AnySession(s): AnySession,
+    body: Bytes,
+) -> Response {
     let t = lang(&headers);
     let Some(session) = s.filter(|s| !s.full) else {
         return Redirect::to("/console/login").into_response();
@@ -98,12 +135,19 @@ pub async fn code(State(state): State<AppState>, headers: HeaderMap, AnySession(
             Redirect::to("/console/"),
         )
             .into_response(),
-        Err(OfficerError::LoginFailed) => code_page(&state, t, &session, Some(t.get("con-code-failed"))).await,
+        Err(OfficerError::LoginFailed) => {
+            code_page(&state, t, &session, Some(t.get("con-code-failed"))).await
+        }
         Err(e) => internal(t, &e),
     }
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap, AnySession(s): AnySession, body: Bytes) -> Response {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AnySession(s): AnySession,
+    body: Bytes,
+) -> Response {
     let t = lang(&headers);
     if let Some(session) = s {
         if let Err(r) = checked_form(&headers, &body, Some(&(session.clone(), &state.core))) {

@@ -41,17 +41,35 @@ struct DonePage {
     received: String,
 }
 
-fn page(core: &Core, officer: &Officer, errors: Vec<String>, text: String, station: String) -> EntryPage {
+fn page(
+    core: &Core,
+    officer: &Officer,
+    errors: Vec<String>,
+    text: String,
+    station: String,
+) -> EntryPage {
     let t = officer.t;
     let own = officer.session.scope.district_id.as_deref();
     let hi = t.lang() == "hi";
-    let pick = |h: &str, e: &str| if hi && !h.is_empty() { h.to_owned() } else { e.to_owned() };
+    let pick = |h: &str, e: &str| {
+        if hi && !h.is_empty() {
+            h.to_owned()
+        } else {
+            e.to_owned()
+        }
+    };
     let districts = core
         .jurisdiction
         .districts
         .iter()
         .filter(|d| own.is_none() || own == Some(d.id.as_str()))
-        .map(|d| (d.id.as_str().to_owned(), pick(&d.name_hi, &d.name_en), own == Some(d.id.as_str())))
+        .map(|d| {
+            (
+                d.id.as_str().to_owned(),
+                pick(&d.name_hi, &d.name_en),
+                own == Some(d.id.as_str()),
+            )
+        })
         .collect();
     let stations = core
         .jurisdiction
@@ -59,7 +77,11 @@ fn page(core: &Core, officer: &Officer, errors: Vec<String>, text: String, stati
         .iter()
         .filter(|d| own.is_none() || own == Some(d.id.as_str()))
         .flat_map(|d| d.stations.iter())
-        .flat_map(|s| [s.name_hi.clone(), s.name_en.clone()].into_iter().chain(s.aliases.iter().cloned()))
+        .flat_map(|s| {
+            [s.name_hi.clone(), s.name_en.clone()]
+                .into_iter()
+                .chain(s.aliases.iter().cloned())
+        })
         .filter(|n| !n.is_empty())
         .collect();
     EntryPage {
@@ -69,16 +91,34 @@ fn page(core: &Core, officer: &Officer, errors: Vec<String>, text: String, stati
         text,
         station,
         districts,
-        categories: core.lexicon.categories.iter().map(|c| (c.id.clone(), pick(&c.label_hi, &c.label_en))).collect(),
+        categories: core
+            .lexicon
+            .categories
+            .iter()
+            .map(|c| (c.id.clone(), pick(&c.label_hi, &c.label_en)))
+            .collect(),
         stations,
     }
 }
 
 pub async fn entry_form(State(state): State<AppState>, officer: Officer) -> Response {
     if !allows(&officer.session.scope, Action::EnterPhoneTip, None) {
-        return message(officer.t, StatusCode::FORBIDDEN, officer.t.get("con-err-forbidden"));
+        return message(
+            officer.t,
+            StatusCode::FORBIDDEN,
+            officer.t.get("con-err-forbidden"),
+        );
     }
-    render(StatusCode::OK, &page(&state.core, &officer, Vec::new(), String::new(), String::new()))
+    render(
+        StatusCode::OK,
+        &page(
+            &state.core,
+            &officer,
+            Vec::new(),
+            String::new(),
+            String::new(),
+        ),
+    )
 }
 
 /// A station by id, English or Hindi name or alias (case and spacing ignored), within a district.
@@ -101,7 +141,12 @@ pub fn find_station(core: &Core, district: Option<&str>, typed: &str) -> Option<
         .map(|s| s.id.as_str().to_owned())
 }
 
-pub async fn submit(State(state): State<AppState>, officer: Officer, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    officer: Officer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let t = officer.t;
     let core = &state.core;
     if !allows(&officer.session.scope, Action::EnterPhoneTip, None) {
@@ -133,10 +178,30 @@ pub async fn submit(State(state): State<AppState>, officer: Officer, headers: He
     let parsed = submission::parse(core, raw, t.language(), Channel::Phone);
     let mut submission = match parsed {
         Ok(s) if errors.is_empty() => s,
-        Ok(_) => return render(StatusCode::BAD_REQUEST, &page(core, &officer, errors, form.get("text").unwrap_or_default().to_owned(), typed_station)),
+        Ok(_) => {
+            return render(
+                StatusCode::BAD_REQUEST,
+                &page(
+                    core,
+                    &officer,
+                    errors,
+                    form.get("text").unwrap_or_default().to_owned(),
+                    typed_station,
+                ),
+            );
+        }
         Err(errs) => {
             errors.extend(errs.iter().map(|e| e.message(&t)));
-            return render(StatusCode::BAD_REQUEST, &page(core, &officer, errors, form.get("text").unwrap_or_default().to_owned(), typed_station));
+            return render(
+                StatusCode::BAD_REQUEST,
+                &page(
+                    core,
+                    &officer,
+                    errors,
+                    form.get("text").unwrap_or_default().to_owned(),
+                    typed_station,
+                ),
+            );
         }
     };
     submission.station = station;

@@ -47,7 +47,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/tips/{number}/step", post(tip::step))
         .route("/console/tips/{number}/message", post(tip::message_tipster))
         .route("/console/entry", get(entry::entry_form).post(entry::submit))
-        .route("/console/officers", get(admin::officers_page).post(admin::add_officer))
+        .route(
+            "/console/officers",
+            get(admin::officers_page).post(admin::add_officer),
+        )
         .route("/console/officers/{id}", post(admin::change_officer))
         .route("/console/audit", get(admin::audit_page))
 }
@@ -73,18 +76,15 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 async fn set_language(Path(code): Path<String>) -> Response {
     let code = Language::parse(&code).unwrap_or(Language::Hindi).code();
     let cookie = format!("{LANG_COOKIE}={code}; Path=/console; Max-Age=31536000; SameSite=Strict");
-    (
-        [(header::SET_COOKIE, cookie)],
-        Redirect::to("/console/"),
-    )
-        .into_response()
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/console/")).into_response()
 }
 
 /// The session cookie to set (or clear, with an empty value).
 pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
     let secure = if state.behind_tls { "; Secure" } else { "" };
     let age = if token.is_empty() { "; Max-Age=0" } else { "" };
-    let value = format!("{SESSION_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict{secure}{age}");
+    let value =
+        format!("{SESSION_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict{secure}{age}");
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(""))
 }
 
@@ -113,7 +113,10 @@ impl FromRequestParts<AppState> for Officer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match session_from(parts, state).await? {
-            Some(session) if session.full => Ok(Self { session, t: lang(&parts.headers) }),
+            Some(session) if session.full => Ok(Self {
+                session,
+                t: lang(&parts.headers),
+            }),
             Some(_) => Err(Redirect::to("/console/code").into_response()),
             None => Err(Redirect::to("/console/login").into_response()),
         }
@@ -131,18 +134,17 @@ impl FromRequestParts<AppState> for AnySession {
 /// Refuses a cross-site request: the browser says so (`Sec-Fetch-Site`) or the `Origin` is not
 /// this host. Requests with neither header (old phone browsers) rely on the form token.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if site != "same-origin" && site != "none" {
-            return false;
-        }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && site != "same-origin"
+        && site != "none"
+    {
+        return false;
     }
     match (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
         headers.get(header::HOST).and_then(|v| v.to_str().ok()),
     ) {
-        (Some(origin), Some(host)) => {
-            origin.split_once("://").map(|(_, h)| h) == Some(host)
-        }
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) == Some(host),
         (Some(_), None) => false,
         (None, _) => true,
     }

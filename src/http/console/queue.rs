@@ -70,7 +70,11 @@ struct QueuePage {
     desk_view: bool,
 }
 
-pub async fn queue_page(State(state): State<AppState>, officer: Officer, Query(q): Query<QueueQuery>) -> Response {
+pub async fn queue_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Query(q): Query<QueueQuery>,
+) -> Response {
     let Officer { session, t } = officer;
     let core = &state.core;
     if session.scope.role == Role::Admin {
@@ -90,7 +94,10 @@ pub async fn queue_page(State(state): State<AppState>, officer: Officer, Query(q
     };
     let next = (found.len() as i64 > PAGE).then(|| {
         found.truncate(PAGE as usize);
-        found.last().map(|r| format!("{}-{}", r.priority_rank, r.tip_id.get())).unwrap_or_default()
+        found
+            .last()
+            .map(|r| format!("{}-{}", r.priority_rank, r.tip_id.get()))
+            .unwrap_or_default()
     });
     let now = core.clock.now_ms();
     let page = QueuePage {
@@ -111,7 +118,10 @@ pub async fn queue_page(State(state): State<AppState>, officer: Officer, Query(q
             .iter()
             .map(|c| (c.id.clone(), label(t, &c.label_hi, &c.label_en)))
             .collect(),
-        statuses: ALL_STATUSES.iter().map(|s| (s.as_str().to_owned(), status_label(t, s.as_str()))).collect(),
+        statuses: ALL_STATUSES
+            .iter()
+            .map(|s| (s.as_str().to_owned(), status_label(t, s.as_str())))
+            .collect(),
         desk_view: session.scope.desk_id.is_some(),
         t,
     };
@@ -138,7 +148,10 @@ async fn build_filter(
     let mut f = QueueFilter::default();
     match scope.role {
         Role::RangeSupervisor => {
-            f.district_id = q.district.clone().filter(|d| core.jurisdiction.district(d).is_some());
+            f.district_id = q
+                .district
+                .clone()
+                .filter(|d| core.jurisdiction.district(d).is_some());
         }
         Role::StationOfficer | Role::UnitOfficer => {
             f.district_id = scope.district_id.clone();
@@ -153,9 +166,18 @@ async fn build_filter(
     if let Some(s) = q.status.as_deref().and_then(TipStatus::parse) {
         f.statuses = vec![s.as_str().to_owned()];
     }
-    f.category = q.category.clone().filter(|c| core.lexicon.categories.iter().any(|k| &k.id == c));
-    f.station_id = q.station.clone().filter(|s| core.jurisdiction.station(s).is_some());
-    f.channel = q.channel.clone().filter(|c| ["web", "api", "phone"].contains(&c.as_str()));
+    f.category = q
+        .category
+        .clone()
+        .filter(|c| core.lexicon.categories.iter().any(|k| &k.id == c));
+    f.station_id = q
+        .station
+        .clone()
+        .filter(|s| core.jurisdiction.station(s).is_some());
+    f.channel = q
+        .channel
+        .clone()
+        .filter(|c| ["web", "api", "phone"].contains(&c.as_str()));
     f.urgent_only = q.flag.as_deref() == Some("urgent");
     f.police_only = q.flag.as_deref() == Some("police");
     f.after = q.after.as_deref().and_then(parse_after);
@@ -171,7 +193,10 @@ fn parse_after(s: &str) -> Option<(i64, i64)> {
 }
 
 /// Tips containing every word (through the blind index: the words are never stored or logged).
-async fn search(core: &Core, words: &str) -> Result<Vec<crate::domain::TipId>, crate::store::StoreError> {
+async fn search(
+    core: &Core,
+    words: &str,
+) -> Result<Vec<crate::domain::TipId>, crate::store::StoreError> {
     let terms = crate::search::terms(core.keyring.keys(), words);
     let mut result: Option<BTreeSet<i64>> = None;
     for term in terms.into_iter().take(8) {
@@ -195,7 +220,11 @@ async fn search(core: &Core, words: &str) -> Result<Vec<crate::domain::TipId>, c
 }
 
 fn label(t: Tr, hi: &str, en: &str) -> String {
-    if t.lang() == "hi" && !hi.is_empty() { hi.to_owned() } else { en.to_owned() }
+    if t.lang() == "hi" && !hi.is_empty() {
+        hi.to_owned()
+    } else {
+        en.to_owned()
+    }
 }
 
 /// A status in the officer's language.

@@ -76,7 +76,11 @@ async fn find(core: &Core, session: &Session, number: &str) -> Result<Case, Case
     cases::load(core, session, id).await
 }
 
-pub async fn tip_page(State(state): State<AppState>, officer: Officer, Path(number): Path<String>) -> Response {
+pub async fn tip_page(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path(number): Path<String>,
+) -> Response {
     show(&state, &officer, &number, None, None, StatusCode::OK).await
 }
 
@@ -122,7 +126,11 @@ async fn build(
 ) -> Result<TipPage, CaseError> {
     let r = &case.record;
     let full = case.allows(session, Action::ViewTipText);
-    let text = if full { Some(cases::open_text(core, session, case).await?) } else { None };
+    let text = if full {
+        Some(cases::open_text(core, session, case).await?)
+    } else {
+        None
+    };
     let briefs = cases::open_briefs(core, session, case)
         .await?
         .into_iter()
@@ -131,7 +139,12 @@ async fn build(
     let steps = transitions_from(case.status)
         .into_iter()
         .filter(|s| case.allows(session, s.action()))
-        .map(|s| (s.as_str().to_owned(), t.get(&format!("con-step-{}", s.as_str()))))
+        .map(|s| {
+            (
+                s.as_str().to_owned(),
+                t.get(&format!("con-step-{}", s.as_str())),
+            )
+        })
         .collect();
     let now = core.clock.now_ms();
     Ok(TipPage {
@@ -146,15 +159,35 @@ async fn build(
         category: category_label(core, t, r.category.as_deref()),
         district: district_label(core, t, r.district_id.as_deref()),
         station: desk_label(core, t, r.station_id.as_deref()),
-        barred: r.barred_station_id.as_deref().map(|b| desk_label(core, t, Some(b))).filter(|_| full),
+        barred: r
+            .barred_station_id
+            .as_deref()
+            .map(|b| desk_label(core, t, Some(b)))
+            .filter(|_| full),
         channel: full.then(|| t.get(&format!("con-channel-{}", r.channel))),
         received: ist(r.created_at),
         age: age(t, now, r.created_at),
-        thread: if full { thread(core, t, case).await? } else { Vec::new() },
+        thread: if full {
+            thread(core, t, case).await?
+        } else {
+            Vec::new()
+        },
         reports: reports(core, t, case).await?,
-        related: if full { related(core, session, r.tip_id).await? } else { Vec::new() },
-        history: if full { history(core, t, r.tip_id).await? } else { Vec::new() },
-        desks: if full { desks(core, t, case) } else { Vec::new() },
+        related: if full {
+            related(core, session, r.tip_id).await?
+        } else {
+            Vec::new()
+        },
+        history: if full {
+            history(core, t, r.tip_id).await?
+        } else {
+            Vec::new()
+        },
+        desks: if full {
+            desks(core, t, case)
+        } else {
+            Vec::new()
+        },
         may_message: case.allows(session, Action::MessageTipster),
         text,
         briefs,
@@ -164,26 +197,52 @@ async fn build(
     })
 }
 
-async fn thread(core: &Core, t: Tr, case: &Case) -> Result<Vec<(String, String, String)>, CaseError> {
+async fn thread(
+    core: &Core,
+    t: Tr,
+    case: &Case,
+) -> Result<Vec<(String, String, String)>, CaseError> {
     let view = crate::intake::tipster_view(core, case.record.tip_id).await?;
     Ok(view
         .messages
         .into_iter()
-        .map(|m| (t.get(&format!("con-author-{}", m.author)), ist(m.created_at), m.text))
+        .map(|m| {
+            (
+                t.get(&format!("con-author-{}", m.author)),
+                ist(m.created_at),
+                m.text,
+            )
+        })
         .collect())
 }
 
-async fn reports(core: &Core, t: Tr, case: &Case) -> Result<Vec<(String, String, String)>, CaseError> {
+async fn reports(
+    core: &Core,
+    t: Tr,
+    case: &Case,
+) -> Result<Vec<(String, String, String)>, CaseError> {
     Ok(cases::open_reports(core, case)
         .await?
         .into_iter()
-        .map(|(row, json)| (desk_label(core, t, Some(&row.desk_id)), ist(row.created_at), describe_report(t, &json)))
+        .map(|(row, json)| {
+            (
+                desk_label(core, t, Some(&row.desk_id)),
+                ist(row.created_at),
+                describe_report(t, &json),
+            )
+        })
         .collect())
 }
 
 /// An action-taken report in one line: raid, found, seizures, arrests, FIR, remarks.
 fn describe_report(t: Tr, r: &serde_json::Value) -> String {
-    let yes_no = |key: &str| t.get(if r[key].as_bool() == Some(true) { "con-yes" } else { "con-no" });
+    let yes_no = |key: &str| {
+        t.get(if r[key].as_bool() == Some(true) {
+            "con-yes"
+        } else {
+            "con-no"
+        })
+    };
     let mut parts = vec![
         format!("{}: {}", t.get("con-report-raid"), yes_no("raid_done")),
         format!("{}: {}", t.get("con-report-found"), yes_no("found")),
@@ -191,11 +250,26 @@ fn describe_report(t: Tr, r: &serde_json::Value) -> String {
     if let Some(seizures) = r["seizures"].as_array().filter(|s| !s.is_empty()) {
         let list: Vec<String> = seizures
             .iter()
-            .map(|s| format!("{} {} {}", s["item"].as_str().unwrap_or("-"), s["quantity"], s["unit"].as_str().unwrap_or("")))
+            .map(|s| {
+                format!(
+                    "{} {} {}",
+                    s["item"].as_str().unwrap_or("-"),
+                    s["quantity"],
+                    s["unit"].as_str().unwrap_or("")
+                )
+            })
             .collect();
-        parts.push(format!("{}: {}", t.get("con-report-seized"), list.join(", ")));
+        parts.push(format!(
+            "{}: {}",
+            t.get("con-report-seized"),
+            list.join(", ")
+        ));
     }
-    parts.push(format!("{}: {}", t.get("con-report-arrests"), r["arrests"].as_u64().unwrap_or(0)));
+    parts.push(format!(
+        "{}: {}",
+        t.get("con-report-arrests"),
+        r["arrests"].as_u64().unwrap_or(0)
+    ));
     if let Some(fir) = r["fir_number"].as_str() {
         parts.push(format!("FIR {fir}"));
     }
@@ -205,12 +279,24 @@ fn describe_report(t: Tr, r: &serde_json::Value) -> String {
     parts.join(" · ")
 }
 
-async fn related(core: &Core, session: &Session, tip_id: TipId) -> Result<Vec<(String, String)>, CaseError> {
+async fn related(
+    core: &Core,
+    session: &Session,
+    tip_id: TipId,
+) -> Result<Vec<(String, String)>, CaseError> {
     let mut out = Vec::new();
-    for link in core.store.tip_links(tip_id).await.map_err(CaseError::from)? {
+    for link in core
+        .store
+        .tip_links(tip_id)
+        .await
+        .map_err(CaseError::from)?
+    {
         // Only tips this officer may see are shown (a link must not reveal another district's tip).
         if let Ok(other) = cases::load(core, session, link.related_tip_id).await {
-            out.push((other.record.tip_number.clone(), format!("{} {}%", link.kind, link.score)));
+            out.push((
+                other.record.tip_number.clone(),
+                format!("{} {}%", link.kind, link.score),
+            ));
         }
     }
     Ok(out)
@@ -224,36 +310,66 @@ async fn history(core: &Core, t: Tr, tip_id: TipId) -> Result<Vec<HistoryLine>, 
         .map_err(CaseError::from)?;
     let mut out = Vec::new();
     for e in entries {
-        let who = match e.actor.strip_prefix("officer:").and_then(|id| id.parse().ok()) {
+        let who = match e
+            .actor
+            .strip_prefix("officer:")
+            .and_then(|id| id.parse().ok())
+        {
             Some(id) => match core.store.officer(id).await.map_err(CaseError::from)? {
                 Some(o) => o.display_name,
                 None => e.actor.clone(),
             },
             None => t.get("con-author-tipster"),
         };
-        out.push(HistoryLine { when: ist(e.created_at), who, what: e.action });
+        out.push(HistoryLine {
+            when: ist(e.created_at),
+            who,
+            what: e.action,
+        });
     }
     Ok(out)
 }
 
 /// Stations and units of the tip's district (and the range units), without the accused station.
 fn desks(core: &Core, t: Tr, case: &Case) -> Vec<DeskChoice> {
-    let Some(d) = case.record.district_id.as_deref().and_then(|d| core.jurisdiction.district(d)) else {
+    let Some(d) = case
+        .record
+        .district_id
+        .as_deref()
+        .and_then(|d| core.jurisdiction.district(d))
+    else {
         return Vec::new();
     };
     let barred = case.record.barred_station_id.as_deref();
     let stations = d.stations.iter().map(|s| s.id.as_str().to_owned());
-    let units = d.units.iter().chain(&core.jurisdiction.range_units).map(|u| u.id.clone());
+    let units = d
+        .units
+        .iter()
+        .chain(&core.jurisdiction.range_units)
+        .map(|u| u.id.clone());
     stations
         .chain(units)
         .filter(|id| Some(id.as_str()) != barred)
-        .map(|id| DeskChoice { name: desk_label(core, t, Some(&id)), id })
+        .map(|id| DeskChoice {
+            name: desk_label(core, t, Some(&id)),
+            id,
+        })
         .collect()
 }
 
-pub async fn step(State(state): State<AppState>, officer: Officer, headers: HeaderMap, Path(number): Path<String>, body: Bytes) -> Response {
+pub async fn step(
+    State(state): State<AppState>,
+    officer: Officer,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    body: Bytes,
+) -> Response {
     let t = officer.t;
-    let form = match checked_form(&headers, &body, Some(&(officer.session.clone(), &state.core))) {
+    let form = match checked_form(
+        &headers,
+        &body,
+        Some(&(officer.session.clone(), &state.core)),
+    ) {
         Ok(f) => f,
         Err(r) => return r.page(t),
     };
@@ -269,11 +385,40 @@ pub async fn step(State(state): State<AppState>, officer: Officer, headers: Head
     };
     let input = match step_input(&transition, &form) {
         Ok(i) => i,
-        Err(msg) => return show(&state, &officer, &number, Some(msg), None, StatusCode::BAD_REQUEST).await,
+        Err(msg) => {
+            return show(
+                &state,
+                &officer,
+                &number,
+                Some(msg),
+                None,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
     };
-    match cases::step(&state.core, &officer.session, case.record.tip_id, seen, transition, input).await {
+    match cases::step(
+        &state.core,
+        &officer.session,
+        case.record.tip_id,
+        seen,
+        transition,
+        input,
+    )
+    .await
+    {
         Ok(_) => Redirect::to(&format!("/console/tips/{number}")).into_response(),
-        Err(CaseError::Invalid(m)) => show(&state, &officer, &number, Some(m), None, StatusCode::BAD_REQUEST).await,
+        Err(CaseError::Invalid(m)) => {
+            show(
+                &state,
+                &officer,
+                &number,
+                Some(m),
+                None,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
         Err(e) => refused(t, &e),
     }
 }
@@ -285,15 +430,22 @@ fn step_input(transition: &Transition, form: &FormFields) -> Result<StepInput, S
         Transition::Assign => {
             input.desks = form.all("desk").map(str::to_owned).collect();
             let brief = form.get("brief").unwrap_or_default();
-            input.brief = Some(Brief::parse(brief).map_err(|_| "the brief must be 10 to 2000 characters".to_owned())?);
+            input.brief = Some(
+                Brief::parse(brief)
+                    .map_err(|_| "the brief must be 10 to 2000 characters".to_owned())?,
+            );
         }
         Transition::MarkDuplicate => {
             let n = form.get("original").unwrap_or_default();
-            input.duplicate_of = Some(TipNumber::parse(n).ok_or("the original's tip number is not valid")?);
+            input.duplicate_of =
+                Some(TipNumber::parse(n).ok_or("the original's tip number is not valid")?);
         }
         Transition::MarkNotActionable => {
             let r = form.get("reason").unwrap_or_default();
-            input.reason = Some(NotActionableReason::parse(r).map_err(|_| "the reason must be 3 to 500 characters".to_owned())?);
+            input.reason = Some(
+                NotActionableReason::parse(r)
+                    .map_err(|_| "the reason must be 3 to 500 characters".to_owned())?,
+            );
         }
         Transition::ReportAction => {
             let raw = RawActionReport {
@@ -307,7 +459,10 @@ fn step_input(transition: &Transition, form: &FormFields) -> Result<StepInput, S
                 remarks: form.get("remarks").map(str::to_owned),
             };
             input.report = Some(ActionReport::parse(&raw).map_err(|errs| {
-                errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+                errs.iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             })?);
         }
         _ => {}
@@ -315,9 +470,19 @@ fn step_input(transition: &Transition, form: &FormFields) -> Result<StepInput, S
     Ok(input)
 }
 
-pub async fn message_tipster(State(state): State<AppState>, officer: Officer, headers: HeaderMap, Path(number): Path<String>, body: Bytes) -> Response {
+pub async fn message_tipster(
+    State(state): State<AppState>,
+    officer: Officer,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    body: Bytes,
+) -> Response {
     let t = officer.t;
-    let form = match checked_form(&headers, &body, Some(&(officer.session.clone(), &state.core))) {
+    let form = match checked_form(
+        &headers,
+        &body,
+        Some(&(officer.session.clone(), &state.core)),
+    ) {
         Ok(f) => f,
         Err(r) => return r.page(t),
     };
@@ -326,7 +491,15 @@ pub async fn message_tipster(State(state): State<AppState>, officer: Officer, he
         Err(e) => return refused(t, &e),
     };
     let Ok(text) = TipText::parse(form.get("text").unwrap_or_default()) else {
-        return show(&state, &officer, &number, Some(t.get("err-text-empty")), None, StatusCode::BAD_REQUEST).await;
+        return show(
+            &state,
+            &officer,
+            &number,
+            Some(t.get("err-text-empty")),
+            None,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     };
     match cases::message_tipster(&state.core, &officer.session, case.record.tip_id, &text).await {
         Ok(()) => Redirect::to(&format!("/console/tips/{number}")).into_response(),
