@@ -114,6 +114,7 @@ impl Core {
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    core: Arc<Core>,
 }
 
 impl App {
@@ -136,8 +137,17 @@ impl App {
             .with_context(|| format!("cannot listen on {listen}"))?;
         Ok(Self {
             listener,
-            router: router(AppState { core, behind_tls }),
+            router: router(AppState {
+                core: core.clone(),
+                behind_tls,
+            }),
+            core,
         })
+    }
+
+    /// The services behind the server.
+    pub fn core(&self) -> &Arc<Core> {
+        &self.core
     }
 
     /// The bound address (the real port when 0 was asked for).

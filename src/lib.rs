@@ -13,6 +13,8 @@ pub mod clock;
 pub mod config;
 /// Keys, sealing, keyed MACs, random numbers.
 pub mod crypto;
+/// `serve --demo`: sample accounts and tips.
+pub mod demo;
 /// Domain types parsed from outside input.
 pub mod domain;
 /// HTTP: tipster pages, JSON API, health.

@@ -34,6 +34,9 @@ enum Command {
         /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
         #[arg(long)]
         listen: Option<String>,
+        /// Creates one account per role (passwords printed once) and sample tips, to try it out.
+        #[arg(long)]
+        demo: bool,
     },
     /// Applies database migrations and exits.
     Migrate,
@@ -102,13 +105,13 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let listen = match &cli.command {
-        Command::Serve { listen } => listen.clone(),
+        Command::Serve { listen, .. } => listen.clone(),
         _ => None,
     };
     let config = load_config(&cli, listen)?;
     init_logging(&config.log);
     match cli.command {
-        Command::Serve { .. } => serve(&config).await?,
+        Command::Serve { demo, .. } => serve(&config, demo).await?,
         Command::Migrate => {
             let (master, _) = load_master_key(&config)?;
             let store = open_store(&config, Arc::new(master.derive())).await?;
@@ -134,8 +137,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-async fn serve(config: &Config) -> anyhow::Result<()> {
+async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     let app = App::build(config).await?;
+    if demo {
+        for line in tipline::demo::seed(app.core()).await? {
+            println!("{line}");
+        }
+    }
     let addr = app.local_addr()?;
     // Register for the signals before announcing readiness, so that a SIGTERM right after the
     // `listening on` line shuts down gracefully instead of killing the process.

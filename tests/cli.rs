@@ -1,5 +1,6 @@
 //! The command line: `check` validates and reports, bad configuration fails with a clear message,
-//! `migrate` prepares a database, and `audit verify` exits non-zero on a tampered log.
+//! `migrate` prepares a database, `audit verify` exits non-zero on a tampered log, `user` manages
+//! officer accounts, and `serve --demo` prints its accounts once and stores sample tips.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
@@ -126,4 +127,145 @@ async fn audit_verify_exits_non_zero_on_tampering() {
     let out = tipline(&["audit", "verify", "--data-dir", &data], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("BROKEN at entry 1"), "{}", text(&out));
+}
+
+#[test]
+fn user_commands_add_list_disable_and_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let add = |args: &[&str]| {
+        let mut all = vec!["user", "add", "--data-dir", &data];
+        all.extend_from_slice(args);
+        tipline(&all, &[])
+    };
+    let out = add(&[
+        "asp.korba",
+        "--role",
+        "district_supervisor",
+        "--district",
+        "korba",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = text(&out);
+    let password = printed
+        .split("(shown once): ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap();
+    assert_eq!(password.len(), 20);
+    // Bad input is refused with a reason, and nothing is added.
+    for (args, why) in [
+        (
+            vec!["x", "--role", "operator", "--district", "korba"],
+            "login name",
+        ),
+        (
+            vec!["op.nowhere", "--role", "operator", "--district", "atlantis"],
+            "no district atlantis",
+        ),
+        (
+            vec![
+                "sho.x",
+                "--role",
+                "station_officer",
+                "--district",
+                "korba",
+                "--desk",
+                "bsp-sarkanda",
+            ],
+            "no station bsp-sarkanda in district korba",
+        ),
+        (vec!["boss", "--role", "emperor"], "unknown role"),
+        (
+            vec!["asp.korba", "--role", "operator", "--district", "korba"],
+            "taken",
+        ),
+    ] {
+        let out = add(&args);
+        assert!(!out.status.success(), "{args:?} accepted");
+        assert!(
+            text(&out).to_lowercase().contains(why),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    let list = text(&tipline(&["user", "list", "--data-dir", &data], &[]));
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(list.contains("asp.korba") && list.contains("not enrolled"));
+    assert!(!list.contains(password), "a password is never listed");
+    let out = tipline(&["user", "disable", "asp.korba", "--data-dir", &data], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&tipline(&["user", "list", "--data-dir", &data], &[])).contains("disabled"));
+    let out = tipline(
+        &["user", "reset-password", "asp.korba", "--data-dir", &data],
+        &[],
+    );
+    assert!(text(&out).contains("(shown once)"));
+    assert!(!text(&out).contains(password));
+    let verify = tipline(&["audit", "verify", "--data-dir", &data], &[]);
+    assert!(
+        text(&verify).contains("intact: 3 entries"),
+        "create, disable, reset are audited: {}",
+        text(&verify)
+    );
+}
+
+#[tokio::test]
+async fn serve_demo_prints_accounts_once_and_stores_sample_tips() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let start = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tipline"))
+            .args([
+                "serve",
+                "--demo",
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+                &data,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = Vec::new();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        loop {
+            let mut line = String::new();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "ended before listening: {lines:?}"
+            );
+            if line.starts_with("listening on ") {
+                return (
+                    child,
+                    lines,
+                    line.trim()["listening on ".len()..].to_owned(),
+                );
+            }
+            lines.push(line);
+        }
+    };
+    let (mut child, lines, base) = start();
+    let passwords = lines.iter().filter(|l| l.contains(" password ")).count();
+    assert_eq!(passwords, 6, "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("300 sample tips")),
+        "{lines:?}"
+    );
+    let login = reqwest::get(format!("{base}/console/login")).await.unwrap();
+    assert_eq!(login.status(), 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // A second start prints no passwords and adds no tips.
+    let (mut child, lines, _) = start();
+    assert!(lines.iter().all(|l| !l.contains(" password ")), "{lines:?}");
+    assert!(
+        lines.iter().all(|l| !l.contains("sample tips")),
+        "{lines:?}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
