@@ -198,6 +198,7 @@ struct Env {
     name: &'static str,
     client: Client,
     base: String,
+    data_dir: PathBuf,
     // Dropped in this order: the server, then chromedriver's group, then the temporary files.
     _tipline: Proc,
     _chromedriver: Proc,
@@ -273,6 +274,7 @@ impl Env {
             name,
             client,
             base,
+            data_dir,
             _tipline: tipline,
             _chromedriver: chromedriver,
             _dirs: dirs,
@@ -718,3 +720,128 @@ async fn hostile_scenario(env: &Env) -> anyhow::Result<()> {
     println!("hostile: thread shows the literal text, title unchanged: {followup_title}");
     Ok(())
 }
+
+/// The officer console in Chromium: an account made with `tipline user add`, login with the
+/// password and a TOTP code from the enrolment key on the page, a tip whose text is hostile
+/// markup shown as text, then acknowledging it and dispatching it with a brief.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_login_and_dispatch_in_chromium() {
+    let Some(env) = Env::start("console_login_and_dispatch_in_chromium").await else {
+        return;
+    };
+    let result = console_scenario(&env).await;
+    env.finish(result).await;
+}
+
+/// Adds an officer with the CLI and returns the printed first password.
+fn add_officer_with_cli(data_dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tipline"));
+    for var in TIPLINE_ENV {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .args(["user", "add"])
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()?;
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    ensure!(
+        out.status.success(),
+        "user add failed: {printed} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    printed
+        .split("(shown once): ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .map(str::to_owned)
+        .context("no password printed")
+}
+
+async fn console_scenario(env: &Env) -> anyhow::Result<()> {
+    let c = &env.client;
+    let password = add_officer_with_cli(
+        &env.data_dir,
+        &[
+            "asp.bilaspur",
+            "--role",
+            "district_supervisor",
+            "--district",
+            "bilaspur",
+        ],
+    )?;
+    let text = format!("Sarkanda me roz shaam ganja bikta hai {HOSTILE}");
+    let resp: serde_json::Value = reqwest::Client::new()
+        .post(env.url("/api/v1/tips"))
+        .json(&json!({ "text": text, "district": "bilaspur" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let number = resp["tip_number"]
+        .as_str()
+        .context("no tip number")?
+        .to_owned();
+
+    // Login: password, then the enrolment page with its QR code and key, then the code.
+    c.goto(&env.url("/console/")).await?;
+    type_into(c, "input#username", "asp.bilaspur").await?;
+    type_into(c, "input#password", &password).await?;
+    click(c, "form button[type=submit]").await?;
+    ensure!(
+        count(c, ".qr svg").await? == 1,
+        "no QR code on the enrolment page"
+    );
+    let key = text_of(c, "#totp-secret").await?;
+    let secret = tipline::totp::TotpSecret::from_base32(&key).context("the key is not base32")?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    type_into(c, "input#code", &format!("{:06}", secret.code_at(now))).await?;
+    click(c, "form button[type=submit]").await?;
+    wait_for(c, "table#queue").await?;
+    println!("console: logged in with password and TOTP");
+
+    // The tip: its hostile text is shown as text, nothing runs.
+    click(c, &format!("a[href='/console/tips/{number}']")).await?;
+    let shown = text_of(c, "#tip-text").await?;
+    ensure!(shown.contains(HOSTILE), "the tip page shows “{shown}”");
+    let title = c.title().await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    check_no_injected_markup(c, &title).await?;
+    println!("console: hostile text shown literally, title unchanged: {title}");
+
+    // Acknowledge, then dispatch to Sarkanda with a brief.
+    click(
+        c,
+        "form.step:has(input[name=step][value=acknowledge]) button[type=submit]",
+    )
+    .await?;
+    let status = text_of(c, "#status").await?;
+    ensure!(
+        status == HI_CON_ACKNOWLEDGED,
+        "status after acknowledging: “{status}”"
+    );
+    click(c, "input[name=desk][value=bsp-sarkanda]").await?;
+    type_into(c, "textarea#brief", CON_BRIEF).await?;
+    click(
+        c,
+        "form.step:has(input[name=step][value=assign]) button[type=submit]",
+    )
+    .await?;
+    let status = text_of(c, "#status").await?;
+    ensure!(
+        status == HI_CON_ASSIGNED,
+        "status after dispatch: “{status}”"
+    );
+    let brief = text_of(c, ".brief").await?;
+    ensure!(brief.contains(CON_BRIEF), "the brief shown is “{brief}”");
+    check_no_injected_markup(c, &c.title().await?).await?;
+    println!("console: acknowledged and dispatched to Sarkanda with a brief");
+    Ok(())
+}
+
+const HI_CON_ACKNOWLEDGED: &str = "देखी गई";
+const HI_CON_ASSIGNED: &str = "सौंपी गई";
+const CON_BRIEF: &str = "Ganja is sold in Sarkanda in the evenings. Verify quietly and raid.";
