@@ -37,6 +37,8 @@ pub struct Core {
     pub clock: Arc<dyn Clock>,
     /// The overall wrong-guess limiter.
     pub guesses: GuessLimiter,
+    /// New tips, for the live queue (this node's only; several nodes are issue 6's work).
+    pub events: tokio::sync::broadcast::Sender<crate::intake::TipEvent>,
 }
 
 /// Loads the master key as configured.
@@ -106,6 +108,7 @@ impl Core {
             lexicon: Arc::new(lexicon),
             clock,
             guesses: GuessLimiter::default(),
+            events: tokio::sync::broadcast::channel(256).0,
         })
     }
 }

@@ -22,8 +22,17 @@ const SAMPLES: [&str; 2] = [
     include_str!("../tests/data/tips-heldout.jsonl"),
 ];
 
-/// The demo accounts: login, role, district, desk, name.
-const ACCOUNTS: [(&str, Role, Option<&str>, Option<&str>, &str); 6] = [
+/// A demo account: login, role, district, desk, name.
+type Account = (
+    &'static str,
+    Role,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+);
+
+/// The demo accounts.
+const ACCOUNTS: [Account; 6] = [
     ("demo.admin", Role::Admin, None, None, "Demo Administrator"),
     (
         "demo.ig",

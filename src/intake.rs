@@ -48,6 +48,17 @@ pub struct Submission {
     pub station: Option<String>,
 }
 
+/// A new tip, announced to open queue pages: only what routing needs, never content.
+#[derive(Clone, Debug)]
+pub struct TipEvent {
+    /// Its district, if known.
+    pub district_id: Option<String>,
+    /// Urgent: the console plays a sound.
+    pub urgent: bool,
+    /// Alleges police involvement (never shown to operators).
+    pub police_involvement: bool,
+}
+
 /// What the tipster keeps.
 #[derive(Clone, Debug)]
 pub struct Receipt {
@@ -162,8 +173,17 @@ pub async fn submit_tip(core: &Core, s: Submission) -> Result<Receipt, IntakeErr
     let mut attempts = 0;
     loop {
         let (tip, receipt) = seal_tip(core, &s)?;
+        let event = TipEvent {
+            district_id: tip.district_id.clone(),
+            urgent: tip.urgent,
+            police_involvement: tip.police_involvement,
+        };
         match core.store.create_tip(tip).await {
-            Ok(()) => return Ok(receipt),
+            Ok(()) => {
+                // Nobody listening is fine: the queue pages read the store anyway.
+                let _ = core.events.send(event);
+                return Ok(receipt);
+            }
             Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
             Err(e) => return Err(e.into()),
         }

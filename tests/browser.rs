@@ -803,6 +803,24 @@ async fn console_scenario(env: &Env) -> anyhow::Result<()> {
     wait_for(c, "table#queue").await?;
     println!("console: logged in with password and TOTP");
 
+    // A tip that arrives while the queue is open shows up without a reload.
+    tokio::time::sleep(Duration::from_millis(500)).await; // let the event stream connect
+    let live: serde_json::Value = reqwest::Client::new()
+        .post(env.url("/api/v1/tips"))
+        .json(&json!({ "text": "Mungeli road par abhi jua chal raha hai", "district": "bilaspur" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let live_number = live["tip_number"].as_str().context("no tip number")?;
+    wait_for(c, &format!("#queue a[href='/console/tips/{live_number}']")).await?;
+    let title_now = c.title().await?;
+    ensure!(
+        title_now.starts_with("(1) "),
+        "the title does not count the new tip: “{title_now}”"
+    );
+    println!("console: a new tip appeared in the open queue: {title_now}");
+
     // The tip: its hostile text is shown as text, nothing runs.
     click(c, &format!("a[href='/console/tips/{number}']")).await?;
     let shown = text_of(c, "#tip-text").await?;

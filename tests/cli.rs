@@ -216,6 +216,8 @@ fn user_commands_add_list_disable_and_reset() {
 async fn serve_demo_prints_accounts_once_and_stores_sample_tips() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap().to_owned();
+    // The caller kills and waits for the child it gets back.
+    #[allow(clippy::zombie_processes)]
     let start = || {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tipline"))
             .args([

@@ -198,3 +198,4 @@ con-step-close = Close
 con-step-mark_duplicate = Mark as duplicate
 con-step-mark_not_actionable = Not actionable
 con-step-reopen = Reopen
+con-reload = Reload for new tips

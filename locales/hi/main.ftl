@@ -198,3 +198,4 @@ con-step-close = बंद करें
 con-step-mark_duplicate = दोहराई गई चिह्नित करें
 con-step-mark_not_actionable = कार्रवाई योग्य नहीं
 con-step-reopen = फिर खोलें
+con-reload = नई सूचनाओं के लिए पेज दोबारा खोलें

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/static/site.css", get(site_css))
+        .route("/static/console.js", get(console_js))
         .route("/api/v1/tips", post(api::submit_tip))
         .route("/{lang}/", get(pages::report_form))
         .route("/{lang}", get(pages::report_form))
@@ -100,6 +101,17 @@ async fn site_css() -> Response {
         .into_response()
 }
 
+async fn console_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/console.js"),
+    )
+        .into_response()
+}
+
 /// One log line per request: a random request id, the method, the route *template* (never the
 /// URI, which may carry a query string), the status and the time taken. Nothing about the client.
 async fn access_log(request: Request, next: Next) -> Response {
@@ -135,6 +147,7 @@ fn random_bytes() -> [u8; 6] {
 /// that may show a tip number or secret, HSTS when served over TLS.
 async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let is_static = request.uri().path().starts_with("/static/");
+    let is_console = request.uri().path().starts_with("/console");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
@@ -143,11 +156,13 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
             HeaderValue::from_static(value),
         );
     };
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    );
+    // Tipster pages run no script at all; the console runs its one file (the live queue).
+    let csp = if is_console {
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    } else {
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    };
+    set(h, "content-security-policy", csp);
     set(h, "referrer-policy", "no-referrer");
     set(h, "x-frame-options", "DENY");
     set(h, "x-content-type-options", "nosniff");

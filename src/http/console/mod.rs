@@ -11,6 +11,7 @@
 mod admin;
 mod auth;
 mod entry;
+mod live;
 mod queue;
 mod tip;
 
@@ -29,6 +30,50 @@ use crate::crypto::ct_eq;
 use crate::domain::Language;
 use crate::officers::{self, Session};
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn cross_site_posts_are_refused() {
+        let host = ("host", "tips.example:8080");
+        assert!(same_origin(&headers(&[
+            host,
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "null")
+        ])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "null")
+        ])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("sec-fetch-site", "same-site")
+        ])));
+        assert!(same_origin(&headers(&[
+            host,
+            ("origin", "http://tips.example:8080")
+        ])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("origin", "https://evil.example")
+        ])));
+        assert!(
+            same_origin(&headers(&[host])),
+            "no signals: the form token decides"
+        );
+    }
+}
+
 /// The session cookie (scoped to `/console`, so tipster pages never receive it).
 pub const SESSION_COOKIE: &str = "tipline_sid";
 /// The officer's language choice.
@@ -40,6 +85,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console", get(|| async { Redirect::to("/console/") }))
         .route("/console/", get(queue::queue_page))
         .route("/console/lang/{lang}", get(set_language))
+        .route("/console/events", get(live::events))
         .route("/console/login", get(auth::login_form).post(auth::login))
         .route("/console/code", get(auth::code_form).post(auth::code))
         .route("/console/logout", post(auth::logout))
@@ -131,22 +177,19 @@ impl FromRequestParts<AppState> for AnySession {
     }
 }
 
-/// Refuses a cross-site request: the browser says so (`Sec-Fetch-Site`) or the `Origin` is not
-/// this host. Requests with neither header (old phone browsers) rely on the form token.
+/// Refuses a cross-site request. A browser that sends `Sec-Fetch-Site` is believed; otherwise a
+/// real `Origin` must name this host. Our pages send no referrer, so browsers post forms with
+/// `Origin: null`; that, or no header at all (old phone browsers), leaves the decision to the
+/// form token and the `SameSite=Strict` cookie.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && site != "same-origin"
-        && site != "none"
-    {
-        return false;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site == "same-origin" || site == "none";
     }
-    match (
-        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-    ) {
-        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) == Some(host),
-        (Some(_), None) => false,
-        (None, _) => true,
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    match origin {
+        None | Some("null") => true,
+        Some(origin) => host.is_some() && origin.split_once("://").map(|(_, h)| h) == host,
     }
 }
 
