@@ -37,6 +37,8 @@ pub struct Core {
     pub clock: Arc<dyn Clock>,
     /// The overall wrong-guess limiter.
     pub guesses: GuessLimiter,
+    /// The overall limiter of failed officer logins (per-account lock-out is in the store).
+    pub logins: GuessLimiter,
     /// New tips, for the live queue (this node's only; several nodes are issue 6's work).
     pub events: tokio::sync::broadcast::Sender<crate::intake::TipEvent>,
 }
@@ -108,6 +110,7 @@ impl Core {
             lexicon: Arc::new(lexicon),
             clock,
             guesses: GuessLimiter::default(),
+            logins: GuessLimiter::per_minute(crate::officers::FAILED_LOGINS_PER_MINUTE),
             events: tokio::sync::broadcast::channel(256).0,
         })
     }

@@ -122,16 +122,16 @@ pub struct TipsterView {
     pub messages: Vec<ThreadMessage>,
 }
 
-/// Counts wrong guesses over all tips in one-minute windows, in memory only (no who, no where).
+/// Counts failures (wrong tip secrets, wrong officer logins) in one-minute windows, in memory
+/// only (no who, no where); past the limit every attempt waits for the next minute.
 pub struct GuessLimiter {
     state: Mutex<(i64, u32)>,
+    limit: u32,
 }
 
 impl Default for GuessLimiter {
     fn default() -> Self {
-        Self {
-            state: Mutex::new((0, 0)),
-        }
+        Self::per_minute(GUESSES_OVERALL_PER_MINUTE)
     }
 }
 
@@ -144,11 +144,21 @@ impl GuessLimiter {
         f(&mut guard)
     }
 
-    fn is_open(&self, now: i64) -> bool {
-        self.with(|(start, count)| now - *start >= 60_000 || *count < GUESSES_OVERALL_PER_MINUTE)
+    /// A limiter allowing `limit` failures a minute.
+    pub fn per_minute(limit: u32) -> Self {
+        Self {
+            state: Mutex::new((0, 0)),
+            limit,
+        }
     }
 
-    fn record_failure(&self, now: i64) {
+    /// Attempts are allowed now.
+    pub fn is_open(&self, now: i64) -> bool {
+        self.with(|(start, count)| now - *start >= 60_000 || *count < self.limit)
+    }
+
+    /// Counts one failure.
+    pub fn record_failure(&self, now: i64) {
         self.with(|(start, count)| {
             if now - *start >= 60_000 {
                 *start = now;

@@ -576,3 +576,32 @@ on_both_backends!(operator_enters_a_phone_tip, |app: TestApp| async move {
     assert_eq!(resp.status(), 400);
     assert_eq!(app.core.store.tip_count().await.unwrap(), before);
 });
+
+on_both_backends!(
+    many_failed_logins_slow_every_login_for_a_minute,
+    |app: TestApp| async move {
+        app.add_officer(
+            "asp.mungeli",
+            Role::DistrictSupervisor,
+            Some("mungeli"),
+            None,
+        )
+        .await;
+        // Someone tries many names: no single account reaches its lock, but the node pauses logins.
+        for i in 0..tipline::officers::FAILED_LOGINS_PER_MINUTE {
+            let resp = app
+                .login_password(&format!("guess.{i}"), "some password")
+                .await;
+            assert_eq!(resp.status(), 401);
+        }
+        assert_eq!(
+            app.login_password("asp.mungeli", PASSWORD).await.status(),
+            401
+        );
+        app.clock.advance(61_000);
+        assert_eq!(
+            app.login_password("asp.mungeli", PASSWORD).await.status(),
+            303
+        );
+    }
+);

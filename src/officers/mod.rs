@@ -18,6 +18,9 @@ use crate::totp::TotpSecret;
 
 pub mod cli;
 
+/// Failed logins over all accounts, per node, in one minute before every login waits (someone
+/// is trying many accounts).
+pub const FAILED_LOGINS_PER_MINUTE: u32 = 30;
 /// Wrong passwords or codes before the account locks.
 pub const MAX_FAILED_LOGINS: i64 = 5;
 /// How long a lock lasts.
@@ -213,12 +216,16 @@ pub async fn login_password(
     username: &str,
     password: &str,
 ) -> Result<String, OfficerError> {
+    if !core.logins.is_open(core.clock.now_ms()) {
+        return Err(OfficerError::LoginFailed);
+    }
     let officer = match Username::parse(username) {
         Ok(u) => core.store.officer_named(u.as_str()).await?,
         Err(_) => None,
     };
     let Some(officer) = officer else {
         password_matches(password, DUMMY_HASH.to_owned()).await;
+        core.logins.record_failure(core.clock.now_ms());
         return Err(OfficerError::LoginFailed);
     };
     let now = core.clock.now_ms();
@@ -236,6 +243,7 @@ pub async fn login_password(
 /// Counts a wrong password or code and locks the account when there were too many.
 async fn count_failure(core: &Core, officer: &OfficerRow, what: &str) -> Result<(), OfficerError> {
     let now = core.clock.now_ms();
+    core.logins.record_failure(now);
     let failed_logins = officer.failed_logins + 1;
     let locked_until = if failed_logins >= MAX_FAILED_LOGINS {
         now + LOCK_MS
