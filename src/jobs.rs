@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::Core;
+use crate::domain::TipId;
 use crate::intake::{self, IntakeError};
 
 /// Texts moved into the index per batch: large enough to sort well, small enough not to hold
@@ -40,16 +41,19 @@ async fn run_indexer(core: Arc<Core>) {
 /// texts' terms into the index and stores the links in one transaction. Returns the texts done.
 pub async fn index_batch(core: &Core, limit: i64) -> Result<usize, IntakeError> {
     let pending = core.store.pending_terms(limit).await?;
+    let ids: Vec<TipId> = pending
+        .iter()
+        .filter(|p| p.is_tip_text())
+        .map(|p| p.tip_id)
+        .collect();
     let mut links = Vec::new();
-    for p in pending.iter().filter(|p| p.is_tip_text()) {
-        if let Some(tip) = core.store.tip(p.tip_id).await? {
-            links.extend(
-                intake::related_tips(core, &tip)
-                    .await?
-                    .into_iter()
-                    .map(|l| (p.tip_id, l)),
-            );
-        }
+    for tip in core.store.tips(&ids).await? {
+        links.extend(
+            intake::related_tips(core, &tip)
+                .await?
+                .into_iter()
+                .map(|l| (tip.tip_id, l)),
+        );
     }
     let done = pending.len();
     if done > 0 {

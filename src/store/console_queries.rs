@@ -71,7 +71,7 @@ macro_rules! console_queries {
                 detail: detail.to_string(),
                 created_at: o.created_at,
             };
-            append_audit(c, keys, &draft).await?;
+            append_audit(c, keys, &[&draft]).await?;
             Ok(id)
         }
 
@@ -123,7 +123,7 @@ macro_rules! console_queries {
             if ends_sessions {
                 sqlx::query("DELETE FROM officer_session WHERE officer_id = $1").bind(id).execute(&mut *c).await?;
             }
-            append_audit(c, keys, audit).await
+            append_audit(c, keys, &[audit]).await
         }
 
         /// Starts a session (the caller has checked the credentials for `stage`). Any session
@@ -346,12 +346,12 @@ macro_rules! console_queries {
             if let Some(m) = &t.message {
                 insert_message_row(c, m).await?;
             }
-            append_audit(c, keys, &t.audit).await
+            append_audit(c, keys, &[&t.audit]).await
         }
 
         /// Appends an audit entry on its own (a view of a tip's text, a login).
         pub async fn record_audit(c: &mut Conn, keys: &Keys, draft: &AuditDraft) -> Result<(), StoreError> {
-            append_audit(c, keys, draft).await
+            append_audit(c, keys, &[draft]).await
         }
 
         /// Audit entries about a subject (a tip's history), oldest first.

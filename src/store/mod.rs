@@ -292,6 +292,8 @@ pub trait Store: Send + Sync {
     async fn clear_failed_guesses(&self, tip_id: TipId) -> Result<(), StoreError>;
     /// A tip as its tipster may see it.
     async fn tip(&self, tip_id: TipId) -> Result<Option<TipRecord>, StoreError>;
+    /// Tips by id (those that exist), in id order, with few round trips.
+    async fn tips(&self, ids: &[TipId]) -> Result<Vec<TipRecord>, StoreError>;
     /// The messages on a tip's thread, oldest first.
     async fn messages(&self, tip_id: TipId) -> Result<Vec<StoredMessage>, StoreError>;
     /// Adds a message (and its search terms and audit entry) in one transaction.

@@ -73,7 +73,7 @@ impl Store for PgStore {
 
     async fn create_tip(&self, tip: NewTip) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        q::create_tip(&mut tx, &self.keys, &tip).await?;
+        q::create_tips(&mut tx, &self.keys, &[&tip]).await?;
         Ok(tx.commit().await?)
     }
 
@@ -96,6 +96,10 @@ impl Store for PgStore {
 
     async fn tip(&self, tip_id: TipId) -> Result<Option<TipRecord>, StoreError> {
         q::tip(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn tips(&self, ids: &[TipId]) -> Result<Vec<TipRecord>, StoreError> {
+        q::tips(&mut *self.pool.acquire().await?, ids).await
     }
 
     async fn messages(&self, tip_id: TipId) -> Result<Vec<StoredMessage>, StoreError> {

@@ -4,6 +4,28 @@
 //! a single writer, PostgreSQL needs `FOR UPDATE` on the audit head) and the byte-string search
 //! function.
 
+/// Most rows in one multi-row statement of the intake path.
+const MAX_ROWS: usize = 64;
+
+/// Cuts rows into pieces of 64, 32, 16 ... 1 rows (largest first), so that a multi-row INSERT
+/// has only a few distinct shapes: each is prepared once and then served from the connection's
+/// statement cache, instead of being parsed again for every new row count.
+fn pieces<T>(rows: &[T]) -> Vec<&[T]> {
+    pieces_of(rows, MAX_ROWS)
+}
+
+/// [`pieces`] with another largest size (a power of two).
+fn pieces_of<T>(mut rows: &[T], max: usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    while !rows.is_empty() {
+        let n = max.min(1 << rows.len().ilog2());
+        let (piece, rest) = rows.split_at(n);
+        out.push(piece);
+        rows = rest;
+    }
+    out
+}
+
 macro_rules! backend_queries {
     ($db:ty, $lock:literal, $contains:literal) => {
         use crate::crypto::Keys;
@@ -22,48 +44,57 @@ macro_rules! backend_queries {
             }
         }
 
-        /// Appends one entry to the audit chain, inside the caller's transaction.
-        pub async fn append_audit(c: &mut Conn, keys: &Keys, draft: &AuditDraft) -> Result<(), StoreError> {
-            let (last_seq, last_mac): (i64, Vec<u8>) =
+        /// Appends entries to the audit chain, in order, inside the caller's transaction: the head
+        /// is read once, the entries are chained in memory and written with few statements.
+        pub async fn append_audit(c: &mut Conn, keys: &Keys, drafts: &[&AuditDraft]) -> Result<(), StoreError> {
+            if drafts.is_empty() {
+                return Ok(());
+            }
+            let (mut seq, mut mac): (i64, Vec<u8>) =
                 sqlx::query_as(concat!("SELECT last_seq, last_mac FROM audit_head WHERE audit_head_id = 1", $lock))
                     .fetch_one(&mut *c)
                     .await?;
-            let seq = last_seq + 1;
-            let mac = audit_mac(keys, &last_mac, seq, draft).to_vec();
-            sqlx::query(
-                "INSERT INTO audit_log (audit_seq, created_at, actor, action, subject, detail, prev_mac, entry_mac) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(seq)
-            .bind(draft.created_at)
-            .bind(&draft.actor)
-            .bind(&draft.action)
-            .bind(&draft.subject)
-            .bind(&draft.detail)
-            .bind(&last_mac)
-            .bind(&mac)
-            .execute(&mut *c)
-            .await?;
+            let mut rows = Vec::with_capacity(drafts.len());
+            for draft in drafts {
+                seq += 1;
+                let next = audit_mac(keys, &mac, seq, draft).to_vec();
+                rows.push((seq, *draft, std::mem::replace(&mut mac, next.clone()), next));
+            }
+            for piece in super::pieces(&rows) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO audit_log (audit_seq, created_at, actor, action, subject, detail, prev_mac, entry_mac) ",
+                );
+                q.push_values(piece, |mut row, (seq, draft, prev, entry)| {
+                    row.push_bind(*seq)
+                        .push_bind(draft.created_at)
+                        .push_bind(draft.actor.clone())
+                        .push_bind(draft.action.clone())
+                        .push_bind(draft.subject.clone())
+                        .push_bind(draft.detail.clone())
+                        .push_bind(prev.clone())
+                        .push_bind(entry.clone());
+                });
+                q.build().execute(&mut *c).await?;
+            }
             sqlx::query("UPDATE audit_head SET last_seq = $1, last_mac = $2 WHERE audit_head_id = 1")
                 .bind(seq)
-                .bind(&mac)
+                .bind(mac)
                 .execute(&mut *c)
                 .await?;
             Ok(())
         }
 
-        /// Queues a text's terms for the background indexer: one appended row, packed.
-        async fn insert_terms(c: &mut Conn, tip_id: TipId, source_id: i64, terms: &[[u8; 16]]) -> Result<(), StoreError> {
-            if terms.is_empty() {
-                return Ok(());
+        /// Queues texts' terms for the background indexer: one appended row per text, packed.
+        /// Rows are (source id, tip id, packed terms).
+        async fn insert_pending(c: &mut Conn, rows: &[(i64, i64, Vec<u8>)]) -> Result<(), StoreError> {
+            for piece in super::pieces(rows) {
+                let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO term_pending (source_id, tip_id, terms) ");
+                q.push_values(piece, |mut row, (source_id, tip_id, terms)| {
+                    row.push_bind(*source_id).push_bind(*tip_id).push_bind(terms.clone());
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *c).await?;
             }
-            let packed: Vec<u8> = terms.iter().flatten().copied().collect();
-            sqlx::query("INSERT INTO term_pending (source_id, tip_id, terms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(source_id)
-                .bind(tip_id.get())
-                .bind(packed)
-                .execute(&mut *c)
-                .await?;
             Ok(())
         }
 
@@ -81,7 +112,8 @@ macro_rules! backend_queries {
         }
 
         /// Moves texts' terms into the index (sorted, so each index page is written once per
-        /// batch), stores links, and removes the texts from the queue. Safe to repeat.
+        /// batch), stores links, and removes the texts from the queue. Safe to repeat. Pieces of
+        /// fixed sizes keep these statements in the statement cache too.
         pub async fn finish_pending(
             c: &mut Conn,
             done: &[PendingTerms],
@@ -94,7 +126,7 @@ macro_rules! backend_queries {
                 .collect();
             entries.sort_unstable();
             entries.dedup();
-            for chunk in entries.chunks(5000) {
+            for chunk in super::pieces_of(&entries, 512) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO tip_term (term, tip_id) ");
                 q.push_values(chunk, |mut row, (term, tip_id)| {
                     row.push_bind(term.to_vec()).push_bind(*tip_id);
@@ -102,7 +134,7 @@ macro_rules! backend_queries {
                 q.push(" ON CONFLICT DO NOTHING");
                 q.build().execute(&mut *c).await?;
             }
-            for chunk in links.chunks(1000) {
+            for chunk in super::pieces_of(links, 256) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO tip_link (tip_id, related_tip_id, kind, score, created_at) ",
                 );
@@ -116,7 +148,7 @@ macro_rules! backend_queries {
                 q.push(" ON CONFLICT DO NOTHING");
                 q.build().execute(&mut *c).await?;
             }
-            for chunk in done.chunks(500) {
+            for chunk in super::pieces_of(done, 128) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM term_pending WHERE ");
                 for (i, p) in chunk.iter().enumerate() {
                     if i > 0 {
@@ -129,16 +161,16 @@ macro_rules! backend_queries {
             Ok(())
         }
 
-        async fn insert_bands(c: &mut Conn, tip_id: TipId, bands: &[Vec<u8>]) -> Result<(), StoreError> {
-            if bands.is_empty() {
-                return Ok(());
+        /// Indexes fingerprint bands: rows are (band, tip id).
+        async fn insert_bands(c: &mut Conn, rows: &[(&Vec<u8>, i64)]) -> Result<(), StoreError> {
+            for piece in super::pieces(rows) {
+                let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO tip_band (band, tip_id) ");
+                q.push_values(piece, |mut row, (band, tip_id)| {
+                    row.push_bind((*band).clone()).push_bind(*tip_id);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *c).await?;
             }
-            let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO tip_band (band, tip_id) ");
-            q.push_values(bands, |mut row, band| {
-                row.push_bind(band.clone()).push_bind(tip_id.get());
-            });
-            q.push(" ON CONFLICT DO NOTHING");
-            q.build().execute(&mut *c).await?;
             Ok(())
         }
 
@@ -209,47 +241,66 @@ macro_rules! backend_queries {
                 .collect())
         }
 
-        /// Stores a tip, its terms and its audit entry.
-        pub async fn create_tip(c: &mut Conn, keys: &Keys, t: &NewTip) -> Result<(), StoreError> {
-            sqlx::query(
-                "INSERT INTO tip (tip_id, tip_number, secret_mac, channel, district_id, station_id, category, status, \
-                 happening_now, language, key_scope, text_sealed, place_sealed, when_sealed, created_at, updated_at, \
-                 priority, urgent, police_involvement, barred_station_id, triage_sealed, fingerprint) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20, $21)",
-            )
-            .bind(t.tip_id.get())
-            .bind(&t.tip_number)
-            .bind(&t.secret_mac)
-            .bind(&t.channel)
-            .bind(&t.district_id)
-            .bind(&t.station_id)
-            .bind(&t.category)
-            .bind(&t.status)
-            .bind(t.happening_now)
-            .bind(&t.language)
-            .bind(&t.key_scope)
-            .bind(&t.text_sealed)
-            .bind(&t.place_sealed)
-            .bind(&t.when_sealed)
-            .bind(t.created_at)
-            .bind(&t.priority)
-            .bind(t.urgent)
-            .bind(t.police_involvement)
-            .bind(&t.barred_station_id)
-            .bind(&t.triage_sealed)
-            .bind(&t.fingerprint)
-            .execute(&mut *c)
-            .await
-            .map_err(|e| map_unique(e, "tip number"))?;
-            insert_terms(c, t.tip_id, t.tip_id.get(), &t.terms).await?;
-            insert_bands(c, t.tip_id, &t.bands).await?;
-            append_audit(c, keys, &t.audit).await
+        /// Stores tips, their queued terms, their fingerprint bands and their audit entries, with
+        /// a few multi-row statements for the lot (a group commit passes many). A taken tip number
+        /// fails the whole call with [`StoreError::Conflict`].
+        pub async fn create_tips(c: &mut Conn, keys: &Keys, tips: &[&NewTip]) -> Result<(), StoreError> {
+            insert_tips(c, tips).await?;
+            let pending: Vec<_> = tips
+                .iter()
+                .filter(|t| !t.terms.is_empty())
+                .map(|t| (t.tip_id.get(), t.tip_id.get(), t.terms.as_flattened().to_vec()))
+                .collect();
+            insert_pending(c, &pending).await?;
+            let bands: Vec<_> = tips
+                .iter()
+                .flat_map(|t| t.bands.iter().map(move |b| (b, t.tip_id.get())))
+                .collect();
+            insert_bands(c, &bands).await?;
+            let drafts: Vec<&AuditDraft> = tips.iter().map(|t| &t.audit).collect();
+            append_audit(c, keys, &drafts).await
+        }
+
+        async fn insert_tips(c: &mut Conn, tips: &[&NewTip]) -> Result<(), StoreError> {
+            for piece in super::pieces(tips) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO tip (tip_id, tip_number, secret_mac, channel, district_id, station_id, category, status, \
+                     happening_now, language, key_scope, text_sealed, place_sealed, when_sealed, created_at, updated_at, \
+                     priority, urgent, police_involvement, barred_station_id, triage_sealed, fingerprint) ",
+                );
+                q.push_values(piece, |mut row, t| {
+                    row.push_bind(t.tip_id.get())
+                        .push_bind(t.tip_number.clone())
+                        .push_bind(t.secret_mac.clone())
+                        .push_bind(t.channel.clone())
+                        .push_bind(t.district_id.clone())
+                        .push_bind(t.station_id.clone())
+                        .push_bind(t.category.clone())
+                        .push_bind(t.status.clone())
+                        .push_bind(t.happening_now)
+                        .push_bind(t.language.clone())
+                        .push_bind(t.key_scope.clone())
+                        .push_bind(t.text_sealed.clone())
+                        .push_bind(t.place_sealed.clone())
+                        .push_bind(t.when_sealed.clone())
+                        .push_bind(t.created_at)
+                        .push_bind(t.created_at)
+                        .push_bind(t.priority.clone())
+                        .push_bind(t.urgent)
+                        .push_bind(t.police_involvement)
+                        .push_bind(t.barred_station_id.clone())
+                        .push_bind(t.triage_sealed.clone())
+                        .push_bind(t.fingerprint.clone());
+                });
+                q.build().execute(&mut *c).await.map_err(|e| map_unique(e, "tip number"))?;
+            }
+            Ok(())
         }
 
         /// Stores a message, its terms and its audit entry, and touches the tip.
         pub async fn add_message(c: &mut Conn, keys: &Keys, m: &NewMessage) -> Result<(), StoreError> {
             insert_message_row(c, m).await?;
-            append_audit(c, keys, &m.audit).await
+            append_audit(c, keys, &[&m.audit]).await
         }
 
         /// Stores a message and its terms and touches the tip (the caller writes the audit entry).
@@ -271,7 +322,10 @@ macro_rules! backend_queries {
                 .bind(m.tip_id.get())
                 .execute(&mut *c)
                 .await?;
-            insert_terms(c, m.tip_id, m.message_id, &m.terms).await
+            if !m.terms.is_empty() {
+                insert_pending(c, &[(m.message_id, m.tip_id.get(), m.terms.as_flattened().to_vec())]).await?;
+            }
+            Ok(())
         }
 
         /// Adds a data key unless it exists.
@@ -342,19 +396,38 @@ macro_rules! backend_queries {
             }))
         }
 
+        const TIP_COLUMNS: &str = "SELECT tip_id, tip_number, status, district_id, category, station_id, priority, urgent, \
+             police_involvement, barred_station_id, channel, key_scope, text_sealed, fingerprint, created_at, \
+             updated_at FROM tip WHERE ";
+
         /// A tip by id.
         pub async fn tip(c: &mut Conn, tip_id: TipId) -> Result<Option<TipRecord>, StoreError> {
+            Ok(tips(c, &[tip_id]).await?.pop())
+        }
+
+        /// Tips by id, in id order; ids without a tip are left out. One round trip per piece of
+        /// up to 64 ids, instead of one per tip.
+        pub async fn tips(c: &mut Conn, ids: &[TipId]) -> Result<Vec<TipRecord>, StoreError> {
+            let mut out = Vec::with_capacity(ids.len());
+            for piece in super::pieces(ids) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(TIP_COLUMNS);
+                q.push("tip_id IN (");
+                let mut list = q.separated(", ");
+                for id in piece {
+                    list.push_bind(id.get());
+                }
+                q.push(")");
+                for row in q.build().fetch_all(&mut *c).await? {
+                    out.push(tip_record(&row)?);
+                }
+            }
+            out.sort_unstable_by_key(|t| t.tip_id.get());
+            Ok(out)
+        }
+
+        fn tip_record(r: &<$db as sqlx::Database>::Row) -> Result<TipRecord, StoreError> {
             use sqlx::Row;
-            let row = sqlx::query(
-                "SELECT tip_id, tip_number, status, district_id, category, station_id, priority, urgent, \
-                 police_involvement, barred_station_id, channel, key_scope, text_sealed, fingerprint, created_at, \
-                 updated_at FROM tip WHERE tip_id = $1",
-            )
-            .bind(tip_id.get())
-            .fetch_optional(&mut *c)
-            .await?;
-            let Some(r) = row else { return Ok(None) };
-            Ok(Some(TipRecord {
+            Ok(TipRecord {
                 tip_id: TipId::from_db(r.try_get("tip_id")?),
                 tip_number: r.try_get("tip_number")?,
                 status: r.try_get("status")?,
@@ -371,7 +444,7 @@ macro_rules! backend_queries {
                 fingerprint: r.try_get("fingerprint")?,
                 created_at: r.try_get("created_at")?,
                 updated_at: r.try_get("updated_at")?,
-            }))
+            })
         }
 
         /// A tip's messages, oldest first.
@@ -465,4 +538,24 @@ pub mod sqlite {
 pub mod postgres {
     backend_queries!(sqlx::Postgres, " FOR UPDATE", "position($1 in terms) > 0");
     console_queries!(sqlx::Postgres);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pieces_of;
+
+    #[test]
+    fn pieces_cover_every_row_once_in_few_shapes() {
+        for n in 0..300usize {
+            let rows: Vec<usize> = (0..n).collect();
+            let parts = pieces_of(&rows, 64);
+            let joined: Vec<usize> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+            assert_eq!(joined, rows);
+            assert!(
+                parts
+                    .iter()
+                    .all(|p| p.len().is_power_of_two() && p.len() <= 64)
+            );
+        }
+    }
 }

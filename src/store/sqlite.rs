@@ -1,9 +1,11 @@
 //! SQLite: the embedded default. Reads go through a small pool; every write goes through one
 //! writer task that owns the only writing connection and commits in groups: it takes what is
-//! queued (up to `MAX_BATCH` jobs), runs them in one transaction, and answers every caller only
-//! after the COMMIT, so an acknowledged write is on disk (synchronous=FULL). If any job of a
-//! group fails, the group is rolled back and each job is run again alone, so one failed job never
-//! undoes another; jobs are therefore `Fn`, safe to run twice.
+//! queued (up to `MAX_BATCH` requests), runs them in one transaction, and answers every caller
+//! only after the COMMIT, so an acknowledged write is on disk (synchronous=FULL). New tips, the
+//! bulk of the writes, arrive as data rather than as closures, so that a group's tips are stored
+//! with a few multi-row statements (each statement is a round trip to sqlx's worker thread).
+//! If anything in a group fails, the group is rolled back and each request is run again alone,
+//! so one failed request never undoes another; jobs are therefore `Fn`, safe to run twice.
 
 use std::future::Future;
 use std::path::Path;
@@ -38,8 +40,16 @@ type Job = Box<
     dyn for<'c> Fn(&'c mut SqliteConnection) -> BoxFut<'c, Result<(), StoreError>> + Send + Sync,
 >;
 
+/// A write for the writer task.
+enum Request {
+    /// A new tip: batched with the other tips of its group (boxed: a tip is large).
+    CreateTip(Box<NewTip>),
+    /// Any other write, run as it is.
+    Job(Job),
+}
+
 struct Pending {
-    job: Job,
+    request: Request,
     done: oneshot::Sender<Result<(), StoreError>>,
 }
 
@@ -116,7 +126,7 @@ impl SqliteStore {
             .connect_with(opts)
             .await?;
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(run_writer(conn, rx));
+        tokio::spawn(run_writer(conn, keys.clone(), rx));
         Ok(Self {
             read,
             writer: tx,
@@ -132,12 +142,14 @@ impl SqliteStore {
             + Sync
             + 'static,
     {
+        self.submit(Request::Job(Box::new(job))).await
+    }
+
+    /// Queues a request for the writer and waits until it is durable (or has failed).
+    async fn submit(&self, request: Request) -> Result<(), StoreError> {
         let (done, wait) = oneshot::channel();
         self.writer
-            .send(Pending {
-                job: Box::new(job),
-                done,
-            })
+            .send(Pending { request, done })
             .await
             .map_err(|_| StoreError::WriterGone)?;
         wait.await.map_err(|_| StoreError::WriterGone)?
@@ -148,7 +160,7 @@ impl SqliteStore {
     }
 }
 
-async fn run_writer(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Pending>) {
+async fn run_writer(mut conn: SqliteConnection, keys: Arc<Keys>, mut rx: mpsc::Receiver<Pending>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -157,40 +169,65 @@ async fn run_writer(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Pending>)
                 Err(_) => break,
             }
         }
-        run_batch(&mut conn, batch).await;
+        run_batch(&mut conn, &keys, batch).await;
     }
 }
 
-async fn run_batch(conn: &mut SqliteConnection, batch: Vec<Pending>) {
-    match run_together(conn, &batch).await {
+async fn run_batch(conn: &mut SqliteConnection, keys: &Keys, batch: Vec<Pending>) {
+    match run_together(conn, keys, &batch).await {
         Ok(()) => {
             for p in batch {
                 let _ = p.done.send(Ok(()));
             }
         }
         Err(e) => {
-            tracing::debug!(error = %e, jobs = batch.len(), "group rolled back; running its jobs one by one");
+            tracing::debug!(error = %e, requests = batch.len(), "group rolled back; running its requests one by one");
             for p in batch {
-                let result = run_together(conn, std::slice::from_ref(&p)).await;
+                let result = run_together(conn, keys, std::slice::from_ref(&p)).await;
                 let _ = p.done.send(result);
             }
         }
     }
 }
 
-/// Runs jobs in one transaction: all commit, or none.
-async fn run_together(conn: &mut SqliteConnection, jobs: &[Pending]) -> Result<(), StoreError> {
+/// Runs requests in one transaction: all commit, or none. The tips go first, together; then the
+/// jobs in their order (none of them can depend on a tip of the same group: its caller has not
+/// been answered yet).
+async fn run_together(
+    conn: &mut SqliteConnection,
+    keys: &Keys,
+    requests: &[Pending],
+) -> Result<(), StoreError> {
     conn.execute("BEGIN IMMEDIATE").await?;
-    for p in jobs {
-        if let Err(e) = (p.job)(conn).await {
-            rollback(conn).await;
-            return Err(e);
-        }
+    if let Err(e) = run_requests(conn, keys, requests).await {
+        rollback(conn).await;
+        return Err(e);
     }
     if let Err(e) = conn.execute("COMMIT").await {
         tracing::error!(error = %e, "sqlite writer could not commit; the group is rolled back");
         rollback(conn).await;
         return Err(e.into());
+    }
+    Ok(())
+}
+
+async fn run_requests(
+    conn: &mut SqliteConnection,
+    keys: &Keys,
+    requests: &[Pending],
+) -> Result<(), StoreError> {
+    let tips: Vec<&NewTip> = requests
+        .iter()
+        .filter_map(|p| match &p.request {
+            Request::CreateTip(t) => Some(t.as_ref()),
+            Request::Job(_) => None,
+        })
+        .collect();
+    q::create_tips(conn, keys, &tips).await?;
+    for p in requests {
+        if let Request::Job(job) = &p.request {
+            job(conn).await?;
+        }
     }
     Ok(())
 }
@@ -229,13 +266,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_tip(&self, tip: NewTip) -> Result<(), StoreError> {
-        let keys = self.keys.clone();
-        let tip = Arc::new(tip);
-        self.write(move |c| {
-            let (keys, tip) = (keys.clone(), tip.clone());
-            Box::pin(async move { q::create_tip(c, &keys, &tip).await })
-        })
-        .await
+        self.submit(Request::CreateTip(Box::new(tip))).await
     }
 
     async fn tip_auth(&self, tip_number: &str) -> Result<Option<TipAuth>, StoreError> {
@@ -261,6 +292,10 @@ impl Store for SqliteStore {
 
     async fn tip(&self, tip_id: TipId) -> Result<Option<TipRecord>, StoreError> {
         q::tip(&mut *self.reader().await?, tip_id).await
+    }
+
+    async fn tips(&self, ids: &[TipId]) -> Result<Vec<TipRecord>, StoreError> {
+        q::tips(&mut *self.reader().await?, ids).await
     }
 
     async fn messages(&self, tip_id: TipId) -> Result<Vec<StoredMessage>, StoreError> {
