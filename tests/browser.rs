@@ -332,6 +332,25 @@ async fn text_of(c: &Client, css: &str) -> anyhow::Result<String> {
     Ok(text.trim().to_owned())
 }
 
+/// Waits until the element shows `expected` (the page may still be the one before a submit,
+/// whose elements go stale while the next one loads).
+async fn wait_text(c: &Client, css: &str, expected: &str) -> anyhow::Result<()> {
+    let until = Instant::now() + PAGE_WAIT;
+    let mut last = String::new();
+    while Instant::now() < until {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(text) = e.text().await
+        {
+            if text == expected {
+                return Ok(());
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("`{css}` shows “{last}”, expected “{expected}”")
+}
+
 async fn count(c: &Client, css: &str) -> anyhow::Result<usize> {
     Ok(c.find_all(Locator::Css(css)).await?.len())
 }
@@ -836,11 +855,7 @@ async fn console_scenario(env: &Env) -> anyhow::Result<()> {
         "form.step:has(input[name=step][value=acknowledge]) button[type=submit]",
     )
     .await?;
-    let status = text_of(c, "#status").await?;
-    ensure!(
-        status == HI_CON_ACKNOWLEDGED,
-        "status after acknowledging: “{status}”"
-    );
+    wait_text(c, "#status", HI_CON_ACKNOWLEDGED).await?;
     click(c, "input[name=desk][value=bsp-sarkanda]").await?;
     type_into(c, "textarea#brief", CON_BRIEF).await?;
     click(
@@ -848,11 +863,7 @@ async fn console_scenario(env: &Env) -> anyhow::Result<()> {
         "form.step:has(input[name=step][value=assign]) button[type=submit]",
     )
     .await?;
-    let status = text_of(c, "#status").await?;
-    ensure!(
-        status == HI_CON_ASSIGNED,
-        "status after dispatch: “{status}”"
-    );
+    wait_text(c, "#status", HI_CON_ASSIGNED).await?;
     let brief = text_of(c, ".brief").await?;
     ensure!(brief.contains(CON_BRIEF), "the brief shown is “{brief}”");
     check_no_injected_markup(c, &c.title().await?).await?;
