@@ -213,6 +213,15 @@ impl TestApp {
     }
 }
 
+/// A test body `|app| async move { .. }` captures only the fields of `app` it uses, and the rest
+/// would be dropped as soon as the closure returns its future: the temporary directory with the
+/// SQLite database would vanish mid-test (reads on new connections then fail with
+/// SQLITE_CANTOPEN). A type with `Drop` cannot be taken apart like that, so the whole `TestApp`
+/// lives as long as the test.
+impl Drop for TestApp {
+    fn drop(&mut self) {}
+}
+
 pub fn encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
