@@ -130,3 +130,26 @@ on_both_backends!(
         assert_eq!(verdict, tipline::audit::Verdict::Intact { entries: 241 });
     }
 );
+
+on_both_backends!(
+    a_history_shows_the_newest_entries_in_order,
+    |app: TestApp| async move {
+        for i in 0..5 {
+            let draft = AuditDraft {
+                actor: "officer:1".into(),
+                action: format!("step.{i}"),
+                subject: "tip:42".into(),
+                detail: "{}".into(),
+                created_at: common::START_MS + i,
+            };
+            app.core.store.record_audit(draft).await.unwrap();
+        }
+        let history = app.core.store.audit_about("tip:42", 3).await.unwrap();
+        let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["step.2", "step.3", "step.4"],
+            "the newest three, oldest first"
+        );
+    }
+);

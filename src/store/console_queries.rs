@@ -354,7 +354,7 @@ macro_rules! console_queries {
             append_audit(c, keys, &[draft]).await
         }
 
-        /// Audit entries about a subject (a tip's history), oldest first.
+        /// The newest audit entries about a subject (a tip's history), oldest first.
         pub async fn audit_about(c: &mut Conn, subject: &str, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
             audit_where(c, "subject = $1", subject, 0, limit).await
         }
@@ -365,20 +365,24 @@ macro_rules! console_queries {
         }
 
         async fn audit_where(c: &mut Conn, cond: &str, key: &str, since: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-            let order = if cond.starts_with("subject") { "audit_seq" } else { "audit_seq DESC" };
+            // Always the newest `limit` entries; a tip's history is then put back in order below.
             let sql = format!(
                 "SELECT audit_seq, created_at, actor, action, subject, detail, prev_mac, entry_mac FROM audit_log \
-                 WHERE {cond} AND $2 >= 0 ORDER BY {order} LIMIT $3"
+                 WHERE {cond} AND $2 >= 0 ORDER BY audit_seq DESC LIMIT $3"
             );
             #[allow(clippy::type_complexity)]
             let rows: Vec<(i64, i64, String, String, String, String, Vec<u8>, Vec<u8>)> =
                 sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(key).bind(since).bind(limit).fetch_all(&mut *c).await?;
-            Ok(rows
+            let mut entries: Vec<AuditEntry> = rows
                 .into_iter()
                 .map(|(seq, created_at, actor, action, subject, detail, prev_mac, entry_mac)| AuditEntry {
                     seq, created_at, actor, action, subject, detail, prev_mac, entry_mac,
                 })
-                .collect())
+                .collect();
+            if cond.starts_with("subject") {
+                entries.reverse();
+            }
+            Ok(entries)
         }
 
         /// How many times an actor did an action since a time (e.g. views of tip text).

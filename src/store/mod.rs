@@ -386,7 +386,7 @@ pub trait Store: Send + Sync {
     async fn change_tip(&self, change: TipChange) -> Result<(), StoreError>;
     /// Appends an audit entry on its own.
     async fn record_audit(&self, draft: AuditDraft) -> Result<(), StoreError>;
-    /// Audit entries about a subject, oldest first.
+    /// The newest `limit` audit entries about a subject, oldest first.
     async fn audit_about(&self, subject: &str, limit: i64) -> Result<Vec<AuditEntry>, StoreError>;
     /// Audit entries by an actor since a time, newest first.
     async fn audit_by(
