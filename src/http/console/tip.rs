@@ -308,17 +308,19 @@ async fn history(core: &Core, t: Tr, tip_id: TipId) -> Result<Vec<HistoryLine>, 
         .audit_about(&format!("tip:{}", tip_id.get()), 200)
         .await
         .map_err(CaseError::from)?;
+    // One read of the officer list, not one per line of history.
+    let officers = core.store.officers().await.map_err(CaseError::from)?;
     let mut out = Vec::new();
     for e in entries {
         let who = match e
             .actor
             .strip_prefix("officer:")
-            .and_then(|id| id.parse().ok())
+            .and_then(|id| id.parse::<i64>().ok())
         {
-            Some(id) => match core.store.officer(id).await.map_err(CaseError::from)? {
-                Some(o) => o.display_name,
-                None => e.actor.clone(),
-            },
+            Some(id) => officers
+                .iter()
+                .find(|o| o.officer_id == id)
+                .map_or_else(|| e.actor.clone(), |o| o.display_name.clone()),
             None => t.get("con-author-tipster"),
         };
         out.push(HistoryLine {
