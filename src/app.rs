@@ -39,6 +39,8 @@ pub struct Core {
     pub guesses: GuessLimiter,
     /// The overall limiter of failed officer logins (per-account lock-out is in the store).
     pub logins: GuessLimiter,
+    /// Deadlines and console rules (the defaults unless the config file sets them).
+    pub policy: crate::policy::Policy,
     /// New tips, for the live queue (this node's only; several nodes are issue 6's work).
     pub events: tokio::sync::broadcast::Sender<crate::intake::TipEvent>,
 }
@@ -88,7 +90,10 @@ impl Core {
         let (jurisdiction, lexicon) = load_data(config)?;
         let keys = Arc::new(master.derive());
         let store = open_store(config, keys.clone()).await?;
-        Self::assemble(store, keys, jurisdiction, lexicon, Arc::new(SystemClock)).await
+        let mut core =
+            Self::assemble(store, keys, jurisdiction, lexicon, Arc::new(SystemClock)).await?;
+        core.policy = config.policy;
+        Ok(core)
     }
 
     /// Builds the core from its parts (tests inject a clock and a store).
@@ -111,6 +116,7 @@ impl Core {
             clock,
             guesses: GuessLimiter::default(),
             logins: GuessLimiter::per_minute(crate::officers::FAILED_LOGINS_PER_MINUTE),
+            policy: crate::policy::Policy::default(),
             events: tokio::sync::broadcast::channel(256).0,
         })
     }

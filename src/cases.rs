@@ -137,7 +137,7 @@ pub async fn open_text(core: &Core, session: &Session, case: &Case) -> Result<St
     core.store
         .record_audit(audit(core, session, "tip.view", tip_id, json!({})))
         .await?;
-    Ok(intake::open_tip_text(core, tip_id).await?)
+    Ok(intake::open_text_of(core, &case.record)?)
 }
 
 /// Opens the briefs this officer may read: all of them for a supervisor, only their own desk's

@@ -42,6 +42,10 @@ pub struct RawConfig {
     pub public_url: Option<String>,
     /// Log filter, e.g. `info` or `tipline=debug`.
     pub log: Option<String>,
+    /// `[deadlines]`: minutes per step and priority (file only).
+    pub deadlines: Option<crate::policy::Deadlines>,
+    /// `[console]`: session lengths and the view flag (file only).
+    pub console: Option<crate::policy::ConsoleRules>,
 }
 
 impl RawConfig {
@@ -64,6 +68,8 @@ impl RawConfig {
             lexicon_file: get("TIPLINE_LEXICON_FILE").map(PathBuf::from),
             public_url: get("TIPLINE_PUBLIC_URL"),
             log: get("TIPLINE_LOG"),
+            deadlines: None,
+            console: None,
         }
     }
 
@@ -78,6 +84,8 @@ impl RawConfig {
             lexicon_file: over.lexicon_file.or(self.lexicon_file),
             public_url: over.public_url.or(self.public_url),
             log: over.log.or(self.log),
+            deadlines: over.deadlines.or(self.deadlines),
+            console: over.console.or(self.console),
         }
     }
 }
@@ -153,6 +161,8 @@ pub struct Config {
     pub behind_tls: bool,
     /// Log filter.
     pub log: String,
+    /// Deadlines and console rules.
+    pub policy: crate::policy::Policy,
 }
 
 impl Config {
@@ -199,7 +209,14 @@ impl Config {
                 )));
             }
         }
+        let policy = crate::policy::Policy {
+            deadlines: raw.deadlines.unwrap_or_default(),
+            console: raw.console.unwrap_or_default(),
+        };
+        policy.deadlines.validate().map_err(ConfigError::Invalid)?;
+        policy.console.validate().map_err(ConfigError::Invalid)?;
         Ok(Self {
+            policy,
             listen,
             data_dir,
             database_url,
@@ -221,8 +238,26 @@ impl Config {
             f.as_ref()
                 .map_or("built-in".to_owned(), |p| p.display().to_string())
         };
+        let d = &self.policy.deadlines;
+        let limits = |name: &str, l: crate::policy::StepLimits| {
+            format!(
+                "\ndeadlines {name}: acknowledge {} min, action {} min, report {} min",
+                l.acknowledge, l.action, l.report
+            )
+        };
+        let c = &self.policy.console;
+        let rules = format!(
+            "{}{}{}{}\nconsole: sessions idle {} min, at most {} h; more than {} text views an hour flag an officer",
+            limits("urgent", d.urgent),
+            limits("high", d.high),
+            limits("normal", d.normal),
+            limits("low", d.low),
+            c.idle_timeout_minutes,
+            c.session_hours,
+            c.view_flag_per_hour
+        );
         format!(
-            "listen: {}\ndata dir: {}\ndatabase: {}\nmaster key: {key}\njurisdiction: {}\nlexicon: {}\nHSTS: {}\nlog: {}",
+            "listen: {}\ndata dir: {}\ndatabase: {}\nmaster key: {key}\njurisdiction: {}\nlexicon: {}\nHSTS: {}\nlog: {}{rules}",
             self.listen,
             self.data_dir.display(),
             self.database_url.redacted(),
@@ -288,6 +323,15 @@ mod tests {
             .contains("https://")
         );
         assert!(toml::from_str::<RawConfig>("lisen = \"x\"").is_err());
+        let bad_deadlines: RawConfig = toml::from_str(
+            "[deadlines]\nurgent = { acknowledge = 20, action = 10, report = 60 }\n\
+             high = { acknowledge = 1, action = 2, report = 3 }\n\
+             normal = { acknowledge = 1, action = 2, report = 3 }\n\
+             low = { acknowledge = 1, action = 2, report = 3 }",
+        )
+        .unwrap();
+        assert!(err(bad_deadlines).contains("deadlines.urgent"));
+        assert!(toml::from_str::<RawConfig>("[console]\nview_flag = 3").is_err());
     }
 
     #[test]

@@ -141,6 +141,7 @@ async fn seed_tips(core: &Core) -> anyhow::Result<usize> {
             language,
             channel: channels[i % channels.len()],
             station: None,
+            entered_by: None,
         };
         intake::submit_tip(core, submission).await?;
     }

@@ -46,6 +46,9 @@ pub struct Submission {
     /// The station a control-room operator chose while taking the call (it wins over triage's,
     /// but never over the exclusion of an accused station).
     pub station: Option<String>,
+    /// The officer who typed it in for a caller (`officer:7`): the creation is then audited as
+    /// `tip.entered` by that officer, in the same transaction as the tip.
+    pub entered_by: Option<String>,
 }
 
 /// A new tip, announced to open queue pages: only what routing needs, never content.
@@ -369,6 +372,7 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
         police_involvement: triaged.police_involvement,
         barred_station_id: triaged.barred_station.clone(),
         triage_sealed: Some(seal("tip.triage", &triaged.assessment_json)?),
+        deadlines: Some(core.policy.deadlines.for_tip(&triaged.priority, now)),
         fingerprint: fingerprint.as_ref().map(Fingerprint::to_bytes),
         bands: fingerprint
             .as_ref()
@@ -377,8 +381,16 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
         terms,
         created_at: now,
         audit: AuditDraft {
-            actor: format!("tipster:{}", s.channel.as_str()),
-            action: "tip.create".into(),
+            actor: s
+                .entered_by
+                .clone()
+                .unwrap_or_else(|| format!("tipster:{}", s.channel.as_str())),
+            action: if s.entered_by.is_some() {
+                "tip.entered"
+            } else {
+                "tip.create"
+            }
+            .into(),
             subject: tip_subject(tip_id),
             detail: detail.to_string(),
             created_at: now,
@@ -436,12 +448,17 @@ pub async fn authenticate(
 /// The tipster's view of a tip they have authenticated for.
 pub async fn tipster_view(core: &Core, tip_id: TipId) -> Result<TipsterView, IntakeError> {
     let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
+    let messages = thread_of(core, &record).await?;
+    view_of(record, messages)
+}
+
+/// The messages of a tip's thread the tipster sees, opened (officers' internal notes, such as a
+/// reason for "not actionable", are on the thread but never shown to the tipster).
+pub async fn thread_of(core: &Core, record: &TipRecord) -> Result<Vec<ThreadMessage>, IntakeError> {
     let mut messages = Vec::new();
-    // Officers' internal notes (a reason for "not actionable") are on the thread but never shown
-    // to the tipster.
     let shown = core
         .store
-        .messages(tip_id)
+        .messages(record.tip_id)
         .await?
         .into_iter()
         .filter(|m| m.author != "note");
@@ -457,7 +474,7 @@ pub async fn tipster_view(core: &Core, tip_id: TipId) -> Result<TipsterView, Int
             created_at: m.created_at,
         });
     }
-    view_of(record, messages)
+    Ok(messages)
 }
 
 fn view_of(r: TipRecord, messages: Vec<ThreadMessage>) -> Result<TipsterView, IntakeError> {
@@ -514,9 +531,32 @@ pub async fn add_message(
 
 /// Opens a tip's text (for officers, through the console; and for tests of sealing).
 pub async fn open_tip_text(core: &Core, tip_id: TipId) -> Result<String, IntakeError> {
-    let r = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
-    let plain = core
-        .keyring
-        .open(&r.key_scope, &aad("tip.text", tip_id.get()), &r.text_sealed)?;
+    let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
+    open_text_of(core, &record)
+}
+
+/// A loaded tip's triage assessment as it was decided on arrival (JSON), opened.
+pub fn open_triage_of(
+    core: &Core,
+    record: &TipRecord,
+) -> Result<Option<serde_json::Value>, IntakeError> {
+    let Some(sealed) = &record.triage_sealed else {
+        return Ok(None);
+    };
+    let plain = core.keyring.open(
+        &record.key_scope,
+        &aad("tip.triage", record.tip_id.get()),
+        sealed,
+    )?;
+    Ok(serde_json::from_slice(&plain).ok())
+}
+
+/// A loaded tip's text, opened.
+pub fn open_text_of(core: &Core, record: &TipRecord) -> Result<String, IntakeError> {
+    let plain = core.keyring.open(
+        &record.key_scope,
+        &aad("tip.text", record.tip_id.get()),
+        &record.text_sealed,
+    )?;
     Ok(String::from_utf8_lossy(&plain).into_owned())
 }

@@ -31,6 +31,8 @@ pub mod keyring;
 pub mod lexicon;
 /// Officer accounts: passwords, second factor, sessions.
 pub mod officers;
+/// Deadlines, session lengths and the view flag, as the config file sets them.
+pub mod policy;
 /// The blind index: words and keyed terms.
 pub mod search;
 /// Storage on SQLite and PostgreSQL.

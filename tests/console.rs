@@ -5,8 +5,9 @@
 
 mod common;
 
-use common::officer::{PASSWORD, session_cookie};
+use common::officer::{OfficerClient, PASSWORD, session_cookie};
 use common::{TestApp, between};
+use tipline::clock::Clock;
 use tipline::domain::Role;
 
 const TEXT: &str =
@@ -560,6 +561,16 @@ on_both_backends!(operator_enters_a_phone_tip, |app: TestApp| async move {
     );
     assert_eq!(tip.station_id.as_deref(), Some("krb-bankimongra"));
     assert_eq!(tip.category.as_deref(), Some("illicit_liquor"));
+    // The creation itself is audited as the operator's entry (one entry, same transaction).
+    let history = app
+        .core
+        .store
+        .audit_about(&format!("tip:{}", tip.tip_id.get()), 10)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].action, "tip.entered");
+    assert_eq!(history[0].actor, format!("officer:{}", op.id));
     // The caller can follow up with what was read out.
     assert_eq!(app.followup(&number, &secret).await.status(), 200);
     // An unknown station is refused with a message and nothing stored.
@@ -603,5 +614,91 @@ on_both_backends!(
             app.login_password("asp.mungeli", PASSWORD).await.status(),
             303
         );
+    }
+);
+
+/// The queue page with a query string, as one officer sees it.
+async fn queue(who: &OfficerClient<'_>, query: &str) -> String {
+    let path = format!("/console/?{query}");
+    let resp = who.get(&path).await;
+    assert_eq!(resp.status(), 200, "{path}");
+    resp.text().await.unwrap()
+}
+
+on_both_backends!(
+    queue_shows_deadlines_filters_and_searches,
+    |app: TestApp| async move {
+        let (number, _) = app.submit_tip(TEXT, Some("bilaspur")).await;
+        let (other, _) = app
+            .submit_tip("Korba me juaa chal raha hai har raat", Some("korba"))
+            .await;
+        let asp = app
+            .officer(
+                "asp.bilaspur",
+                Role::DistrictSupervisor,
+                Some("bilaspur"),
+                None,
+            )
+            .await;
+        let ig = app
+            .officer("ig.range", Role::RangeSupervisor, None, None)
+            .await;
+
+        // The deadline to acknowledge runs from arrival, by the tip's priority.
+        let auth = app.core.store.tip_auth(&number).await.unwrap().unwrap();
+        let record = app.core.store.tip(auth.tip_id).await.unwrap().unwrap();
+        let due = record
+            .deadlines
+            .expect("deadlines set on arrival")
+            .acknowledge;
+        let limits = tipline::policy::Deadlines::default().limits(&record.priority);
+        assert_eq!(
+            due,
+            record.created_at + i64::from(limits.acknowledge) * 60_000
+        );
+        let left = (due - app.clock.now_ms()) / 60_000;
+        let expected = if left < 60 {
+            format!("पावती: {left} मिनट बाकी")
+        } else {
+            format!("पावती: {} घंटे बाकी", left / 60)
+        };
+        let page = queue(&asp, "").await;
+        assert!(page.contains(&expected), "{expected}: {page}");
+        // Two minutes past the deadline (in steps shorter than the idle timeout, with a request
+        // now and then, so the sessions live).
+        while app.clock.now_ms() < due + 120_000 {
+            app.clock
+                .advance((due + 120_000 - app.clock.now_ms()).min(10 * 60_000));
+            queue(&ig, "").await;
+            queue(&asp, "").await;
+        }
+        let page = queue(&asp, "").await;
+        assert!(
+            page.contains("class=\"late\">पावती: 2 मिनट देर"),
+            "late in red"
+        );
+        // Acknowledging moves the clock on to the next step.
+        asp.step(&number, "new", "acknowledge", &[]).await;
+        assert!(asp.tip_page(&number).await.contains("पहली कार्रवाई: "));
+
+        // Filters: channel and district (the range supervisor's).
+        assert!(queue(&asp, "channel=api").await.contains(&number));
+        assert!(!queue(&asp, "channel=phone").await.contains(&number));
+        let korba = queue(&ig, "district=korba").await;
+        assert!(korba.contains(&other) && !korba.contains(&number));
+        // A district supervisor's district filter is ignored: the scope comes from the session.
+        assert!(!queue(&asp, "district=korba").await.contains(&other));
+
+        // Word search, before and after the indexer has moved the terms out of the pending set.
+        for indexed in [false, true] {
+            if indexed {
+                tipline::jobs::index_batch(&app.core, 1000).await.unwrap();
+            }
+            assert!(queue(&asp, "q=ganja").await.contains(&number), "{indexed}");
+            assert!(queue(&asp, "q=ganja+mahesh").await.contains(&number));
+            assert!(!queue(&asp, "q=ganja+juaa").await.contains(&number));
+            assert!(queue(&ig, "q=juaa").await.contains(&other));
+            assert!(!queue(&asp, "q=juaa").await.contains(&other), "scope kept");
+        }
     }
 );

@@ -84,6 +84,9 @@ fn tip(i: i64, number: &str) -> NewTip {
         terms: vec![[i as u8; 16]],
         fingerprint: Some(vec![9; 16]),
         bands: vec![vec![1, 2, 3, 4], vec![i as u8; 4]],
+        deadlines: Some(
+            tipline::policy::Deadlines::default().for_tip("normal", common::START_MS + i),
+        ),
         created_at: common::START_MS,
         audit: AuditDraft {
             actor: "tipster:web".into(),
@@ -123,6 +126,18 @@ on_both_backends!(
         }
         assert_eq!((stored, conflicts), (241, 59));
         assert_eq!(app.core.store.tip_count().await.unwrap(), 241);
+        // Each tip keeps the deadlines it arrived with.
+        let one = app
+            .core
+            .store
+            .tip(TipId::from_db(5_001))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            one.deadlines,
+            Some(tipline::policy::Deadlines::default().for_tip("normal", common::START_MS + 1))
+        );
         let verdict =
             tipline::audit::verify(app.core.store.as_ref(), app.core.keyring.keys(), |_| {})
                 .await

@@ -157,6 +157,7 @@ pub fn parse(
             language,
             channel,
             station: None,
+            entered_by: None,
         }),
         _ => Err(errors),
     }

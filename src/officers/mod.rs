@@ -25,10 +25,7 @@ pub const FAILED_LOGINS_PER_MINUTE: u32 = 30;
 pub const MAX_FAILED_LOGINS: i64 = 5;
 /// How long a lock lasts.
 pub const LOCK_MS: i64 = 15 * 60 * 1000;
-/// A session ends after this long without a request.
-pub const IDLE_TIMEOUT_MS: i64 = 30 * 60 * 1000;
-/// A session ends this long after login, whatever happens (one shift).
-pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 60 * 60 * 1000;
+// Idle and absolute session timeouts are the config file's `[console]` rules (`policy`).
 /// A session half-way through login (password given, code not yet) lasts this long.
 pub const LOGIN_STAGE_TIMEOUT_MS: i64 = 5 * 60 * 1000;
 /// `last_seen_at` is written at most this often (each write is a commit).
@@ -393,7 +390,8 @@ pub async fn session(core: &Core, token: &str) -> Result<Option<Session>, Office
     let now = core.clock.now_ms();
     let full = row.stage == "full";
     let expired = if full {
-        now - row.last_seen_at > IDLE_TIMEOUT_MS || now - row.created_at > ABSOLUTE_TIMEOUT_MS
+        now - row.last_seen_at > core.policy.console.idle_timeout_ms()
+            || now - row.created_at > core.policy.console.session_ms()
     } else {
         now - row.created_at > LOGIN_STAGE_TIMEOUT_MS
     };

@@ -129,8 +129,8 @@ pub struct QueueFilter {
     pub police_only: bool,
     /// Leave out tips alleging police involvement (operators never see them).
     pub exclude_police: bool,
-    /// Only these tips (a search's result).
-    pub tip_ids: Option<Vec<TipId>>,
+    /// Only tips containing every one of these blind-index terms (a word search).
+    pub terms: Vec<[u8; 16]>,
     /// Continue after this (priority rank, tip id).
     pub after: Option<(i64, i64)>,
     /// Page size.
@@ -164,6 +164,8 @@ pub struct QueueRow {
     pub police_involvement: bool,
     /// Arrival.
     pub created_at: i64,
+    /// Deadlines set on arrival.
+    pub deadlines: Option<crate::policy::TipDeadlines>,
 }
 
 /// A dispatch of a tip to a station or unit.
@@ -246,4 +248,19 @@ pub struct TipChange {
     pub now: i64,
     /// The audit entry.
     pub audit: AuditDraft,
+}
+
+/// What the audit view asks for: entries by an actor and/or about a subject, in a time range.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Only this actor (`officer:7`).
+    pub actor: Option<String>,
+    /// Only this subject (`tip:42`).
+    pub subject: Option<String>,
+    /// From this time on (Unix ms).
+    pub since: Option<i64>,
+    /// Before this time (Unix ms).
+    pub until: Option<i64>,
+    /// At most this many, newest first.
+    pub limit: i64,
 }

@@ -2,9 +2,9 @@
 //! `backend_queries!` (so both share `append_audit` and the other helpers).
 
 macro_rules! console_queries {
-    ($db:ty) => {
+    ($db:ty, $contains_before:literal, $contains_after:literal) => {
         use crate::store::console::{
-            ActionReportRow, AssignmentRow, NewOfficer, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow,
+            ActionReportRow, AssignmentRow, AuditFilter, NewOfficer, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow,
             TipChange,
         };
 
@@ -185,12 +185,26 @@ macro_rules! console_queries {
             Ok(())
         }
 
+        /// A term is rare below this many tips: a search starts from its set of tips.
+        const RARE_TERM: i64 = 2000;
+
+        /// How many tips have a term, counted up to `RARE_TERM`.
+        async fn term_count(c: &mut Conn, term: &[u8; 16]) -> Result<i64, StoreError> {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM tip_term WHERE term = $1 LIMIT $2) AS x")
+                .bind(term.to_vec())
+                .bind(RARE_TERM)
+                .fetch_one(&mut *c)
+                .await?;
+            Ok(n)
+        }
+
         /// The queue: tips matching the filter by priority, then oldest first, from a paging key.
         pub async fn queue(c: &mut Conn, f: &QueueFilter) -> Result<Vec<QueueRow>, StoreError> {
             use sqlx::Row;
             let mut q = sqlx::QueryBuilder::<$db>::new(
                 "SELECT t.tip_id, t.tip_number, t.status, t.priority, t.priority_rank, t.district_id, t.station_id, \
-                 t.category, t.channel, t.urgent, t.police_involvement, t.created_at FROM tip t WHERE 1 = 1",
+                 t.category, t.channel, t.urgent, t.police_involvement, t.created_at, t.ack_due_at, t.action_due_at, \
+                 t.report_due_at FROM tip t WHERE 1 = 1",
             );
             if let Some(d) = &f.district_id {
                 q.push(" AND t.district_id = ").push_bind(d.clone());
@@ -228,16 +242,26 @@ macro_rules! console_queries {
             if f.exclude_police {
                 q.push(" AND t.police_involvement = ").push_bind(false);
             }
-            if let Some(ids) = &f.tip_ids {
-                if ids.is_empty() {
-                    return Ok(Vec::new());
+            // A word search: the rarest term (if it is rare) gives a small set to start from; every
+            // other term is checked tip by tip along the queue's own order, so the cost is bounded
+            // by the tips in scope, not by how common a word is over all years.
+            let mut terms = Vec::with_capacity(f.terms.len());
+            for term in &f.terms {
+                terms.push((term_count(c, term).await?, term));
+            }
+            terms.sort_by_key(|(n, _)| *n);
+            for (i, (n, term)) in terms.iter().enumerate() {
+                let term = term.to_vec();
+                let from_set = i == 0 && *n < RARE_TERM;
+                if from_set {
+                    q.push(" AND t.tip_id IN (SELECT tip_id FROM tip_term WHERE term = ").push_bind(term.clone()).push(" UNION ");
+                } else {
+                    q.push(" AND (EXISTS (SELECT 1 FROM tip_term tt WHERE tt.tip_id = t.tip_id AND tt.term = ")
+                        .push_bind(term.clone())
+                        .push(") OR t.tip_id IN (");
                 }
-                q.push(" AND t.tip_id IN (");
-                let mut sep = q.separated(", ");
-                for id in ids {
-                    sep.push_bind(id.get());
-                }
-                q.push(")");
+                q.push("SELECT tip_id FROM term_pending WHERE ").push($contains_before).push_bind(term).push($contains_after);
+                q.push(if from_set { ")" } else { "))" });
             }
             if let Some((rank, id)) = f.after {
                 q.push(" AND (t.priority_rank > ").push_bind(rank)
@@ -260,6 +284,7 @@ macro_rules! console_queries {
                     urgent: r.try_get("urgent")?,
                     police_involvement: r.try_get("police_involvement")?,
                     created_at: r.try_get("created_at")?,
+                    deadlines: deadlines_of(&r)?,
                 });
             }
             Ok(out)
@@ -356,33 +381,46 @@ macro_rules! console_queries {
 
         /// The newest audit entries about a subject (a tip's history), oldest first.
         pub async fn audit_about(c: &mut Conn, subject: &str, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-            audit_where(c, "subject = $1", subject, 0, limit).await
-        }
-
-        /// Audit entries by one actor since a time, newest first.
-        pub async fn audit_by(c: &mut Conn, actor: &str, since: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-            audit_where(c, "actor = $1 AND created_at >= $2", actor, since, limit).await
-        }
-
-        async fn audit_where(c: &mut Conn, cond: &str, key: &str, since: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-            // Always the newest `limit` entries; a tip's history is then put back in order below.
-            let sql = format!(
-                "SELECT audit_seq, created_at, actor, action, subject, detail, prev_mac, entry_mac FROM audit_log \
-                 WHERE {cond} AND $2 >= 0 ORDER BY audit_seq DESC LIMIT $3"
-            );
-            #[allow(clippy::type_complexity)]
-            let rows: Vec<(i64, i64, String, String, String, String, Vec<u8>, Vec<u8>)> =
-                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(key).bind(since).bind(limit).fetch_all(&mut *c).await?;
-            let mut entries: Vec<AuditEntry> = rows
-                .into_iter()
-                .map(|(seq, created_at, actor, action, subject, detail, prev_mac, entry_mac)| AuditEntry {
-                    seq, created_at, actor, action, subject, detail, prev_mac, entry_mac,
-                })
-                .collect();
-            if cond.starts_with("subject") {
-                entries.reverse();
-            }
+            let filter = AuditFilter { subject: Some(subject.to_owned()), limit, ..Default::default() };
+            let mut entries = audit_search(c, &filter).await?;
+            entries.reverse();
             Ok(entries)
+        }
+
+        /// Audit entries matching a filter, newest first.
+        pub async fn audit_search(c: &mut Conn, f: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+            let mut q = sqlx::QueryBuilder::<$db>::new(
+                "SELECT audit_seq, created_at, actor, action, subject, detail, prev_mac, entry_mac FROM audit_log WHERE 1 = 1",
+            );
+            if let Some(actor) = &f.actor {
+                q.push(" AND actor = ").push_bind(actor.clone());
+            }
+            if let Some(subject) = &f.subject {
+                q.push(" AND subject = ").push_bind(subject.clone());
+            }
+            if let Some(since) = f.since {
+                q.push(" AND created_at >= ").push_bind(since);
+            }
+            if let Some(until) = f.until {
+                q.push(" AND created_at < ").push_bind(until);
+            }
+            q.push(" ORDER BY audit_seq DESC LIMIT ").push_bind(f.limit);
+            let rows = q.build().fetch_all(&mut *c).await?;
+            Ok(rows.iter().map(audit_entry).collect::<Result<_, _>>()?)
+        }
+
+        fn audit_entry(r: &<$db as sqlx::Database>::Row) -> Result<AuditEntry, sqlx::Error> {
+            use sqlx::Row;
+            Ok(AuditEntry {
+                seq: r.try_get("audit_seq")?,
+                created_at: r.try_get("created_at")?,
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                subject: r.try_get("subject")?,
+                detail: r.try_get("detail")?,
+                prev_mac: r.try_get("prev_mac")?,
+                entry_mac: r.try_get("entry_mac")?,
+            })
         }
 
         /// How many times an actor did an action since a time (e.g. views of tip text).

@@ -20,8 +20,8 @@ use crate::crypto::Keys;
 use crate::domain::TipId;
 
 pub use console::{
-    ActionReportRow, AssignmentRow, NewActionReport, NewAssignment, NewOfficer, OfficerChange,
-    OfficerRow, QueueFilter, QueueRow, SessionRow, TipChange,
+    ActionReportRow, AssignmentRow, AuditFilter, NewActionReport, NewAssignment, NewOfficer,
+    OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow, TipChange,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -151,6 +151,8 @@ pub struct NewTip {
     pub fingerprint: Option<Vec<u8>>,
     /// The fingerprint's band keys, indexed to find near-duplicates.
     pub bands: Vec<Vec<u8>>,
+    /// Deadlines from the policy in force on arrival.
+    pub deadlines: Option<crate::policy::TipDeadlines>,
     /// When, in Unix milliseconds.
     pub created_at: i64,
     /// The audit entry recording the creation.
@@ -247,6 +249,10 @@ pub struct TipRecord {
     pub key_scope: String,
     /// Sealed text.
     pub text_sealed: Vec<u8>,
+    /// The triage assessment as JSON (with the words that decided it), sealed.
+    pub triage_sealed: Option<Vec<u8>>,
+    /// Deadlines set on arrival (none for tips stored before deadlines existed).
+    pub deadlines: Option<crate::policy::TipDeadlines>,
     /// MinHash fingerprint of its terms.
     pub fingerprint: Option<Vec<u8>>,
     /// When it arrived.
@@ -388,13 +394,8 @@ pub trait Store: Send + Sync {
     async fn record_audit(&self, draft: AuditDraft) -> Result<(), StoreError>;
     /// The newest `limit` audit entries about a subject, oldest first.
     async fn audit_about(&self, subject: &str, limit: i64) -> Result<Vec<AuditEntry>, StoreError>;
-    /// Audit entries by an actor since a time, newest first.
-    async fn audit_by(
-        &self,
-        actor: &str,
-        since: i64,
-        limit: i64,
-    ) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Audit entries matching a filter, newest first.
+    async fn audit_search(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
     /// How many times an actor did an action since a time.
     async fn count_actions(&self, actor: &str, action: &str, since: i64)
     -> Result<i64, StoreError>;

@@ -9,9 +9,9 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 
 use super::queries::postgres as q;
 use super::{
-    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, NewMessage, NewOfficer, NewTip,
-    OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow, Store, StoreError,
-    StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
+    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, NewMessage, NewOfficer,
+    NewTip, OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow, Store,
+    StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -267,13 +267,8 @@ impl Store for PgStore {
         q::audit_about(&mut *self.pool.acquire().await?, subject, limit).await
     }
 
-    async fn audit_by(
-        &self,
-        actor: &str,
-        since: i64,
-        limit: i64,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
-        q::audit_by(&mut *self.pool.acquire().await?, actor, since, limit).await
+    async fn audit_search(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        q::audit_search(&mut *self.pool.acquire().await?, &filter).await
     }
 
     async fn count_actions(

@@ -266,7 +266,8 @@ macro_rules! backend_queries {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO tip (tip_id, tip_number, secret_mac, channel, district_id, station_id, category, status, \
                      happening_now, language, key_scope, text_sealed, place_sealed, when_sealed, created_at, updated_at, \
-                     priority, urgent, police_involvement, barred_station_id, triage_sealed, fingerprint) ",
+                     priority, urgent, police_involvement, barred_station_id, triage_sealed, fingerprint, \
+                     ack_due_at, action_due_at, report_due_at) ",
                 );
                 q.push_values(piece, |mut row, t| {
                     row.push_bind(t.tip_id.get())
@@ -290,7 +291,10 @@ macro_rules! backend_queries {
                         .push_bind(t.police_involvement)
                         .push_bind(t.barred_station_id.clone())
                         .push_bind(t.triage_sealed.clone())
-                        .push_bind(t.fingerprint.clone());
+                        .push_bind(t.fingerprint.clone())
+                        .push_bind(t.deadlines.map(|d| d.acknowledge))
+                        .push_bind(t.deadlines.map(|d| d.action))
+                        .push_bind(t.deadlines.map(|d| d.report));
                 });
                 q.build().execute(&mut *c).await.map_err(|e| map_unique(e, "tip number"))?;
             }
@@ -397,8 +401,8 @@ macro_rules! backend_queries {
         }
 
         const TIP_COLUMNS: &str = "SELECT tip_id, tip_number, status, district_id, category, station_id, priority, urgent, \
-             police_involvement, barred_station_id, channel, key_scope, text_sealed, fingerprint, created_at, \
-             updated_at FROM tip WHERE ";
+             police_involvement, barred_station_id, channel, key_scope, text_sealed, triage_sealed, fingerprint, \
+             created_at, updated_at, ack_due_at, action_due_at, report_due_at FROM tip WHERE ";
 
         /// A tip by id.
         pub async fn tip(c: &mut Conn, tip_id: TipId) -> Result<Option<TipRecord>, StoreError> {
@@ -425,6 +429,19 @@ macro_rules! backend_queries {
             Ok(out)
         }
 
+        /// The three deadline columns, if the tip has them.
+        fn deadlines_of(r: &<$db as sqlx::Database>::Row) -> Result<Option<crate::policy::TipDeadlines>, sqlx::Error> {
+            use sqlx::Row;
+            let (ack, action, report): (Option<i64>, Option<i64>, Option<i64>) =
+                (r.try_get("ack_due_at")?, r.try_get("action_due_at")?, r.try_get("report_due_at")?);
+            Ok(match (ack, action, report) {
+                (Some(acknowledge), Some(action), Some(report)) => {
+                    Some(crate::policy::TipDeadlines { acknowledge, action, report })
+                }
+                _ => None,
+            })
+        }
+
         fn tip_record(r: &<$db as sqlx::Database>::Row) -> Result<TipRecord, StoreError> {
             use sqlx::Row;
             Ok(TipRecord {
@@ -441,6 +458,8 @@ macro_rules! backend_queries {
                 channel: r.try_get("channel")?,
                 key_scope: r.try_get("key_scope")?,
                 text_sealed: r.try_get("text_sealed")?,
+                triage_sealed: r.try_get("triage_sealed")?,
+                deadlines: deadlines_of(r)?,
                 fingerprint: r.try_get("fingerprint")?,
                 created_at: r.try_get("created_at")?,
                 updated_at: r.try_get("updated_at")?,
@@ -465,10 +484,9 @@ macro_rules! backend_queries {
         /// Tips having a term, newest first.
         pub async fn tips_with_term(c: &mut Conn, term: [u8; 16], limit: i64) -> Result<Vec<TipId>, StoreError> {
             let rows: Vec<(i64,)> = sqlx::query_as(concat!(
-                "SELECT tip_id FROM tip WHERE tip_id IN (SELECT tip_id FROM tip_term WHERE term = $1 \
-                 UNION SELECT tip_id FROM term_pending WHERE ",
+                "SELECT tip_id FROM tip_term WHERE term = $1 UNION SELECT tip_id FROM term_pending WHERE ",
                 $contains,
-                ") ORDER BY created_at DESC LIMIT $2"
+                " ORDER BY tip_id DESC LIMIT $2"
             ))
             .bind(term.to_vec())
             .bind(limit)
@@ -531,13 +549,13 @@ macro_rules! backend_queries {
 /// The queries on SQLite.
 pub mod sqlite {
     backend_queries!(sqlx::Sqlite, "", "instr(terms, $1) > 0");
-    console_queries!(sqlx::Sqlite);
+    console_queries!(sqlx::Sqlite, "instr(terms, ", ") > 0");
 }
 
 /// The queries on PostgreSQL.
 pub mod postgres {
     backend_queries!(sqlx::Postgres, " FOR UPDATE", "position($1 in terms) > 0");
-    console_queries!(sqlx::Postgres);
+    console_queries!(sqlx::Postgres, "position(", " in terms) > 0");
 }
 
 #[cfg(test)]

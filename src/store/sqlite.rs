@@ -23,9 +23,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::queries::sqlite as q;
 use super::{
-    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, NewMessage, NewOfficer, NewTip,
-    OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow, Store, StoreError,
-    StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
+    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, NewMessage, NewOfficer,
+    NewTip, OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow, Store,
+    StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -509,13 +509,8 @@ impl Store for SqliteStore {
         q::audit_about(&mut *self.reader().await?, subject, limit).await
     }
 
-    async fn audit_by(
-        &self,
-        actor: &str,
-        since: i64,
-        limit: i64,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
-        q::audit_by(&mut *self.reader().await?, actor, since, limit).await
+    async fn audit_search(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        q::audit_search(&mut *self.reader().await?, &filter).await
     }
 
     async fn count_actions(

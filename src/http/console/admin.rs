@@ -14,9 +14,10 @@ use crate::domain::{Action, NewPassword, OfficerScope, Role, Username, allows};
 use crate::http::pages::render;
 use crate::http::{AppState, Tr, ist};
 use crate::officers::{self, OfficerError, OfficerInput};
+use crate::store::AuditFilter;
 
-/// Views of tip text per officer per hour above which the range dashboard raises a flag.
-pub const VIEW_FLAG_PER_HOUR: i64 = 60;
+/// Most audit entries on one page (newest first).
+const AUDIT_ROWS: i64 = 500;
 
 #[derive(Template)]
 #[template(path = "console/officers.html")]
@@ -37,6 +38,8 @@ struct AuditPage {
     entries: Vec<(i64, String, String, String, String)>,
     filter_officer: String,
     filter_tip: String,
+    filter_from: String,
+    filter_to: String,
 }
 
 fn forbidden(t: Tr) -> Response {
@@ -219,6 +222,20 @@ pub async fn change_officer(
 pub struct AuditQuery {
     officer: Option<String>,
     tip: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The start of a day given as `YYYY-MM-DD`, in India Standard Time, as Unix ms.
+fn ist_day_start(day: &str) -> Option<i64> {
+    let mut parts = day.splitn(3, '-');
+    let year: i32 = parts.next()?.parse().ok()?;
+    let month: u8 = parts.next()?.parse().ok()?;
+    let date: u8 = parts.next()?.parse().ok()?;
+    let date =
+        time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, date).ok()?;
+    let offset = time::UtcOffset::from_hms(5, 30, 0).ok()?;
+    Some(date.midnight().assume_offset(offset).unix_timestamp() * 1000)
 }
 
 pub async fn audit_page(
@@ -243,41 +260,48 @@ pub async fn audit_page(
             .count_actions(&officers::actor(o.officer_id), "tip.view", now - 3_600_000)
             .await
         {
-            Ok(n) if n > VIEW_FLAG_PER_HOUR => flagged.push((o.display_name.clone(), n)),
+            Ok(n) if n > i64::from(core.policy.console.view_flag_per_hour) => {
+                flagged.push((o.display_name.clone(), n))
+            }
             Ok(_) => {}
             Err(e) => return internal(t, &e),
         }
     }
-    let entries = if let Some(name) = q.officer.as_deref().filter(|s| !s.is_empty()) {
-        let Some(o) = officers.iter().find(|o| o.username == name.trim()) else {
+    let mut filter = AuditFilter {
+        limit: AUDIT_ROWS,
+        ..Default::default()
+    };
+    if let Some(name) = q
+        .officer
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let Some(o) = officers.iter().find(|o| o.username == name) else {
             return message(t, StatusCode::NOT_FOUND, t.get("con-err-not-found"));
         };
-        core.store
-            .audit_by(&officers::actor(o.officer_id), 0, 500)
-            .await
-    } else if let Some(number) = q.tip.as_deref().filter(|s| !s.is_empty()) {
-        match core.store.tip_auth(number.trim()).await {
-            Ok(Some(a)) => {
-                core.store
-                    .audit_about(&format!("tip:{}", a.tip_id.get()), 500)
-                    .await
-            }
+        filter.actor = Some(officers::actor(o.officer_id));
+    }
+    if let Some(number) = q.tip.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        match core.store.tip_auth(number).await {
+            Ok(Some(a)) => filter.subject = Some(format!("tip:{}", a.tip_id.get())),
             Ok(None) => return message(t, StatusCode::NOT_FOUND, t.get("con-err-not-found")),
             Err(e) => return internal(t, &e),
         }
-    } else {
-        match core.store.audit_head().await {
-            Ok((head, _)) => core
-                .store
-                .audit_entries((head - 500).max(0), 500)
-                .await
-                .map(|mut e| {
-                    e.reverse();
-                    e
-                }),
-            Err(e) => Err(e),
+    }
+    for (field, value, next_day) in [
+        (&mut filter.since, &q.from, false),
+        (&mut filter.until, &q.to, true),
+    ] {
+        if let Some(day) = value.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let Some(ms) = ist_day_start(day) else {
+                return message(t, StatusCode::BAD_REQUEST, t.get("con-err-date"));
+            };
+            // "to" includes the whole day it names.
+            *field = Some(if next_day { ms + 24 * 3_600_000 } else { ms });
         }
-    };
+    }
+    let entries = core.store.audit_search(filter).await;
     let entries = match entries {
         Ok(e) => e,
         Err(e) => return internal(t, &e),
@@ -309,6 +333,22 @@ pub async fn audit_page(
             .collect(),
         filter_officer: q.officer.unwrap_or_default(),
         filter_tip: q.tip.unwrap_or_default(),
+        filter_from: q.from.unwrap_or_default(),
+        filter_to: q.to.unwrap_or_default(),
     };
     render(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ist_day_start;
+
+    #[test]
+    fn days_start_at_midnight_in_india() {
+        // 2026-11-29 00:00 IST is 2026-11-28 18:30 UTC.
+        assert_eq!(ist_day_start("2026-11-29"), Some(1_795_890_600_000));
+        assert_eq!(ist_day_start("2026-02-30"), None);
+        assert_eq!(ist_day_start("29-11-2026"), None);
+        assert_eq!(ist_day_start("yesterday"), None);
+    }
 }

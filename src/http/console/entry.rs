@@ -205,19 +205,9 @@ pub async fn submit(
         }
     };
     submission.station = station;
+    submission.entered_by = Some(officer.session.actor());
     match intake::submit_tip(core, submission).await {
         Ok(receipt) => {
-            let audit = crate::store::AuditDraft {
-                actor: officer.session.actor(),
-                action: "tip.entered".into(),
-                subject: format!("tip:{}", receipt.tip_id.get()),
-                detail: "{}".into(),
-                created_at: core.clock.now_ms(),
-            };
-            // The tip is stored: the caller must get their number even if this record fails.
-            if let Err(e) = core.store.record_audit(audit).await {
-                tracing::error!(error = %e, "could not record the operator's entry");
-            }
             let spaced = |s: &str| s.chars().map(String::from).collect::<Vec<_>>().join(" ");
             let done = DonePage {
                 t,

@@ -2,8 +2,6 @@
 //! assigned ones for a station or unit), urgent first and then oldest first, with filters, search
 //! through the blind index, and keyset paging that stays fast however many tips there are.
 
-use std::collections::BTreeSet;
-
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -15,12 +13,13 @@ use crate::app::Core;
 use crate::domain::{Action, Role, TipStatus, allows};
 use crate::http::pages::render;
 use crate::http::{AppState, Tr, ist};
+use crate::policy::{Step, TipDeadlines};
 use crate::store::{QueueFilter, QueueRow};
 
 /// Rows per page.
 const PAGE: i64 = 50;
-/// Most tips a search considers.
-const SEARCH_LIMIT: i64 = 1000;
+/// Most words a search uses.
+const MAX_TERMS: usize = 8;
 
 /// The filters, as the query string carries them. Unknown values are ignored, not trusted.
 #[derive(Deserialize, Default)]
@@ -48,6 +47,8 @@ pub struct Row {
     channel: String,
     received: String,
     age: String,
+    /// The running deadline and whether it has passed.
+    due: Option<(String, bool)>,
 }
 
 #[derive(Template)]
@@ -65,10 +66,19 @@ struct QueuePage {
     filter_status: String,
     filter_flag: String,
     filter_category: String,
+    filter_station: String,
+    filter_channel: String,
+    filter_district: String,
     categories: Vec<(String, String)>,
     statuses: Vec<(String, String)>,
+    stations: Vec<(String, String)>,
+    channels: Vec<(String, String)>,
+    districts: Vec<(String, String)>,
     desk_view: bool,
 }
+
+/// Channels a tip can come in on (the filter's choices).
+const CHANNELS: [&str; 3] = ["web", "api", "phone"];
 
 pub async fn queue_page(
     State(state): State<AppState>,
@@ -83,22 +93,28 @@ pub async fn queue_page(
     if !allows(&session.scope, Action::ViewQueue, None) {
         return super::message(t, StatusCode::FORBIDDEN, t.get("con-err-forbidden"));
     }
-    let mut filter = match build_filter(core, &session.scope, &q).await {
-        Ok(f) => f,
-        Err(e) => return internal(t, &e),
-    };
+    let mut filter = build_filter(core, &session.scope, &q);
     filter.limit = PAGE + 1;
-    let mut found = match core.store.queue(filter).await {
+    let mut found = match core.store.queue(filter.clone()).await {
         Ok(rows) => rows,
         Err(e) => return internal(t, &e),
     };
     let next = (found.len() as i64 > PAGE).then(|| {
         found.truncate(PAGE as usize);
-        found
+        let after = found
             .last()
             .map(|r| format!("{}-{}", r.priority_rank, r.tip_id.get()))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        next_href(&q, &after)
     });
+    let desk_view = session.scope.desk_id.is_some();
+    let range_view = session.scope.role == Role::RangeSupervisor;
+    // Station choices: the officer's district, or the chosen one, or every district's.
+    let station_district = if range_view {
+        filter.district_id.clone()
+    } else {
+        session.scope.district_id.clone()
+    };
     let now = core.clock.now_ms();
     let page = QueuePage {
         officer: session.officer.display_name.clone(),
@@ -112,6 +128,9 @@ pub async fn queue_page(
         filter_status: q.status.clone().unwrap_or_default(),
         filter_flag: q.flag.clone().unwrap_or_default(),
         filter_category: q.category.clone().unwrap_or_default(),
+        filter_station: q.station.clone().unwrap_or_default(),
+        filter_channel: q.channel.clone().unwrap_or_default(),
+        filter_district: q.district.clone().unwrap_or_default(),
         categories: core
             .lexicon
             .categories
@@ -122,7 +141,39 @@ pub async fn queue_page(
             .iter()
             .map(|s| (s.as_str().to_owned(), status_label(t, s.as_str())))
             .collect(),
-        desk_view: session.scope.desk_id.is_some(),
+        stations: if desk_view {
+            Vec::new()
+        } else {
+            core.jurisdiction
+                .districts
+                .iter()
+                .filter(|d| {
+                    station_district
+                        .as_deref()
+                        .is_none_or(|id| d.id.as_str() == id)
+                })
+                .flat_map(|d| d.stations.iter())
+                .map(|s| (s.id.as_str().to_owned(), label(t, &s.name_hi, &s.name_en)))
+                .collect()
+        },
+        channels: if desk_view {
+            Vec::new()
+        } else {
+            CHANNELS
+                .iter()
+                .map(|c| ((*c).to_owned(), t.get(&format!("con-channel-{c}"))))
+                .collect()
+        },
+        districts: if range_view {
+            core.jurisdiction
+                .districts
+                .iter()
+                .map(|d| (d.id.as_str().to_owned(), label(t, &d.name_hi, &d.name_en)))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        desk_view,
         t,
     };
     render(StatusCode::OK, &page)
@@ -140,11 +191,7 @@ const ALL_STATUSES: [TipStatus; 8] = [
 ];
 
 /// The store filter for this officer: the scope comes from the session, never from the request.
-async fn build_filter(
-    core: &Core,
-    scope: &crate::domain::OfficerScope,
-    q: &QueueQuery,
-) -> Result<QueueFilter, crate::store::StoreError> {
+fn build_filter(core: &Core, scope: &crate::domain::OfficerScope, q: &QueueQuery) -> QueueFilter {
     let mut f = QueueFilter::default();
     match scope.role {
         Role::RangeSupervisor => {
@@ -174,49 +221,45 @@ async fn build_filter(
         .station
         .clone()
         .filter(|s| core.jurisdiction.station(s).is_some());
-    f.channel = q
-        .channel
-        .clone()
-        .filter(|c| ["web", "api", "phone"].contains(&c.as_str()));
+    f.channel = q.channel.clone().filter(|c| CHANNELS.contains(&c.as_str()));
     f.urgent_only = q.flag.as_deref() == Some("urgent");
     f.police_only = q.flag.as_deref() == Some("police");
     f.after = q.after.as_deref().and_then(parse_after);
-    if let Some(words) = q.q.as_deref().filter(|w| !w.trim().is_empty()) {
-        f.tip_ids = Some(search(core, words).await?);
+    if let Some(words) = q.q.as_deref() {
+        // Through the blind index: the words themselves are never stored or logged.
+        f.terms = crate::search::terms(core.keyring.keys(), words);
+        f.terms.truncate(MAX_TERMS);
     }
-    Ok(f)
+    f
+}
+
+/// The link to the next page: the same filters, continued after `after`.
+fn next_href(q: &QueueQuery, after: &str) -> String {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    let mut href = format!("/console/?after={after}");
+    let filters = [
+        ("q", &q.q),
+        ("status", &q.status),
+        ("category", &q.category),
+        ("station", &q.station),
+        ("channel", &q.channel),
+        ("flag", &q.flag),
+        ("district", &q.district),
+    ];
+    for (key, value) in filters {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+            href.push_str(&format!(
+                "&{key}={}",
+                utf8_percent_encode(v, NON_ALPHANUMERIC)
+            ));
+        }
+    }
+    href
 }
 
 fn parse_after(s: &str) -> Option<(i64, i64)> {
     let (rank, id) = s.split_once('-')?;
     Some((rank.parse().ok()?, id.parse().ok()?))
-}
-
-/// Tips containing every word (through the blind index: the words are never stored or logged).
-async fn search(
-    core: &Core,
-    words: &str,
-) -> Result<Vec<crate::domain::TipId>, crate::store::StoreError> {
-    let terms = crate::search::terms(core.keyring.keys(), words);
-    let mut result: Option<BTreeSet<i64>> = None;
-    for term in terms.into_iter().take(8) {
-        let ids: BTreeSet<i64> = core
-            .store
-            .tips_with_term(term, SEARCH_LIMIT)
-            .await?
-            .into_iter()
-            .map(|id| id.get())
-            .collect();
-        result = Some(match result {
-            Some(r) => r.intersection(&ids).copied().collect(),
-            None => ids,
-        });
-    }
-    Ok(result
-        .unwrap_or_default()
-        .into_iter()
-        .map(crate::domain::TipId::from_db)
-        .collect())
 }
 
 fn label(t: Tr, hi: &str, en: &str) -> String {
@@ -264,12 +307,37 @@ pub fn district_label(core: &Core, t: Tr, id: Option<&str>) -> String {
 
 /// Time since `ms` in minutes, hours or days.
 pub fn age(t: Tr, now: i64, ms: i64) -> String {
-    let minutes = ((now - ms).max(0) / 60_000) as usize;
+    span(t, now - ms)
+}
+
+/// A length of time in minutes, hours or days (negative counts as 0).
+fn span(t: Tr, ms: i64) -> String {
+    let minutes = (ms.max(0) / 60_000) as usize;
     match minutes {
         m if m < 60 => t.get_n("con-age-minutes", "n", m),
         m if m < 48 * 60 => t.get_n("con-age-hours", "n", m / 60),
         m => t.get_n("con-age-days", "n", m / (24 * 60)),
     }
+}
+
+/// The deadline a tip in `status` works towards, as "Acknowledge: 4 min left" or
+/// "Acknowledge: 2 h late" (the flag says late); `None` when no deadline is running.
+pub fn deadline(
+    t: Tr,
+    now: i64,
+    status: &str,
+    deadlines: Option<&TipDeadlines>,
+) -> Option<(String, bool)> {
+    let step = Step::next_for(TipStatus::parse(status)?)?;
+    let due = step.due(deadlines?);
+    let late = now > due;
+    let text = format!(
+        "{}: {} {}",
+        t.get(&format!("con-due-{}", step.as_str())),
+        span(t, (due - now).abs()),
+        t.get(if late { "con-due-late" } else { "con-due-left" })
+    );
+    Some((text, late))
 }
 
 fn row(core: &Core, t: Tr, r: &QueueRow, now: i64) -> Row {
@@ -285,5 +353,6 @@ fn row(core: &Core, t: Tr, r: &QueueRow, now: i64) -> Row {
         channel: t.get(&format!("con-channel-{}", r.channel)),
         received: ist(r.created_at),
         age: age(t, now, r.created_at),
+        due: deadline(t, now, &r.status, r.deadlines.as_ref()),
     }
 }

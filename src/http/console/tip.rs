@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::queue::{age, category_label, desk_label, district_label, status_label};
+use super::queue::{age, category_label, deadline, desk_label, district_label, status_label};
 use super::{Officer, checked_form, internal, message};
 use crate::app::Core;
 use crate::cases::{self, Case, CaseError, StepInput};
@@ -20,10 +20,23 @@ use crate::http::pages::render;
 use crate::http::{AppState, Tr, ist};
 use crate::officers::Session;
 
+/// Most related tips shown on a tip page.
+const MAX_RELATED: usize = 10;
+
 /// A desk the tip may be dispatched to.
 pub struct DeskChoice {
     id: String,
     name: String,
+}
+
+/// What triage read in the text, for an officer who may read the text: the words that decided the
+/// category and the place, and why it is urgent. Computed again from the opened text (never
+/// stored: the words are the tipster's own).
+pub struct TriageView {
+    category_words: String,
+    place_words: String,
+    urgent_reasons: Vec<String>,
+    named_station: Option<String>,
 }
 
 /// One line of history.
@@ -51,7 +64,9 @@ struct TipPage {
     channel: Option<String>,
     received: String,
     age: String,
+    due: Option<(String, bool)>,
     text: Option<String>,
+    triage: Option<TriageView>,
     briefs: Vec<(String, String)>,
     thread: Vec<(String, String, String)>,
     reports: Vec<(String, String, String)>,
@@ -167,6 +182,7 @@ async fn build(
         channel: full.then(|| t.get(&format!("con-channel-{}", r.channel))),
         received: ist(r.created_at),
         age: age(t, now, r.created_at),
+        due: deadline(t, now, &r.status, r.deadlines.as_ref()),
         thread: if full {
             thread(core, t, case).await?
         } else {
@@ -189,6 +205,11 @@ async fn build(
             Vec::new()
         },
         may_message: case.allows(session, Action::MessageTipster),
+        triage: if full {
+            triage_view(core, t, case)?
+        } else {
+            None
+        },
         text,
         briefs,
         steps,
@@ -197,14 +218,45 @@ async fn build(
     })
 }
 
+/// Triage's assessment as stored on arrival, for an officer who may read the text.
+fn triage_view(core: &Core, t: Tr, case: &Case) -> Result<Option<TriageView>, CaseError> {
+    let Some(a) = crate::intake::open_triage_of(core, &case.record)? else {
+        return Ok(None);
+    };
+    let words = |key: &str| {
+        a[key]
+            .as_array()
+            .map(|w| {
+                w.iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    Ok(Some(TriageView {
+        category_words: words("evidence"),
+        place_words: words("place_evidence"),
+        urgent_reasons: a["urgent_reasons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_str)
+            .map(|r| t.get(&format!("con-urgent-{r}")))
+            .collect(),
+        named_station: a["named_station"]
+            .as_str()
+            .map(|s| desk_label(core, t, Some(s))),
+    }))
+}
+
 async fn thread(
     core: &Core,
     t: Tr,
     case: &Case,
 ) -> Result<Vec<(String, String, String)>, CaseError> {
-    let view = crate::intake::tipster_view(core, case.record.tip_id).await?;
-    Ok(view
-        .messages
+    let messages = crate::intake::thread_of(core, &case.record).await?;
+    Ok(messages
         .into_iter()
         .map(|m| {
             (
@@ -285,12 +337,12 @@ async fn related(
     tip_id: TipId,
 ) -> Result<Vec<(String, String)>, CaseError> {
     let mut out = Vec::new();
-    for link in core
+    let links = core
         .store
         .tip_links(tip_id)
         .await
-        .map_err(CaseError::from)?
-    {
+        .map_err(CaseError::from)?;
+    for link in links.into_iter().take(MAX_RELATED) {
         // Only tips this officer may see are shown (a link must not reveal another district's tip).
         if let Ok(other) = cases::load(core, session, link.related_tip_id).await {
             out.push((

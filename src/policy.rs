@@ -1,0 +1,243 @@
+//! The range's working rules an administrator sets in the config file: how long each step of a
+//! tip may take (per priority), how long officer sessions last, and how many views of tip text
+//! in an hour flag an officer on the range dashboard.
+//!
+//! A tip's deadlines are computed once, when it arrives, and stored with it: a later change of
+//! policy does not move the deadlines of tips already in the queue.
+
+use serde::Deserialize;
+
+use crate::domain::TipStatus;
+
+const MINUTE_MS: i64 = 60 * 1000;
+
+/// How long each step may take for one priority, in minutes.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct StepLimits {
+    /// From arrival to acknowledgement.
+    pub acknowledge: u32,
+    /// From arrival to first action (assigned to a desk, or acted on).
+    pub action: u32,
+    /// From arrival to the action-taken report.
+    pub report: u32,
+}
+
+/// Step limits per priority, as the `[deadlines]` table of the config file gives them.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Deadlines {
+    /// Urgent tips.
+    pub urgent: StepLimits,
+    /// High priority.
+    pub high: StepLimits,
+    /// Normal priority.
+    pub normal: StepLimits,
+    /// Low priority.
+    pub low: StepLimits,
+}
+
+impl Default for Deadlines {
+    /// An urgent tip acknowledged in 5 minutes and acted on in 14; a normal one acknowledged in an
+    /// hour, acted on in a day, reported on in three days.
+    fn default() -> Self {
+        let limits = |acknowledge, action, report| StepLimits {
+            acknowledge,
+            action,
+            report,
+        };
+        Self {
+            urgent: limits(5, 14, 24 * 60),
+            high: limits(30, 4 * 60, 48 * 60),
+            normal: limits(60, 24 * 60, 72 * 60),
+            low: limits(4 * 60, 72 * 60, 7 * 24 * 60),
+        }
+    }
+}
+
+/// The deadlines of one tip (Unix ms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TipDeadlines {
+    /// Acknowledge by.
+    pub acknowledge: i64,
+    /// First action by.
+    pub action: i64,
+    /// Action-taken report by.
+    pub report: i64,
+}
+
+/// Which deadline a tip in some status is working towards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Waiting to be acknowledged.
+    Acknowledge,
+    /// Waiting for first action.
+    Action,
+    /// Waiting for the action-taken report.
+    Report,
+}
+
+impl Step {
+    /// The next deadline for a tip in `status`; `None` once action is taken or the tip is closed.
+    pub fn next_for(status: TipStatus) -> Option<Self> {
+        match status {
+            TipStatus::New => Some(Self::Acknowledge),
+            TipStatus::Acknowledged => Some(Self::Action),
+            TipStatus::Assigned | TipStatus::InAction => Some(Self::Report),
+            _ => None,
+        }
+    }
+
+    /// Name, for message keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Acknowledge => "acknowledge",
+            Self::Action => "action",
+            Self::Report => "report",
+        }
+    }
+
+    /// This step's deadline among a tip's.
+    pub fn due(self, d: &TipDeadlines) -> i64 {
+        match self {
+            Self::Acknowledge => d.acknowledge,
+            Self::Action => d.action,
+            Self::Report => d.report,
+        }
+    }
+}
+
+impl Deadlines {
+    /// The limits for a priority name (`urgent`, `high`, `normal`, `low`; anything else is normal).
+    pub fn limits(&self, priority: &str) -> StepLimits {
+        match priority {
+            "urgent" => self.urgent,
+            "high" => self.high,
+            "low" => self.low,
+            _ => self.normal,
+        }
+    }
+
+    /// A tip's deadlines from its arrival time and priority.
+    pub fn for_tip(&self, priority: &str, arrived_ms: i64) -> TipDeadlines {
+        let l = self.limits(priority);
+        let at = |minutes: u32| arrived_ms + i64::from(minutes) * MINUTE_MS;
+        TipDeadlines {
+            acknowledge: at(l.acknowledge),
+            action: at(l.action),
+            report: at(l.report),
+        }
+    }
+
+    /// Refuses limits out of order or zero, with a message naming the priority.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, l) in [
+            ("urgent", self.urgent),
+            ("high", self.high),
+            ("normal", self.normal),
+            ("low", self.low),
+        ] {
+            if l.acknowledge == 0 || l.acknowledge > l.action || l.action > l.report {
+                return Err(format!(
+                    "deadlines.{name}: need 0 < acknowledge <= action <= report (minutes), got {} / {} / {}",
+                    l.acknowledge, l.action, l.report
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The console's rules, as the `[console]` table of the config file gives them.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleRules {
+    /// An officer who opens more tip texts than this in an hour is flagged to the range supervisor.
+    pub view_flag_per_hour: u32,
+    /// A session unused this long ends.
+    pub idle_timeout_minutes: u32,
+    /// A session ends this long after login, used or not.
+    pub session_hours: u32,
+}
+
+impl Default for ConsoleRules {
+    fn default() -> Self {
+        Self {
+            view_flag_per_hour: 60,
+            idle_timeout_minutes: 30,
+            session_hours: 12,
+        }
+    }
+}
+
+impl ConsoleRules {
+    /// Idle timeout in ms.
+    pub fn idle_timeout_ms(&self) -> i64 {
+        i64::from(self.idle_timeout_minutes) * MINUTE_MS
+    }
+
+    /// Absolute session length in ms.
+    pub fn session_ms(&self) -> i64 {
+        i64::from(self.session_hours) * 60 * MINUTE_MS
+    }
+
+    /// Refuses zero values and an idle timeout longer than the session.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.view_flag_per_hour == 0 || self.idle_timeout_minutes == 0 || self.session_hours == 0
+        {
+            return Err("console: view_flag_per_hour, idle_timeout_minutes and session_hours must be above 0".into());
+        }
+        if i64::from(self.idle_timeout_minutes) > i64::from(self.session_hours) * 60 {
+            return Err(
+                "console: idle_timeout_minutes must not be longer than session_hours".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// All of the above.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Deadlines per priority.
+    pub deadlines: Deadlines,
+    /// Console rules.
+    pub console: ConsoleRules,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_follow_priority_and_arrival() {
+        let d = Deadlines::default().for_tip("urgent", 1_000);
+        assert_eq!(d.acknowledge, 1_000 + 5 * MINUTE_MS);
+        assert_eq!(d.action, 1_000 + 14 * MINUTE_MS);
+        let n = Deadlines::default().for_tip("something else", 0);
+        assert_eq!(n.acknowledge, 60 * MINUTE_MS);
+        assert_eq!(n.report, 72 * 60 * MINUTE_MS);
+    }
+
+    #[test]
+    fn the_next_step_follows_the_status() {
+        assert_eq!(Step::next_for(TipStatus::New), Some(Step::Acknowledge));
+        assert_eq!(Step::next_for(TipStatus::Acknowledged), Some(Step::Action));
+        assert_eq!(Step::next_for(TipStatus::InAction), Some(Step::Report));
+        assert_eq!(Step::next_for(TipStatus::ActionTaken), None);
+        assert_eq!(Step::next_for(TipStatus::Closed), None);
+    }
+
+    #[test]
+    fn bad_limits_are_refused_with_the_priority_named() {
+        let mut d = Deadlines::default();
+        d.high.acknowledge = 500;
+        assert!(d.validate().unwrap_err().contains("deadlines.high"));
+        assert!(Deadlines::default().validate().is_ok());
+        let c = ConsoleRules {
+            idle_timeout_minutes: 24 * 60,
+            ..Default::default()
+        };
+        assert!(c.validate().is_err());
+    }
+}
