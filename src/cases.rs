@@ -17,6 +17,7 @@ use crate::intake::{self, IntakeError, aad};
 use crate::officers::Session;
 use crate::store::{
     AuditDraft, NewActionReport, NewAssignment, NewMessage, StoreError, TipChange, TipRecord,
+    TriageCorrection, TriageField, TriageFix,
 };
 
 /// Why a case operation was refused.
@@ -443,4 +444,113 @@ pub async fn message_tipster(
     }
     intake::add_message(core, tip_id, "police", &session.actor(), text).await?;
     Ok(())
+}
+
+/// What an officer says triage should have found (the whole correction form).
+pub struct TriageInput {
+    /// Main category id (a lexicon id, `other` or `not_a_tip`).
+    pub category: String,
+    /// Station of the incident, or none.
+    pub station: Option<String>,
+    /// Urgent.
+    pub urgent: bool,
+    /// Alleges police involvement.
+    pub police_involvement: bool,
+}
+
+/// Corrects a tip's triage. Only changed fields are recorded (who, when, old, new), with the
+/// audit entry, in one transaction; returns how many changed. Urgency sets the priority and the
+/// deadlines (from the tip's arrival, under the policy now in force).
+pub async fn correct_triage(
+    core: &Core,
+    session: &Session,
+    tip_id: TipId,
+    input: TriageInput,
+) -> Result<usize, CaseError> {
+    let case = load(core, session, tip_id).await?;
+    if !case.allows(session, Action::CorrectTriage) {
+        return Err(CaseError::Forbidden);
+    }
+    let r = &case.record;
+    let known = |c: &str| {
+        c == "other" || c == "not_a_tip" || core.lexicon.categories.iter().any(|k| k.id == c)
+    };
+    if !known(&input.category) {
+        return Err(CaseError::Invalid(format!(
+            "unknown category `{}`",
+            input.category
+        )));
+    }
+    if let Some(st) = &input.station {
+        let in_district = core
+            .jurisdiction
+            .station(st)
+            .is_some_and(|(d, _)| Some(d.id.as_str()) == r.district_id.as_deref());
+        if !in_district {
+            return Err(CaseError::Invalid(format!(
+                "`{st}` is not a station of this tip's district"
+            )));
+        }
+        if Some(st.as_str()) == r.barred_station_id.as_deref() {
+            return Err(CaseError::Invalid(
+                "the tip accuses this station; it cannot be the tip's station".into(),
+            ));
+        }
+    }
+    let flag = |b: bool| Some(b.to_string());
+    let mut fixes = Vec::new();
+    let mut fix = |field, old: Option<String>, new: Option<String>| {
+        if old != new {
+            fixes.push(TriageFix {
+                field,
+                old_value: old,
+                new_value: new,
+            });
+        }
+    };
+    fix(
+        TriageField::Category,
+        r.category.clone(),
+        Some(input.category.clone()),
+    );
+    fix(TriageField::Station, r.station_id.clone(), input.station);
+    fix(TriageField::Urgent, flag(r.urgent), flag(input.urgent));
+    fix(
+        TriageField::PoliceInvolvement,
+        flag(r.police_involvement),
+        flag(input.police_involvement),
+    );
+    if fixes.is_empty() {
+        return Ok(0);
+    }
+    let priority = (input.urgent != r.urgent).then(|| {
+        let p = if input.urgent { "urgent" } else { "normal" };
+        (p.to_owned(), core.policy.deadlines.for_tip(p, r.created_at))
+    });
+    let detail: serde_json::Map<String, serde_json::Value> = fixes
+        .iter()
+        .map(|f| {
+            (
+                f.field.as_str().to_owned(),
+                json!([f.old_value, f.new_value]),
+            )
+        })
+        .collect();
+    let changed = fixes.len();
+    core.store
+        .correct_triage(TriageCorrection {
+            tip_id,
+            fixes,
+            priority,
+            officer_id: session.officer.officer_id,
+            audit: audit(
+                core,
+                session,
+                "tip.correct_triage",
+                tip_id,
+                serde_json::Value::Object(detail),
+            ),
+        })
+        .await?;
+    Ok(changed)
 }

@@ -125,6 +125,15 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => return verify_audit(&config).await,
+        Command::Triage(args) if args.corrections.is_some() => {
+            let core = tipline::app::Core::load(&config).await?;
+            let path = args.corrections.unwrap_or_default();
+            let n = tipline::triage::cli::export_corrections(&core, &path).await?;
+            eprintln!(
+                "wrote {n} corrected tips to {} (tip text in clear: keep the file as safe as the database)",
+                path.display()
+            );
+        }
         Command::Triage(args) => {
             let (jurisdiction, lexicon) = load_data(&config)?;
             tipline::triage::cli::run(args, &jurisdiction, &lexicon)?;

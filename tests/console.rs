@@ -702,3 +702,121 @@ on_both_backends!(
         }
     }
 );
+
+on_both_backends!(
+    officers_correct_triage_and_each_change_is_kept,
+    |app: TestApp| async move {
+        let (number, _) = app.submit_tip(TEXT, Some("bilaspur")).await;
+        let asp = app
+            .officer(
+                "asp.bilaspur",
+                Role::DistrictSupervisor,
+                Some("bilaspur"),
+                None,
+            )
+            .await;
+        let op = app
+            .officer("op.bilaspur", Role::Operator, Some("bilaspur"), None)
+            .await;
+        let tip_id = app
+            .core
+            .store
+            .tip_auth(&number)
+            .await
+            .unwrap()
+            .unwrap()
+            .tip_id;
+        let before = app.core.store.tip(tip_id).await.unwrap().unwrap();
+        let path = format!("/console/tips/{number}/triage");
+        let fields = |category: &'static str, station: &'static str| {
+            vec![
+                ("category", category),
+                ("station", station),
+                ("urgent", "yes"),
+            ]
+        };
+
+        // The operator may read the tip but not correct it; nothing changes.
+        assert_eq!(
+            op.post(&path, &fields("gambling_betting", "bsp-civil-line"))
+                .await
+                .status(),
+            403
+        );
+        // A station of another district, or an unknown category, is refused with a message.
+        let resp = asp
+            .post(&path, &fields("gambling_betting", "krb-bankimongra"))
+            .await;
+        assert_eq!(resp.status(), 400);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("not a station of this tip")
+        );
+        assert_eq!(
+            asp.post(&path, &fields("smuggling_of_dreams", ""))
+                .await
+                .status(),
+            400
+        );
+        let unchanged = app.core.store.tip(tip_id).await.unwrap().unwrap();
+        assert_eq!(
+            (unchanged.category, unchanged.station_id, unchanged.urgent),
+            (
+                before.category.clone(),
+                before.station_id.clone(),
+                before.urgent
+            )
+        );
+
+        // The supervisor's correction: category, station and urgency.
+        assert_eq!(
+            asp.post(&path, &fields("gambling_betting", "bsp-civil-line"))
+                .await
+                .status(),
+            303
+        );
+        let after = app.core.store.tip(tip_id).await.unwrap().unwrap();
+        assert_eq!(after.category.as_deref(), Some("gambling_betting"));
+        assert_eq!(after.station_id.as_deref(), Some("bsp-civil-line"));
+        assert!(after.urgent && after.priority == "urgent");
+        assert_eq!(
+            after.deadlines,
+            Some(tipline::policy::Deadlines::default().for_tip("urgent", after.created_at)),
+            "urgent deadlines from arrival"
+        );
+        let fixes = app
+            .core
+            .store
+            .triage_corrections(Some(tip_id))
+            .await
+            .unwrap();
+        let fields_changed: Vec<&str> = fixes.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields_changed, ["category", "station", "urgent"]);
+        assert_eq!(fixes[0].old_value, before.category);
+        assert_eq!(fixes[0].new_value.as_deref(), Some("gambling_betting"));
+        assert!(fixes.iter().all(|f| f.officer_id == asp.id));
+        let history = app
+            .core
+            .store
+            .audit_about(&format!("tip:{}", tip_id.get()), 50)
+            .await
+            .unwrap();
+        assert_eq!(
+            history
+                .iter()
+                .filter(|e| e.action == "tip.correct_triage")
+                .count(),
+            1
+        );
+        // The tip page lists the correction; the same form again changes nothing.
+        assert!(asp.tip_page(&number).await.contains("id=\"corrections\""));
+        asp.post(&path, &fields("gambling_betting", "bsp-civil-line"))
+            .await;
+        assert_eq!(
+            app.core.store.triage_corrections(None).await.unwrap().len(),
+            3
+        );
+    }
+);

@@ -34,6 +34,8 @@ pub enum Action {
     MarkDuplicate,
     /// Mark a tip as not actionable, with a reason.
     MarkNotActionable,
+    /// Correct triage's category, station, urgency or police involvement.
+    CorrectTriage,
     /// Enter a tip taken on the phone.
     EnterPhoneTip,
     /// Read the audit log.
@@ -46,7 +48,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ViewQueue,
         Action::ViewTipText,
         Action::ViewBrief,
@@ -58,6 +60,7 @@ impl Action {
         Action::ReviewAndClose,
         Action::MarkDuplicate,
         Action::MarkNotActionable,
+        Action::CorrectTriage,
         Action::EnterPhoneTip,
         Action::ReadAudit,
         Action::ViewRangeDashboard,
@@ -78,6 +81,7 @@ impl Action {
             Self::ReviewAndClose => "review_and_close",
             Self::MarkDuplicate => "mark_duplicate",
             Self::MarkNotActionable => "mark_not_actionable",
+            Self::CorrectTriage => "correct_triage",
             Self::EnterPhoneTip => "enter_phone_tip",
             Self::ReadAudit => "read_audit",
             Self::ViewRangeDashboard => "view_range_dashboard",
@@ -148,6 +152,7 @@ fn role_may(role: Role, action: Action) -> bool {
                 | ReviewAndClose
                 | MarkDuplicate
                 | MarkNotActionable
+                | CorrectTriage
                 | EnterPhoneTip
         ),
         Role::Operator => matches!(

@@ -264,3 +264,71 @@ pub struct AuditFilter {
     /// At most this many, newest first.
     pub limit: i64,
 }
+
+/// A triage field an officer may correct.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TriageField {
+    /// The main category.
+    Category,
+    /// The station of the incident.
+    Station,
+    /// Urgent (sets the priority and the deadlines with it).
+    Urgent,
+    /// Alleges police involvement.
+    PoliceInvolvement,
+}
+
+impl TriageField {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Category => "category",
+            Self::Station => "station",
+            Self::Urgent => "urgent",
+            Self::PoliceInvolvement => "police_involvement",
+        }
+    }
+}
+
+/// One corrected field: old and new values as text (ids, `true`/`false`), none for empty.
+#[derive(Clone, Debug)]
+pub struct TriageFix {
+    /// The field.
+    pub field: TriageField,
+    /// Before.
+    pub old_value: Option<String>,
+    /// After.
+    pub new_value: Option<String>,
+}
+
+/// An officer's correction of a tip's triage, applied in one transaction with its audit entry.
+#[derive(Clone, Debug)]
+pub struct TriageCorrection {
+    /// The tip.
+    pub tip_id: TipId,
+    /// The changed fields.
+    pub fixes: Vec<TriageFix>,
+    /// The new priority and deadlines, when urgency changed.
+    pub priority: Option<(String, crate::policy::TipDeadlines)>,
+    /// The officer.
+    pub officer_id: i64,
+    /// The audit entry.
+    pub audit: AuditDraft,
+}
+
+/// A stored correction.
+#[derive(Clone, Debug)]
+pub struct CorrectionRow {
+    /// The tip.
+    pub tip_id: TipId,
+    /// Field name.
+    pub field: String,
+    /// Before.
+    pub old_value: Option<String>,
+    /// After.
+    pub new_value: Option<String>,
+    /// The officer.
+    pub officer_id: i64,
+    /// When.
+    pub created_at: i64,
+}

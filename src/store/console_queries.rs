@@ -4,7 +4,7 @@
 macro_rules! console_queries {
     ($db:ty, $contains_before:literal, $contains_after:literal) => {
         use crate::store::console::{
-            ActionReportRow, AssignmentRow, AuditFilter, NewOfficer, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow,
+            ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, NewOfficer, TriageCorrection, TriageField, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow,
             TipChange,
         };
 
@@ -372,6 +372,65 @@ macro_rules! console_queries {
                 insert_message_row(c, m).await?;
             }
             append_audit(c, keys, &[&t.audit]).await
+        }
+
+        /// Applies an officer's triage correction: the tip's fields, one row per field, the audit entry.
+        pub async fn correct_triage(c: &mut Conn, keys: &Keys, t: &TriageCorrection) -> Result<(), StoreError> {
+            let now = t.audit.created_at;
+            let tip = t.tip_id.get();
+            for fix in &t.fixes {
+                let flag = fix.new_value.as_deref() == Some("true");
+                let update = match fix.field {
+                    TriageField::Category => sqlx::query("UPDATE tip SET category = $2, updated_at = $3 WHERE tip_id = $1")
+                        .bind(tip).bind(fix.new_value.clone()).bind(now),
+                    TriageField::Station => sqlx::query("UPDATE tip SET station_id = $2, updated_at = $3 WHERE tip_id = $1")
+                        .bind(tip).bind(fix.new_value.clone()).bind(now),
+                    TriageField::Urgent => sqlx::query("UPDATE tip SET urgent = $2, updated_at = $3 WHERE tip_id = $1")
+                        .bind(tip).bind(flag).bind(now),
+                    TriageField::PoliceInvolvement => {
+                        sqlx::query("UPDATE tip SET police_involvement = $2, updated_at = $3 WHERE tip_id = $1")
+                            .bind(tip).bind(flag).bind(now)
+                    }
+                };
+                if update.execute(&mut *c).await?.rows_affected() == 0 {
+                    return Err(StoreError::Conflict("tip status"));
+                }
+                sqlx::query(
+                    "INSERT INTO triage_correction (tip_id, field, old_value, new_value, officer_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(tip).bind(fix.field.as_str()).bind(fix.old_value.clone()).bind(fix.new_value.clone())
+                .bind(t.officer_id).bind(now)
+                .execute(&mut *c)
+                .await?;
+            }
+            if let Some((priority, d)) = &t.priority {
+                sqlx::query(
+                    "UPDATE tip SET priority = $2, ack_due_at = $3, action_due_at = $4, report_due_at = $5 WHERE tip_id = $1",
+                )
+                .bind(tip).bind(priority).bind(d.acknowledge).bind(d.action).bind(d.report)
+                .execute(&mut *c)
+                .await?;
+            }
+            append_audit(c, keys, &[&t.audit]).await
+        }
+
+        /// Triage corrections of one tip, or of all tips, oldest first.
+        pub async fn triage_corrections(c: &mut Conn, tip_id: Option<TipId>) -> Result<Vec<CorrectionRow>, StoreError> {
+            #[allow(clippy::type_complexity)]
+            let rows: Vec<(i64, String, Option<String>, Option<String>, i64, i64)> = sqlx::query_as(
+                "SELECT tip_id, field, old_value, new_value, officer_id, created_at FROM triage_correction \
+                 WHERE tip_id = $1 OR $1 IS NULL ORDER BY correction_id",
+            )
+            .bind(tip_id.map(|t| t.get()))
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(tip_id, field, old_value, new_value, officer_id, created_at)| CorrectionRow {
+                    tip_id: TipId::from_db(tip_id), field, old_value, new_value, officer_id, created_at,
+                })
+                .collect())
         }
 
         /// Appends an audit entry on its own (a view of a tip's text, a login).

@@ -20,8 +20,9 @@ use crate::crypto::Keys;
 use crate::domain::TipId;
 
 pub use console::{
-    ActionReportRow, AssignmentRow, AuditFilter, NewActionReport, NewAssignment, NewOfficer,
-    OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow, TipChange,
+    ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, NewActionReport, NewAssignment,
+    NewOfficer, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow, TipChange,
+    TriageCorrection, TriageField, TriageFix,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -390,6 +391,13 @@ pub trait Store: Send + Sync {
     /// Applies a state change of a tip with its audit entry, if the tip is still in the status
     /// the officer saw (else `Conflict`).
     async fn change_tip(&self, change: TipChange) -> Result<(), StoreError>;
+    /// Applies an officer's triage correction with its audit entry.
+    async fn correct_triage(&self, correction: TriageCorrection) -> Result<(), StoreError>;
+    /// Triage corrections of one tip, or of every tip (`None`), oldest first.
+    async fn triage_corrections(
+        &self,
+        tip_id: Option<TipId>,
+    ) -> Result<Vec<CorrectionRow>, StoreError>;
     /// Appends an audit entry on its own.
     async fn record_audit(&self, draft: AuditDraft) -> Result<(), StoreError>;
     /// The newest `limit` audit entries about a subject, oldest first.

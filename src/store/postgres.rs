@@ -9,9 +9,10 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 
 use super::queries::postgres as q;
 use super::{
-    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, NewMessage, NewOfficer,
-    NewTip, OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow, Store,
-    StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
+    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, NewMessage,
+    NewOfficer, NewTip, OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow,
+    Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
+    TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -249,6 +250,19 @@ impl Store for PgStore {
 
     async fn action_reports(&self, tip_id: TipId) -> Result<Vec<ActionReportRow>, StoreError> {
         q::action_reports(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn correct_triage(&self, correction: TriageCorrection) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        q::correct_triage(&mut tx, &self.keys, &correction).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn triage_corrections(
+        &self,
+        tip_id: Option<TipId>,
+    ) -> Result<Vec<CorrectionRow>, StoreError> {
+        q::triage_corrections(&mut *self.pool.acquire().await?, tip_id).await
     }
 
     async fn change_tip(&self, change: TipChange) -> Result<(), StoreError> {

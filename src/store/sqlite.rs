@@ -23,9 +23,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::queries::sqlite as q;
 use super::{
-    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, NewMessage, NewOfficer,
-    NewTip, OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow, Store,
-    StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
+    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, NewMessage,
+    NewOfficer, NewTip, OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow,
+    Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
+    TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -493,6 +494,23 @@ impl Store for SqliteStore {
             Box::pin(async move { q::change_tip(c, &keys, &change).await })
         })
         .await
+    }
+
+    async fn correct_triage(&self, correction: TriageCorrection) -> Result<(), StoreError> {
+        let keys = self.keys.clone();
+        let correction = Arc::new(correction);
+        self.write(move |c| {
+            let (keys, correction) = (keys.clone(), correction.clone());
+            Box::pin(async move { q::correct_triage(c, &keys, &correction).await })
+        })
+        .await
+    }
+
+    async fn triage_corrections(
+        &self,
+        tip_id: Option<TipId>,
+    ) -> Result<Vec<CorrectionRow>, StoreError> {
+        q::triage_corrections(&mut *self.reader().await?, tip_id).await
     }
 
     async fn record_audit(&self, draft: AuditDraft) -> Result<(), StoreError> {

@@ -35,6 +35,10 @@ pub struct TriageArgs {
     /// An administrator's triage cue file instead of the built-in data/triage-cues.toml.
     #[arg(long)]
     pub cues: Option<PathBuf>,
+    /// Writes every tip officers corrected, with its text and the corrected labels, as JSON Lines
+    /// in the shape of tips-dev.jsonl (new labelled data). Reads the configured database.
+    #[arg(long, value_name = "FILE")]
+    pub corrections: Option<PathBuf>,
 }
 
 /// One input line. Unknown fields are ignored; `labels` is needed only for --eval.
@@ -228,4 +232,80 @@ fn differences(g: &Labels, p: &Labels) -> String {
     );
     field("language", g.language.clone(), p.language.clone());
     d.join("; ")
+}
+
+#[derive(Serialize)]
+struct CorrectedTip<'a> {
+    id: String,
+    channel: &'a str,
+    hotline_district: Option<&'a str>,
+    text: String,
+    labels: Labels,
+}
+
+/// `tipline triage --corrections FILE`: the tips officers corrected, each with its text (opened)
+/// and triage's labels as stored on arrival, overridden by the latest correction of each field.
+/// The file holds tip text in clear; the export is recorded in the audit log. Returns how many
+/// tips were written.
+pub async fn export_corrections(core: &crate::app::Core, output: &Path) -> anyhow::Result<usize> {
+    use std::collections::BTreeMap;
+    let mut by_tip: BTreeMap<i64, Vec<crate::store::CorrectionRow>> = BTreeMap::new();
+    for c in core.store.triage_corrections(None).await? {
+        by_tip.entry(c.tip_id.get()).or_default().push(c);
+    }
+    let file =
+        std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?;
+    let mut out = BufWriter::new(file);
+    let mut written = 0;
+    for (id, fixes) in &by_tip {
+        let tip_id = crate::domain::TipId::from_db(*id);
+        let Some(record) = core.store.tip(tip_id).await? else {
+            continue;
+        };
+        let text = crate::intake::open_text_of(core, &record)?;
+        let mut labels: Labels = crate::intake::open_triage_of(core, &record)?
+            .and_then(|a| serde_json::from_value(a).ok())
+            .unwrap_or_default();
+        for f in fixes {
+            let value = f.new_value.clone();
+            match f.field.as_str() {
+                "category" => labels.category = value.unwrap_or_default(),
+                "station" => {
+                    labels.station = value;
+                    if labels.station.is_some() {
+                        labels.district = record.district_id.clone();
+                    }
+                }
+                "urgent" => labels.urgent = value.as_deref() == Some("true"),
+                "police_involvement" => {
+                    labels.police_involvement = value.as_deref() == Some("true");
+                    if !labels.police_involvement {
+                        labels.named_station = None;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let line = CorrectedTip {
+            id: format!("tip-{}", record.tip_number),
+            channel: &record.channel,
+            hotline_district: record.district_id.as_deref(),
+            text,
+            labels,
+        };
+        serde_json::to_writer(&mut out, &line)?;
+        out.write_all(b"\n")?;
+        written += 1;
+    }
+    out.flush()?;
+    core.store
+        .record_audit(crate::store::AuditDraft {
+            actor: "admin:cli".into(),
+            action: "triage.export_corrections".into(),
+            subject: "triage_correction".into(),
+            detail: serde_json::json!({ "tips": written }).to_string(),
+            created_at: core.clock.now_ms(),
+        })
+        .await?;
+    Ok(written)
 }

@@ -21,7 +21,7 @@ const COLUMNS: [&str; 8] = [
 ];
 
 /// `Y` allowed, `.` refused, one character per column above.
-const EXPECTED: [(Role, Action, &str); 90] = {
+const EXPECTED: [(Role, Action, &str); 96] = {
     use Action::*;
     use Role::*;
     [
@@ -36,6 +36,7 @@ const EXPECTED: [(Role, Action, &str); 90] = {
         (Admin, ReviewAndClose, "........"),
         (Admin, MarkDuplicate, "........"),
         (Admin, MarkNotActionable, "........"),
+        (Admin, CorrectTriage, "........"),
         (Admin, EnterPhoneTip, "........"),
         (Admin, ReadAudit, "........"),
         (Admin, ViewRangeDashboard, "........"),
@@ -51,6 +52,7 @@ const EXPECTED: [(Role, Action, &str); 90] = {
         (RangeSupervisor, ReviewAndClose, ".YYYYYYY"),
         (RangeSupervisor, MarkDuplicate, ".YYYYYYY"),
         (RangeSupervisor, MarkNotActionable, ".YYYYYYY"),
+        (RangeSupervisor, CorrectTriage, ".YYYYYYY"),
         (RangeSupervisor, EnterPhoneTip, "........"),
         (RangeSupervisor, ReadAudit, "YYYYYYYY"),
         (RangeSupervisor, ViewRangeDashboard, "YYYYYYYY"),
@@ -66,6 +68,7 @@ const EXPECTED: [(Role, Action, &str); 90] = {
         (DistrictSupervisor, ReviewAndClose, ".Y..YYY."),
         (DistrictSupervisor, MarkDuplicate, ".Y..YYY."),
         (DistrictSupervisor, MarkNotActionable, ".Y..YYY."),
+        (DistrictSupervisor, CorrectTriage, ".Y..YYY."),
         (DistrictSupervisor, EnterPhoneTip, "YY..YYY."),
         (DistrictSupervisor, ReadAudit, "........"),
         (DistrictSupervisor, ViewRangeDashboard, "........"),
@@ -81,6 +84,7 @@ const EXPECTED: [(Role, Action, &str); 90] = {
         (Operator, ReviewAndClose, "........"),
         (Operator, MarkDuplicate, "........"),
         (Operator, MarkNotActionable, "........"),
+        (Operator, CorrectTriage, "........"),
         (Operator, EnterPhoneTip, "YY...Y.."),
         (Operator, ReadAudit, "........"),
         (Operator, ViewRangeDashboard, "........"),
@@ -96,6 +100,7 @@ const EXPECTED: [(Role, Action, &str); 90] = {
         (StationOfficer, ReviewAndClose, "........"),
         (StationOfficer, MarkDuplicate, "........"),
         (StationOfficer, MarkNotActionable, "........"),
+        (StationOfficer, CorrectTriage, "........"),
         (StationOfficer, EnterPhoneTip, "........"),
         (StationOfficer, ReadAudit, "........"),
         (StationOfficer, ViewRangeDashboard, "........"),
@@ -111,6 +116,7 @@ const EXPECTED: [(Role, Action, &str); 90] = {
         (UnitOfficer, ReviewAndClose, "........"),
         (UnitOfficer, MarkDuplicate, "........"),
         (UnitOfficer, MarkNotActionable, "........"),
+        (UnitOfficer, CorrectTriage, "........"),
         (UnitOfficer, EnterPhoneTip, "........"),
         (UnitOfficer, ReadAudit, "........"),
         (UnitOfficer, ViewRangeDashboard, "........"),

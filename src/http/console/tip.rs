@@ -67,6 +67,7 @@ struct TipPage {
     due: Option<(String, bool)>,
     text: Option<String>,
     triage: Option<TriageView>,
+    fixes: Corrections,
     briefs: Vec<(String, String)>,
     thread: Vec<(String, String, String)>,
     reports: Vec<(String, String, String)>,
@@ -209,6 +210,18 @@ async fn build(
             triage_view(core, t, case)?
         } else {
             None
+        },
+        fixes: if full {
+            corrections(core, session, t, case).await?
+        } else {
+            Corrections {
+                may_correct: false,
+                category: String::new(),
+                station: String::new(),
+                categories: Vec::new(),
+                stations: Vec::new(),
+                made: Vec::new(),
+            }
         },
         text,
         briefs,
@@ -559,4 +572,129 @@ pub async fn message_tipster(
         Ok(()) => Redirect::to(&format!("/console/tips/{number}")).into_response(),
         Err(e) => refused(t, &e),
     }
+}
+
+pub async fn correct_triage(
+    State(state): State<AppState>,
+    officer: Officer,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    body: Bytes,
+) -> Response {
+    let t = officer.t;
+    let form = match checked_form(
+        &headers,
+        &body,
+        Some(&(officer.session.clone(), &state.core)),
+    ) {
+        Ok(f) => f,
+        Err(r) => return r.page(t),
+    };
+    let case = match find(&state.core, &officer.session, &number).await {
+        Ok(c) => c,
+        Err(e) => return refused(t, &e),
+    };
+    let Some(category) = form.get("category").filter(|c| !c.is_empty()) else {
+        return message(t, StatusCode::BAD_REQUEST, t.get("err-form-type"));
+    };
+    let input = cases::TriageInput {
+        category: category.to_owned(),
+        station: form
+            .get("station")
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+        urgent: form.get("urgent") == Some("yes"),
+        police_involvement: form.get("police") == Some("yes"),
+    };
+    match cases::correct_triage(&state.core, &officer.session, case.record.tip_id, input).await {
+        Ok(_) => Redirect::to(&format!("/console/tips/{number}")).into_response(),
+        Err(CaseError::Invalid(m)) => {
+            show(
+                &state,
+                &officer,
+                &number,
+                Some(m),
+                None,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(e) => refused(t, &e),
+    }
+}
+
+/// The correction form's choices and the corrections made so far.
+pub struct Corrections {
+    may_correct: bool,
+    category: String,
+    station: String,
+    categories: Vec<(String, String)>,
+    stations: Vec<(String, String)>,
+    /// (when, who, field, old, new)
+    made: Vec<(String, String, String, String, String)>,
+}
+
+async fn corrections(
+    core: &Core,
+    session: &Session,
+    t: Tr,
+    case: &Case,
+) -> Result<Corrections, CaseError> {
+    let r = &case.record;
+    let may_correct = case.allows(session, Action::CorrectTriage);
+    let officers = core.store.officers().await?;
+    let made = core
+        .store
+        .triage_corrections(Some(r.tip_id))
+        .await?
+        .into_iter()
+        .map(|c| {
+            let who = officers
+                .iter()
+                .find(|o| o.officer_id == c.officer_id)
+                .map_or_else(|| "-".to_owned(), |o| o.display_name.clone());
+            let value = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+            (
+                ist(c.created_at),
+                who,
+                c.field,
+                value(c.old_value),
+                value(c.new_value),
+            )
+        })
+        .collect();
+    let mut categories: Vec<(String, String)> = core
+        .lexicon
+        .categories
+        .iter()
+        .map(|c| (c.id.clone(), category_label(core, t, Some(&c.id))))
+        .collect();
+    for extra in ["other", "not_a_tip"] {
+        categories.push((extra.to_owned(), t.get(&format!("con-category-{extra}"))));
+    }
+    let stations = r
+        .district_id
+        .as_deref()
+        .and_then(|d| core.jurisdiction.district(d))
+        .map(|d| {
+            d.stations
+                .iter()
+                .filter(|s| Some(s.id.as_str()) != r.barred_station_id.as_deref())
+                .map(|s| {
+                    (
+                        s.id.as_str().to_owned(),
+                        desk_label(core, t, Some(s.id.as_str())),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Corrections {
+        may_correct,
+        category: r.category.clone().unwrap_or_default(),
+        station: r.station_id.clone().unwrap_or_default(),
+        categories,
+        stations,
+        made,
+    })
 }
