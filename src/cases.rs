@@ -40,12 +40,42 @@ pub enum CaseError {
     /// Someone else changed the tip first; reload and look again.
     #[error("the tip was changed by someone else; reload it")]
     Changed,
-    /// Input was wrong (message for the officer).
+    /// Input was wrong: what to tell the officer.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Refusal),
     /// Storage or sealing failed.
     #[error(transparent)]
     Intake(#[from] IntakeError),
+}
+
+/// Why an officer's input was refused: a message key (`con-bad-*` in locales/) and the value it
+/// names, if any, so the page can say it in the officer's language.
+#[derive(Debug)]
+pub struct Refusal {
+    /// Message key.
+    pub key: &'static str,
+    /// The value the message names (`$value`).
+    pub value: Option<String>,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            Some(v) => write!(f, "{} ({v})", self.key),
+            None => f.write_str(self.key),
+        }
+    }
+}
+
+fn refused(key: &'static str) -> CaseError {
+    CaseError::Invalid(Refusal { key, value: None })
+}
+
+fn refused_value(key: &'static str, value: &str) -> CaseError {
+    CaseError::Invalid(Refusal {
+        key,
+        value: Some(value.to_owned()),
+    })
 }
 
 impl From<StoreError> for CaseError {
@@ -294,27 +324,23 @@ fn assign(
     let brief = input
         .brief
         .as_ref()
-        .ok_or_else(|| CaseError::Invalid("write a dispatch brief for the station".into()))?;
+        .ok_or_else(|| refused("con-bad-brief"))?;
     if input.desks.is_empty() {
-        return Err(CaseError::Invalid(
-            "choose at least one station or unit".into(),
-        ));
+        return Err(refused("con-bad-no-desk"));
     }
-    let district_id =
-        case.record.district_id.clone().ok_or_else(|| {
-            CaseError::Invalid("set the tip's district before dispatching it".into())
-        })?;
+    let district_id = case
+        .record
+        .district_id
+        .clone()
+        .ok_or_else(|| refused("con-bad-no-district"))?;
     let barred = case.record.barred_station_id.as_deref();
     let (_, key) = core.keyring.current(&case.record.key_scope)?;
     for desk in &input.desks {
         if Some(desk.as_str()) == barred {
-            return Err(CaseError::Invalid(format!(
-                "{desk} is named in the tip as involved; it cannot receive this tip"
-            )));
+            return Err(refused_value("con-bad-barred-desk", desk));
         }
-        let kind = desk_kind(core, &district_id, desk).ok_or_else(|| {
-            CaseError::Invalid(format!("{desk} is not a station or unit of this district"))
-        })?;
+        let kind = desk_kind(core, &district_id, desk)
+            .ok_or_else(|| refused_value("con-bad-desk", desk))?;
         change.assignments.push(NewAssignment {
             desk_id: desk.clone(),
             desk_kind: kind.to_owned(),
@@ -356,18 +382,18 @@ async fn duplicate(
     let number = input
         .duplicate_of
         .as_ref()
-        .ok_or_else(|| CaseError::Invalid("give the tip number of the original".into()))?;
+        .ok_or_else(|| refused("con-bad-original"))?;
     let original = core
         .store
         .tip_auth(number.as_str())
         .await?
         .map(|a| a.tip_id)
         .filter(|id| *id != case.record.tip_id)
-        .ok_or_else(|| CaseError::Invalid("no other tip has that number".into()))?;
+        .ok_or_else(|| refused("con-bad-original-unknown"))?;
     // The original must be a tip this officer may see, or the link would reveal it.
     load(core, session, original)
         .await
-        .map_err(|_| CaseError::Invalid("no other tip has that number".into()))?;
+        .map_err(|_| refused("con-bad-original-unknown"))?;
     change.duplicate_of = Some(original);
     set_detail(change, json!({ "original": original.get() }));
     Ok(())
@@ -382,7 +408,7 @@ fn not_actionable(
     let reason = input
         .reason
         .as_ref()
-        .ok_or_else(|| CaseError::Invalid("give a reason".into()))?;
+        .ok_or_else(|| refused("con-bad-reason"))?;
     change.message = Some(sealed_message(core, case, "note", reason.as_str(), change)?);
     Ok(())
 }
@@ -416,9 +442,7 @@ fn report(
     input: StepInput,
     change: &mut TipChange,
 ) -> Result<(), CaseError> {
-    let report = input
-        .report
-        .ok_or_else(|| CaseError::Invalid("fill in the action-taken report".into()))?;
+    let report = input.report.ok_or_else(|| refused("con-bad-report"))?;
     let desk_id = session.scope.desk_id.clone().ok_or(CaseError::Forbidden)?;
     let (_, key) = core.keyring.current(&case.record.key_scope)?;
     let json = report.to_json().to_string();
@@ -476,10 +500,7 @@ pub async fn correct_triage(
         c == "other" || c == "not_a_tip" || core.lexicon.categories.iter().any(|k| k.id == c)
     };
     if !known(&input.category) {
-        return Err(CaseError::Invalid(format!(
-            "unknown category `{}`",
-            input.category
-        )));
+        return Err(refused_value("con-bad-category", &input.category));
     }
     if let Some(st) = &input.station {
         let in_district = core
@@ -487,14 +508,10 @@ pub async fn correct_triage(
             .station(st)
             .is_some_and(|(d, _)| Some(d.id.as_str()) == r.district_id.as_deref());
         if !in_district {
-            return Err(CaseError::Invalid(format!(
-                "`{st}` is not a station of this tip's district"
-            )));
+            return Err(refused_value("con-bad-station", st));
         }
         if Some(st.as_str()) == r.barred_station_id.as_deref() {
-            return Err(CaseError::Invalid(
-                "the tip accuses this station; it cannot be the tip's station".into(),
-            ));
+            return Err(refused("con-bad-accused-station"));
         }
     }
     let flag = |b: bool| Some(b.to_string());

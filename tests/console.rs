@@ -752,7 +752,7 @@ on_both_backends!(
             resp.text()
                 .await
                 .unwrap()
-                .contains("not a station of this tip")
+                .contains("इस सूचना के ज़िले का थाना नहीं है")
         );
         assert_eq!(
             asp.post(&path, &fields("smuggling_of_dreams", ""))

@@ -51,7 +51,14 @@ impl Tr {
         LOCALES.lookup(&self.id(), key)
     }
 
-    /// The message `key` with one numeric argument.
+    /// The message `key` with one text argument.
+    pub fn get_with(&self, key: &str, name: &'static str, value: &str) -> String {
+        let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();
+        args.insert(Cow::Borrowed(name), FluentValue::from(value));
+        LOCALES.lookup_with_args(&self.id(), key, &args)
+    }
+
+    /// A message with one number argument.
     pub fn get_n(&self, key: &str, name: &'static str, n: usize) -> String {
         let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();
         args.insert(Cow::Borrowed(name), FluentValue::from(n));

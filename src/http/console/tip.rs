@@ -119,6 +119,14 @@ async fn show(
     }
 }
 
+/// Why input was refused, in the officer's language.
+fn refusal(t: Tr, r: &cases::Refusal) -> String {
+    match &r.value {
+        Some(v) => t.get_with(r.key, "value", v),
+        None => t.get(r.key),
+    }
+}
+
 /// The page for a refused request: 404 for a tip out of scope, 403, 409, 400, or 500.
 fn refused(t: Tr, e: &CaseError) -> Response {
     let (status, key) = match e {
@@ -126,7 +134,7 @@ fn refused(t: Tr, e: &CaseError) -> Response {
         CaseError::Forbidden => (StatusCode::FORBIDDEN, "con-err-forbidden"),
         CaseError::Changed => (StatusCode::CONFLICT, "con-err-changed"),
         CaseError::InvalidTransition { .. } => (StatusCode::CONFLICT, "con-err-transition"),
-        CaseError::Invalid(m) => return message(t, StatusCode::BAD_REQUEST, m.clone()),
+        CaseError::Invalid(r) => return message(t, StatusCode::BAD_REQUEST, refusal(t, r)),
         CaseError::Intake(e) => return internal(t, e),
     };
     message(t, status, t.get(key))
@@ -480,7 +488,7 @@ pub async fn step(
                 &state,
                 &officer,
                 &number,
-                Some(m),
+                Some(refusal(t, &m)),
                 None,
                 StatusCode::BAD_REQUEST,
             )
@@ -613,7 +621,7 @@ pub async fn correct_triage(
                 &state,
                 &officer,
                 &number,
-                Some(m),
+                Some(refusal(t, &m)),
                 None,
                 StatusCode::BAD_REQUEST,
             )
