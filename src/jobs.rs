@@ -16,7 +16,26 @@ pub const INDEX_BATCH: i64 = 100;
 
 /// Starts the background jobs on the current runtime.
 pub fn spawn(core: Arc<Core>) {
-    tokio::spawn(run_indexer(core));
+    tokio::spawn(run_indexer(core.clone()));
+    tokio::spawn(run_escalation(core));
+}
+
+/// How often the escalation ladder is looked at.
+const ESCALATION_EVERY: Duration = Duration::from_secs(15);
+
+async fn run_escalation(core: Arc<Core>) {
+    let mut tick = tokio::time::interval(ESCALATION_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match crate::escalation::run(&core).await {
+            Ok(r) if r.escalated > 0 => {
+                tracing::info!(escalated = r.escalated, "late tips escalated")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "escalation pass failed; will retry"),
+        }
+    }
 }
 
 async fn run_indexer(core: Arc<Core>) {

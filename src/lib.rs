@@ -17,6 +17,8 @@ pub mod crypto;
 pub mod demo;
 /// Domain types parsed from outside input.
 pub mod domain;
+/// The escalation ladder for late tips.
+pub mod escalation;
 /// HTTP: tipster pages, JSON API, health.
 pub mod http;
 /// Intake and follow-up of tips.

@@ -140,7 +140,11 @@ fn role_may(role: Role, action: Action) -> bool {
     use Action::*;
     match role {
         Role::Admin => action == ManageOfficers,
-        Role::RangeSupervisor => !matches!(action, ManageOfficers | EnterPhoneTip),
+        // Oversight, not station work: the range supervisor does not start or report action.
+        Role::RangeSupervisor => !matches!(
+            action,
+            ManageOfficers | EnterPhoneTip | StartAction | ReportAction
+        ),
         Role::DistrictSupervisor => matches!(
             action,
             ViewQueue

@@ -166,6 +166,8 @@ pub struct QueueRow {
     pub created_at: i64,
     /// Deadlines set on arrival.
     pub deadlines: Option<crate::policy::TipDeadlines>,
+    /// The escalation rung reached (0 none).
+    pub escalation_level: i64,
 }
 
 /// A dispatch of a tip to a station or unit.
@@ -331,4 +333,46 @@ pub struct CorrectionRow {
     pub officer_id: i64,
     /// When.
     pub created_at: i64,
+}
+
+/// A tip whose escalation time has come.
+#[derive(Clone, Debug)]
+pub struct DueTip {
+    /// The tip.
+    pub tip_id: TipId,
+    /// Its status.
+    pub status: String,
+    /// Its district.
+    pub district_id: Option<String>,
+    /// Alleges police involvement (starts higher on the ladder).
+    pub police_involvement: bool,
+    /// Arrival.
+    pub created_at: i64,
+    /// Its deadlines.
+    pub deadlines: crate::policy::TipDeadlines,
+    /// The step the current rung is for.
+    pub escalation_step: Option<String>,
+    /// The current rung (0 none).
+    pub escalation_level: i64,
+}
+
+/// One climb of the ladder (or, with no audit entry, only a new time for the next look).
+#[derive(Clone, Debug)]
+pub struct Escalation {
+    /// The tip.
+    pub tip_id: TipId,
+    /// The status the job saw.
+    pub status: String,
+    /// The step and rung the job saw.
+    pub from_step: Option<String>,
+    /// The rung the job saw.
+    pub from_level: i64,
+    /// The step now escalated.
+    pub step: String,
+    /// The new rung.
+    pub level: i64,
+    /// When to look again (the next rung), none at the top.
+    pub next_due: Option<i64>,
+    /// The audit entry, when a rung is climbed.
+    pub audit: Option<AuditDraft>,
 }

@@ -4,7 +4,7 @@
 macro_rules! console_queries {
     ($db:ty, $contains_before:literal, $contains_after:literal) => {
         use crate::store::console::{
-            ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, NewOfficer, TriageCorrection, TriageField, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow,
+            ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, DueTip, Escalation, NewOfficer, TriageCorrection, TriageField, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow,
             TipChange,
         };
 
@@ -185,6 +185,68 @@ macro_rules! console_queries {
             Ok(())
         }
 
+        /// After a status or deadline change: the ladder's clock restarts at the running step's
+        /// deadline (none once the tip is past action).
+        const RESET_ESCALATION_DUE: &str = "UPDATE tip SET escalation_due_at = CASE status \
+             WHEN 'new' THEN ack_due_at WHEN 'acknowledged' THEN action_due_at \
+             WHEN 'assigned' THEN report_due_at WHEN 'in_action' THEN report_due_at ELSE NULL END \
+             WHERE tip_id = $1";
+
+        /// Tips due to climb the escalation ladder, most overdue first.
+        pub async fn late_tips(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<DueTip>, StoreError> {
+            use sqlx::Row;
+            let rows = sqlx::query(
+                "SELECT tip_id, status, district_id, police_involvement, created_at, ack_due_at, action_due_at, \
+                 report_due_at, escalation_step, escalation_level FROM tip \
+                 WHERE escalation_due_at IS NOT NULL AND escalation_due_at <= $1 ORDER BY escalation_due_at LIMIT $2",
+            )
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let Some(deadlines) = deadlines_of(&r)? else { continue };
+                out.push(DueTip {
+                    tip_id: TipId::from_db(r.try_get("tip_id")?),
+                    status: r.try_get("status")?,
+                    district_id: r.try_get("district_id")?,
+                    police_involvement: r.try_get("police_involvement")?,
+                    created_at: r.try_get("created_at")?,
+                    deadlines,
+                    escalation_step: r.try_get("escalation_step")?,
+                    escalation_level: r.try_get("escalation_level")?,
+                });
+            }
+            Ok(out)
+        }
+
+        /// Takes a rung of the ladder if the tip is still where the job saw it; false if not (it
+        /// changed, or another node took the rung first).
+        pub async fn escalate(c: &mut Conn, keys: &Keys, e: &Escalation) -> Result<bool, StoreError> {
+            let done = sqlx::query(
+                "UPDATE tip SET escalation_step = $2, escalation_level = $3, escalation_due_at = $4 \
+                 WHERE tip_id = $1 AND status = $5 AND escalation_level = $6 \
+                 AND escalation_step IS NOT DISTINCT FROM $7",
+            )
+            .bind(e.tip_id.get())
+            .bind(&e.step)
+            .bind(e.level)
+            .bind(e.next_due)
+            .bind(&e.status)
+            .bind(e.from_level)
+            .bind(e.from_step.clone())
+            .execute(&mut *c)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            if let Some(audit) = &e.audit {
+                append_audit(c, keys, &[audit]).await?;
+            }
+            Ok(true)
+        }
+
         /// A term is rare below this many tips: a search starts from its set of tips.
         const RARE_TERM: i64 = 2000;
 
@@ -204,7 +266,7 @@ macro_rules! console_queries {
             let mut q = sqlx::QueryBuilder::<$db>::new(
                 "SELECT t.tip_id, t.tip_number, t.status, t.priority, t.priority_rank, t.district_id, t.station_id, \
                  t.category, t.channel, t.urgent, t.police_involvement, t.created_at, t.ack_due_at, t.action_due_at, \
-                 t.report_due_at FROM tip t WHERE 1 = 1",
+                 t.report_due_at, t.escalation_level FROM tip t WHERE 1 = 1",
             );
             if let Some(d) = &f.district_id {
                 q.push(" AND t.district_id = ").push_bind(d.clone());
@@ -285,6 +347,7 @@ macro_rules! console_queries {
                     police_involvement: r.try_get("police_involvement")?,
                     created_at: r.try_get("created_at")?,
                     deadlines: deadlines_of(&r)?,
+                    escalation_level: r.try_get("escalation_level")?,
                 });
             }
             Ok(out)
@@ -340,6 +403,7 @@ macro_rules! console_queries {
             if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict("tip status"));
             }
+            sqlx::query(RESET_ESCALATION_DUE).bind(t.tip_id.get()).execute(&mut *c).await?;
             for a in &t.assignments {
                 sqlx::query(
                     "INSERT INTO tip_assignment (tip_id, desk_id, desk_kind, district_id, brief_sealed, assigned_by, created_at) \
@@ -411,6 +475,7 @@ macro_rules! console_queries {
                 .bind(tip).bind(priority).bind(d.acknowledge).bind(d.action).bind(d.report)
                 .execute(&mut *c)
                 .await?;
+                sqlx::query(RESET_ESCALATION_DUE).bind(tip).execute(&mut *c).await?;
             }
             append_audit(c, keys, &[&t.audit]).await
         }

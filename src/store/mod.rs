@@ -20,9 +20,9 @@ use crate::crypto::Keys;
 use crate::domain::TipId;
 
 pub use console::{
-    ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, NewActionReport, NewAssignment,
-    NewOfficer, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow, TipChange,
-    TriageCorrection, TriageField, TriageFix,
+    ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, DueTip, Escalation,
+    NewActionReport, NewAssignment, NewOfficer, OfficerChange, OfficerRow, QueueFilter, QueueRow,
+    SessionRow, TipChange, TriageCorrection, TriageField, TriageFix,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -391,6 +391,10 @@ pub trait Store: Send + Sync {
     /// Applies a state change of a tip with its audit entry, if the tip is still in the status
     /// the officer saw (else `Conflict`).
     async fn change_tip(&self, change: TipChange) -> Result<(), StoreError>;
+    /// Tips whose time to climb the escalation ladder has come (at most `limit`).
+    async fn late_tips(&self, now: i64, limit: i64) -> Result<Vec<DueTip>, StoreError>;
+    /// Applies one climb if the tip is still as the job saw it; false if not.
+    async fn escalate(&self, escalation: Escalation) -> Result<bool, StoreError>;
     /// Applies an officer's triage correction with its audit entry.
     async fn correct_triage(&self, correction: TriageCorrection) -> Result<(), StoreError>;
     /// Triage corrections of one tip, or of every tip (`None`), oldest first.

@@ -9,10 +9,10 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 
 use super::queries::postgres as q;
 use super::{
-    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, NewMessage,
-    NewOfficer, NewTip, OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow,
-    Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
-    TriageCorrection,
+    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, DueTip,
+    Escalation, NewMessage, NewOfficer, NewTip, OfficerChange, OfficerRow, PendingTerms,
+    QueueFilter, QueueRow, SessionRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth,
+    TipChange, TipLink, TipRecord, TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -250,6 +250,17 @@ impl Store for PgStore {
 
     async fn action_reports(&self, tip_id: TipId) -> Result<Vec<ActionReportRow>, StoreError> {
         q::action_reports(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn late_tips(&self, now: i64, limit: i64) -> Result<Vec<DueTip>, StoreError> {
+        q::late_tips(&mut *self.pool.acquire().await?, now, limit).await
+    }
+
+    async fn escalate(&self, escalation: Escalation) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let taken = q::escalate(&mut tx, &self.keys, &escalation).await?;
+        tx.commit().await?;
+        Ok(taken)
     }
 
     async fn correct_triage(&self, correction: TriageCorrection) -> Result<(), StoreError> {

@@ -267,7 +267,7 @@ macro_rules! backend_queries {
                     "INSERT INTO tip (tip_id, tip_number, secret_mac, channel, district_id, station_id, category, status, \
                      happening_now, language, key_scope, text_sealed, place_sealed, when_sealed, created_at, updated_at, \
                      priority, urgent, police_involvement, barred_station_id, triage_sealed, fingerprint, \
-                     ack_due_at, action_due_at, report_due_at) ",
+                     ack_due_at, action_due_at, report_due_at, escalation_due_at) ",
                 );
                 q.push_values(piece, |mut row, t| {
                     row.push_bind(t.tip_id.get())
@@ -294,7 +294,8 @@ macro_rules! backend_queries {
                         .push_bind(t.fingerprint.clone())
                         .push_bind(t.deadlines.map(|d| d.acknowledge))
                         .push_bind(t.deadlines.map(|d| d.action))
-                        .push_bind(t.deadlines.map(|d| d.report));
+                        .push_bind(t.deadlines.map(|d| d.report))
+                        .push_bind(t.deadlines.map(|d| d.acknowledge));
                 });
                 q.build().execute(&mut *c).await.map_err(|e| map_unique(e, "tip number"))?;
             }

@@ -23,10 +23,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::queries::sqlite as q;
 use super::{
-    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, NewMessage,
-    NewOfficer, NewTip, OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow,
-    Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
-    TriageCorrection,
+    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, DueTip,
+    Escalation, NewMessage, NewOfficer, NewTip, OfficerChange, OfficerRow, PendingTerms,
+    QueueFilter, QueueRow, SessionRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth,
+    TipChange, TipLink, TipRecord, TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -494,6 +494,27 @@ impl Store for SqliteStore {
             Box::pin(async move { q::change_tip(c, &keys, &change).await })
         })
         .await
+    }
+
+    async fn late_tips(&self, now: i64, limit: i64) -> Result<Vec<DueTip>, StoreError> {
+        q::late_tips(&mut *self.reader().await?, now, limit).await
+    }
+
+    async fn escalate(&self, escalation: Escalation) -> Result<bool, StoreError> {
+        let keys = self.keys.clone();
+        let escalation = Arc::new(escalation);
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = done.clone();
+        self.write(move |c| {
+            let (keys, escalation, flag) = (keys.clone(), escalation.clone(), flag.clone());
+            Box::pin(async move {
+                let taken = q::escalate(c, &keys, &escalation).await?;
+                flag.store(taken, std::sync::atomic::Ordering::Relaxed);
+                Ok(())
+            })
+        })
+        .await?;
+        Ok(done.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     async fn correct_triage(&self, correction: TriageCorrection) -> Result<(), StoreError> {

@@ -49,6 +49,8 @@ pub struct Row {
     age: String,
     /// The running deadline and whether it has passed.
     due: Option<(String, bool)>,
+    /// Escalated to whom, if it was.
+    escalated: Option<String>,
 }
 
 #[derive(Template)]
@@ -354,5 +356,7 @@ fn row(core: &Core, t: Tr, r: &QueueRow, now: i64) -> Row {
         received: ist(r.created_at),
         age: age(t, now, r.created_at),
         due: deadline(t, now, &r.status, r.deadlines.as_ref()),
+        escalated: crate::escalation::Rung::from_level(r.escalation_level)
+            .map(|rung| t.get(&format!("con-rung-{}", rung.as_str()))),
     }
 }
