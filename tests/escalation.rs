@@ -1,14 +1,13 @@
 //! The escalation ladder on both backends, driven by the injected clock: a late tip climbs one
 //! rung per missed allowance, once even when two passes run at once; acknowledging it starts the
 //! next step's clock; a tip alleging police involvement starts at the SP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::TestApp;
 use tipline::clock::Clock;
 use tipline::domain::{Role, TipId};
-
-const MIN: i64 = 60_000;
 
 async fn escalations(app: &TestApp, tip_id: TipId) -> Vec<String> {
     app.core
