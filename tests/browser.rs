@@ -18,8 +18,8 @@
 //! `target/browser-receipt.png`; on a failure the page is saved to
 //! `target/browser-failure-<test>.png` and its URL and HTML are printed.
 //!
-//! The officer console after dispatch (the station's report, the supervisor's close) is in
-//! `browser/console.rs`.
+//! The officer console after dispatch (the station's report, the supervisor's close) and the
+//! role matrix as each role sees it are in `browser/console.rs`.
 
 // Test code: a failed unwrap or expect is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
