@@ -18,8 +18,8 @@
 //! `target/browser-receipt.png`; on a failure the page is saved to
 //! `target/browser-failure-<test>.png` and its URL and HTML are printed.
 //!
-//! The officer console after dispatch (the station's report, the supervisor's close) and the
-//! role matrix as each role sees it are in `browser/console.rs`.
+//! The officer console after dispatch (the station's report, the supervisor's close) is in
+//! `browser/console.rs`, the role matrix as each role sees it in `browser/roles.rs`.
 
 // Test code: a failed unwrap or expect is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -880,3 +880,5 @@ const CON_BRIEF: &str = "Ganja is sold in Sarkanda in the evenings. Verify quiet
 
 #[path = "browser/console.rs"]
 mod console;
+#[path = "browser/roles.rs"]
+mod roles;
