@@ -17,6 +17,9 @@
 //! directory, and Chromium with a fresh profile. The receipt page is saved as a screenshot to
 //! `target/browser-receipt.png`; on a failure the page is saved to
 //! `target/browser-failure-<test>.png` and its URL and HTML are printed.
+//!
+//! The officer console after dispatch (the station's report, the supervisor's close) is in
+//! `browser/console.rs`, the role matrix as each role sees it in `browser/roles.rs`.
 
 // Test code: a failed unwrap or expect is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -874,3 +877,8 @@ async fn console_scenario(env: &Env) -> anyhow::Result<()> {
 const HI_CON_ACKNOWLEDGED: &str = "देखी गई";
 const HI_CON_ASSIGNED: &str = "सौंपी गई";
 const CON_BRIEF: &str = "Ganja is sold in Sarkanda in the evenings. Verify quietly and raid.";
+
+#[path = "browser/console.rs"]
+mod console;
+#[path = "browser/roles.rs"]
+mod roles;
