@@ -316,7 +316,7 @@ async fn check_desk_sees_no_content(c: &Client, page: &str) -> anyhow::Result<()
 async fn fill_report(c: &Client, quantity: &str, fir: &str) -> anyhow::Result<()> {
     let form = "form.step:has(input[name=step][value=report_action])";
     for tick in ["raid_done", "found"] {
-        let box_ = wait_for(c, &format!("{form} input[name={tick}]")).await?;
+        let box_ = wait_for(c, &format!("{form} input[name={tick}][value=yes]")).await?;
         if !box_.is_selected().await? {
             box_.click().await?;
         }
