@@ -375,8 +375,8 @@ const REPORT_SHOWN: [&str; 6] = [
     "FIR 123/2026",
     REMARKS,
 ];
-const ERR_FIR: &str = "fir number must look like 123/2026";
-const ERR_QUANTITY: &str = "seizure quantity (row 1) must be a number";
+const ERR_FIR: &str = "एफ़आईआर नंबर: 123/2026 जैसा होना चाहिए";
+const ERR_QUANTITY: &str = "मात्रा (1): संख्या होनी चाहिए";
 /// The workflow's lines of the history, oldest first.
 const WORKFLOW_HISTORY: [(&str, &str); 5] = [
     (ASP_NAME, "tip.acknowledge"),

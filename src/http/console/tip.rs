@@ -458,7 +458,7 @@ pub async fn step(
     ) else {
         return message(t, StatusCode::BAD_REQUEST, t.get("err-form-type"));
     };
-    let input = match step_input(&transition, &form) {
+    let input = match step_input(t, &transition, &form) {
         Ok(i) => i,
         Err(msg) => {
             return show(
@@ -499,7 +499,7 @@ pub async fn step(
 }
 
 /// The extra fields a step needs, parsed; a message for the officer when they are wrong.
-fn step_input(transition: &Transition, form: &FormFields) -> Result<StepInput, String> {
+fn step_input(t: Tr, transition: &Transition, form: &FormFields) -> Result<StepInput, String> {
     let mut input = StepInput::default();
     match transition {
         Transition::Assign => {
@@ -535,7 +535,7 @@ fn step_input(transition: &Transition, form: &FormFields) -> Result<StepInput, S
             };
             input.report = Some(ActionReport::parse(&raw).map_err(|errs| {
                 errs.iter()
-                    .map(|e| e.to_string())
+                    .map(|e| outcome_error(t, e))
                     .collect::<Vec<_>>()
                     .join("; ")
             })?);
@@ -543,6 +543,16 @@ fn step_input(transition: &Transition, form: &FormFields) -> Result<StepInput, S
         _ => {}
     }
     Ok(input)
+}
+
+/// One problem with an action-taken report, in the officer's language.
+fn outcome_error(t: Tr, e: &crate::domain::OutcomeError) -> String {
+    let field = t.get(&format!("con-out-{}", e.field.code()));
+    let reason = t.get(&format!("con-out-why-{}", e.reason.code()));
+    match e.row {
+        Some(row) => format!("{field} ({row}): {reason}"),
+        None => format!("{field}: {reason}"),
+    }
 }
 
 pub async fn message_tipster(
