@@ -107,6 +107,18 @@ impl Core {
         let keyring = KeyRing::load(keys, store.as_ref(), &jurisdiction, clock.now_ms()).await?;
         let triage =
             Triage::new(&jurisdiction, &lexicon).context("cannot build the triage tables")?;
+        let events = tokio::sync::broadcast::channel(256).0;
+        // Live events of every node, where the database carries them (PostgreSQL).
+        if let Some(mut feed) = store.event_feed().await? {
+            let local = events.clone();
+            tokio::spawn(async move {
+                while let Some(payload) = feed.recv().await {
+                    if let Ok(event) = serde_json::from_str(&payload) {
+                        let _ = local.send(event);
+                    }
+                }
+            });
+        }
         Ok(Self {
             store,
             keyring: Arc::new(keyring),
@@ -117,7 +129,7 @@ impl Core {
             guesses: GuessLimiter::default(),
             logins: GuessLimiter::per_minute(crate::officers::FAILED_LOGINS_PER_MINUTE),
             policy: crate::policy::Policy::default(),
-            events: tokio::sync::broadcast::channel(256).0,
+            events,
         })
     }
 }

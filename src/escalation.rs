@@ -166,11 +166,12 @@ async fn escalate(core: &Core, tip: &DueTip, now: i64) -> Result<bool, StoreErro
     if !core.store.escalate(change).await? || !climbs {
         return Ok(false);
     }
-    let _ = core.events.send(crate::intake::TipEvent {
+    let event = crate::intake::TipEvent {
         district_id: tip.district_id.clone(),
         urgent: true,
         police_involvement: tip.police_involvement,
-    });
+    };
+    crate::intake::announce(core, event).await;
     Ok(true)
 }
 

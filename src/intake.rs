@@ -52,7 +52,7 @@ pub struct Submission {
 }
 
 /// A new tip, announced to open queue pages: only what routing needs, never content.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TipEvent {
     /// Its district, if known.
     pub district_id: Option<String>,
@@ -180,6 +180,27 @@ pub(crate) fn aad(column: &str, id: i64) -> Vec<u8> {
     format!("{column}|{id}").into_bytes()
 }
 
+/// Tells every open queue page, on every node, that a tip arrived or changed. Through the
+/// database where it carries events between nodes (PostgreSQL NOTIFY, which also comes back to
+/// this node), else straight to this node's pages. Nobody listening is fine: the pages read the
+/// store anyway.
+pub async fn announce(core: &Core, event: TipEvent) {
+    let shared = match serde_json::to_string(&event) {
+        Ok(payload) => core.store.announce(&payload).await,
+        Err(e) => Err(StoreError::Config(e.to_string())),
+    };
+    match shared {
+        Ok(true) => {}
+        Ok(false) => {
+            let _ = core.events.send(event);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "live event not shared with other nodes");
+            let _ = core.events.send(event);
+        }
+    }
+}
+
 /// Stores a new tip: number and secret, sealed content, blind-index terms and the audit entry in
 /// one transaction. Retries with a fresh number in the rare case the random one is taken.
 pub async fn submit_tip(core: &Core, s: Submission) -> Result<Receipt, IntakeError> {
@@ -193,8 +214,7 @@ pub async fn submit_tip(core: &Core, s: Submission) -> Result<Receipt, IntakeErr
         };
         match core.store.create_tip(tip).await {
             Ok(()) => {
-                // Nobody listening is fine: the queue pages read the store anyway.
-                let _ = core.events.send(event);
+                announce(core, event).await;
                 return Ok(receipt);
             }
             Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,

@@ -391,6 +391,11 @@ pub trait Store: Send + Sync {
     /// Applies a state change of a tip with its audit entry, if the tip is still in the status
     /// the officer saw (else `Conflict`).
     async fn change_tip(&self, change: TipChange) -> Result<(), StoreError>;
+    /// Shares a live event with every node (PostgreSQL NOTIFY); false if this backend has one
+    /// node only (SQLite), so the caller delivers it locally.
+    async fn announce(&self, payload: &str) -> Result<bool, StoreError>;
+    /// The live events of every node (this one's too), where the backend carries them.
+    async fn event_feed(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>, StoreError>;
     /// Tips whose time to climb the escalation ladder has come (at most `limit`).
     async fn late_tips(&self, now: i64, limit: i64) -> Result<Vec<DueTip>, StoreError>;
     /// Applies one climb if the tip is still as the job saw it; false if not.

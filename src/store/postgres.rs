@@ -17,6 +17,9 @@ use super::{
 use crate::crypto::Keys;
 use crate::domain::TipId;
 
+/// The NOTIFY channel live events travel on between nodes.
+const EVENT_CHANNEL: &str = "tipline_events";
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The PostgreSQL store.
@@ -250,6 +253,38 @@ impl Store for PgStore {
 
     async fn action_reports(&self, tip_id: TipId) -> Result<Vec<ActionReportRow>, StoreError> {
         q::action_reports(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn announce(&self, payload: &str) -> Result<bool, StoreError> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(EVENT_CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await?;
+        Ok(true)
+    }
+
+    async fn event_feed(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>, StoreError> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen(EVENT_CHANNEL).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(256);
+        tokio::spawn(async move {
+            loop {
+                // The listener reconnects by itself after a lost connection.
+                match listener.recv().await {
+                    Ok(n) => {
+                        if tx.send(n.payload().to_owned()).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live event listener failed; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(Some(rx))
     }
 
     async fn late_tips(&self, now: i64, limit: i64) -> Result<Vec<DueTip>, StoreError> {

@@ -496,6 +496,14 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn announce(&self, _payload: &str) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
+    async fn event_feed(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>, StoreError> {
+        Ok(None)
+    }
+
     async fn late_tips(&self, now: i64, limit: i64) -> Result<Vec<DueTip>, StoreError> {
         q::late_tips(&mut *self.reader().await?, now, limit).await
     }

@@ -68,6 +68,25 @@ async fn fresh_postgres_database(base: &str) -> String {
 pub const START_MS: i64 = 1_795_000_000_000;
 
 impl TestApp {
+    /// Another node on the same database, key and clock (no HTTP server of its own).
+    #[allow(dead_code)]
+    pub async fn second_node(&self) -> Arc<Core> {
+        let keys = Arc::new(MasterKey::from_hex(&"5a".repeat(32)).unwrap().derive());
+        let store = tipline::store::open(&self.database_url, keys.clone())
+            .await
+            .unwrap();
+        let core = Core::assemble(
+            store,
+            keys,
+            Jurisdiction::builtin().unwrap(),
+            Lexicon::builtin().unwrap(),
+            self.clock.clone(),
+        )
+        .await
+        .unwrap();
+        Arc::new(core)
+    }
+
     pub async fn spawn(backend: Backend) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let database_url = match backend {
