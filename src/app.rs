@@ -41,6 +41,12 @@ pub struct Core {
     pub logins: GuessLimiter,
     /// Deadlines and console rules (the defaults unless the config file sets them).
     pub policy: crate::policy::Policy,
+    /// Where alerts go (none configured: the live console only).
+    pub alerts: crate::alerts::config::Alerts,
+    /// The address officers open links at (in alerts).
+    pub public_url: String,
+    /// Wakes the outbox sender when messages are stored.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
     /// New tips, for the live queue (this node's only; several nodes are issue 6's work).
     pub events: tokio::sync::broadcast::Sender<crate::intake::TipEvent>,
 }
@@ -93,6 +99,11 @@ impl Core {
         let mut core =
             Self::assemble(store, keys, jurisdiction, lexicon, Arc::new(SystemClock)).await?;
         core.policy = config.policy;
+        core.alerts = config.alerts.clone();
+        core.public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen));
         Ok(core)
     }
 
@@ -129,6 +140,9 @@ impl Core {
             guesses: GuessLimiter::default(),
             logins: GuessLimiter::per_minute(crate::officers::FAILED_LOGINS_PER_MINUTE),
             policy: crate::policy::Policy::default(),
+            alerts: crate::alerts::config::Alerts::default(),
+            public_url: "http://127.0.0.1:8080".into(),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
             events,
         })
     }

@@ -46,6 +46,8 @@ pub struct RawConfig {
     pub deadlines: Option<crate::policy::Deadlines>,
     /// `[console]`: session lengths and the view flag (file only).
     pub console: Option<crate::policy::ConsoleRules>,
+    /// `[alerts]`: SMS gateway, SMTP relay, webhook (file only).
+    pub alerts: Option<crate::alerts::config::RawAlerts>,
 }
 
 impl RawConfig {
@@ -70,6 +72,7 @@ impl RawConfig {
             log: get("TIPLINE_LOG"),
             deadlines: None,
             console: None,
+            alerts: None,
         }
     }
 
@@ -86,6 +89,7 @@ impl RawConfig {
             log: over.log.or(self.log),
             deadlines: over.deadlines.or(self.deadlines),
             console: over.console.or(self.console),
+            alerts: over.alerts.or(self.alerts),
         }
     }
 }
@@ -163,6 +167,10 @@ pub struct Config {
     pub log: String,
     /// Deadlines and console rules.
     pub policy: crate::policy::Policy,
+    /// Where alerts go.
+    pub alerts: crate::alerts::config::Alerts,
+    /// The public address, for links in alerts.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -215,7 +223,14 @@ impl Config {
         };
         policy.deadlines.validate().map_err(ConfigError::Invalid)?;
         policy.console.validate().map_err(ConfigError::Invalid)?;
+        let alerts = raw
+            .alerts
+            .unwrap_or_default()
+            .validate()
+            .map_err(ConfigError::Invalid)?;
         Ok(Self {
+            alerts,
+            public_url: raw.public_url.clone(),
             policy,
             listen,
             data_dir,
@@ -247,14 +262,32 @@ impl Config {
         };
         let c = &self.policy.console;
         let rules = format!(
-            "{}{}{}{}\nconsole: sessions idle {} min, at most {} h; more than {} text views an hour flag an officer",
+            "{}{}{}{}\nconsole: sessions idle {} min, at most {} h; more than {} text views an hour flag an officer\nalerts: sms {}, email {}, webhook {}",
             limits("urgent", d.urgent),
             limits("high", d.high),
             limits("normal", d.normal),
             limits("low", d.low),
             c.idle_timeout_minutes,
             c.session_hours,
-            c.view_flag_per_hour
+            c.view_flag_per_hour,
+            self.alerts
+                .sms
+                .as_ref()
+                .map_or("off".to_owned(), |s| format!(
+                    "{} from {} (token hidden)",
+                    s.api_url, s.from
+                )),
+            self.alerts
+                .email
+                .as_ref()
+                .map_or("off".to_owned(), |e| format!(
+                    "{}:{} from {}",
+                    e.smtp_host, e.smtp_port, e.from
+                )),
+            self.alerts
+                .webhook
+                .as_ref()
+                .map_or("off".to_owned(), |w| format!("{} (secret hidden)", w.url)),
         );
         format!(
             "listen: {}\ndata dir: {}\ndatabase: {}\nmaster key: {key}\njurisdiction: {}\nlexicon: {}\nHSTS: {}\nlog: {}{rules}",

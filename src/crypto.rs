@@ -175,6 +175,13 @@ fn check_private(path: &Path) -> Result<(), CryptoError> {
     Ok(())
 }
 
+/// HMAC-SHA256 of `data` under `key` (signatures of outgoing webhooks).
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = hmac_key(key);
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
 fn hmac_key(key: &[u8]) -> HmacSha256 {
     // HMAC accepts keys of any length, so this cannot fail.
     match <HmacSha256 as KeyInit>::new_from_slice(key) {

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::app::Core;
 use crate::domain::TipStatus;
 use crate::policy::{Step, TipDeadlines};
-use crate::store::{AuditDraft, DueTip, Escalation, StoreError};
+use crate::store::{AuditDraft, DueTip, Escalation};
 
 /// The rungs, bottom to top.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -113,7 +113,7 @@ pub struct Report {
 const BATCH: i64 = 500;
 
 /// One pass over the tips whose running deadline has passed.
-pub async fn run(core: &Core) -> Result<Report, StoreError> {
+pub async fn run(core: &Core) -> Result<Report, crate::intake::IntakeError> {
     let now = core.clock.now_ms();
     let due = core.store.late_tips(now, BATCH).await?;
     let mut report = Report {
@@ -128,7 +128,7 @@ pub async fn run(core: &Core) -> Result<Report, StoreError> {
     Ok(report)
 }
 
-async fn escalate(core: &Core, tip: &DueTip, now: i64) -> Result<bool, StoreError> {
+async fn escalate(core: &Core, tip: &DueTip, now: i64) -> Result<bool, crate::intake::IntakeError> {
     let Some(step) = TipStatus::parse(&tip.status).and_then(Step::next_for) else {
         return Ok(false);
     };
@@ -142,6 +142,13 @@ async fn escalate(core: &Core, tip: &DueTip, now: i64) -> Result<bool, StoreErro
     let target = rung_due(step, d, at, police, now).map_or(0, |r| r as i64);
     let climbs = target > current;
     let level = target.max(current);
+    // The rung's officers are told in the same transaction as the climb.
+    let outbox = match Rung::from_level(level).filter(|_| climbs) {
+        Some(rung) => {
+            crate::alerts::for_escalation(core, tip.tip_id, step.as_str(), rung, now).await?
+        }
+        None => Vec::new(),
+    };
     let change = Escalation {
         tip_id: tip.tip_id,
         status: tip.status.clone(),
@@ -150,6 +157,7 @@ async fn escalate(core: &Core, tip: &DueTip, now: i64) -> Result<bool, StoreErro
         step: step.as_str().to_owned(),
         level,
         next_due: next_climb(step, d, at, police, level),
+        outbox,
         audit: climbs.then(|| AuditDraft {
             actor: "system:escalation".into(),
             action: "tip.escalate".into(),
@@ -172,6 +180,7 @@ async fn escalate(core: &Core, tip: &DueTip, now: i64) -> Result<bool, StoreErro
         police_involvement: tip.police_involvement,
     };
     crate::intake::announce(core, event).await;
+    core.outbox_wake.notify_one();
     Ok(true)
 }
 

@@ -17,7 +17,47 @@ pub const INDEX_BATCH: i64 = 100;
 /// Starts the background jobs on the current runtime.
 pub fn spawn(core: Arc<Core>) {
     tokio::spawn(run_indexer(core.clone()));
-    tokio::spawn(run_escalation(core));
+    tokio::spawn(run_escalation(core.clone()));
+    tokio::spawn(run_alerts(core.clone()));
+    tokio::spawn(run_outbox(core));
+}
+
+/// Stores the alerts of new urgent tips: at once when a tip is announced (on any node), and
+/// every second in case an announcement was missed.
+async fn run_alerts(core: Arc<Core>) {
+    let mut events = core.events.subscribe();
+    loop {
+        if let Err(e) = crate::alerts::alert_new_tips(&core).await {
+            tracing::warn!(error = %e, "storing alerts failed; will retry");
+        }
+        tokio::select! {
+            _ = events.recv() => {}
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// Delivers the outbox: when woken by new messages, and every second for retries and for
+/// messages another node left behind.
+async fn run_outbox(core: Arc<Core>) {
+    let client = match crate::alerts::send::client() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the HTTP client; alerts go to the live console only");
+            return;
+        }
+    };
+    loop {
+        match crate::alerts::send::deliver_due(&core, &client).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbox pass failed; will retry"),
+        }
+        tokio::select! {
+            () = core.outbox_wake.notified() => {}
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
 }
 
 /// How often the escalation ladder is looked at.

@@ -1,6 +1,8 @@
 //! tipline: an anonymous crime tip line. Every channel in, one sealed tip record, routed to the
 //! right desk and tracked until action is taken. The modules, from the outside in:
 
+/// Alerts to officers on duty: rosters, the outbox and its sender.
+pub mod alerts;
 /// Assembly: configuration to a running server.
 pub mod app;
 /// Verifying the audit chain.

@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: tipline::officers::cli::UserCommand,
     },
+    /// Duty rosters: who receives alerts when.
+    Roster {
+        #[command(subcommand)]
+        command: tipline::officers::cli::RosterCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,6 +146,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::User { command } => {
             let core = tipline::app::Core::load(&config).await?;
             tipline::officers::cli::run(&core, command).await?;
+        }
+        Command::Roster { command } => {
+            let core = tipline::app::Core::load(&config).await?;
+            tipline::officers::cli::run_roster(&core, command).await?;
         }
     }
     Ok(std::process::ExitCode::SUCCESS)

@@ -35,6 +35,62 @@ pub enum UserCommand {
         /// Login name.
         username: String,
     },
+    /// Sets an officer's work phone and email for alerts (an empty value removes it).
+    Contact {
+        /// Login name.
+        username: String,
+        /// Phone in E.164, e.g. +919812345678.
+        #[arg(long)]
+        phone: Option<String>,
+        /// Email address.
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+/// `tipline roster`: duty shifts (see `alerts::roster` for the file format).
+#[derive(Subcommand)]
+pub enum RosterCommand {
+    /// Checks every shift of a roster file, then stores them all.
+    Import {
+        /// The roster file (TOML, `[[shift]]` tables).
+        file: std::path::PathBuf,
+    },
+    /// Lists who is on duty now and in the next 24 hours.
+    List,
+}
+
+/// Runs a `tipline roster` command.
+pub async fn run_roster(core: &Core, command: RosterCommand) -> anyhow::Result<()> {
+    match command {
+        RosterCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let n = crate::alerts::roster::import(core, &text, CLI_ACTOR).await?;
+            println!("{n} shifts stored from {}", file.display());
+        }
+        RosterCommand::List => {
+            let now = core.clock.now_ms();
+            let shifts = core.store.shifts(now, now + 24 * 3_600_000).await?;
+            if shifts.is_empty() {
+                println!("nobody is on the roster for the next 24 hours");
+            }
+            for s in shifts {
+                println!(
+                    "{} - {}  {:<8} {:<16} {:<16} {} (phone {}, email {})",
+                    crate::http::ist(s.starts_at),
+                    crate::http::ist(s.ends_at),
+                    s.duty,
+                    s.district_id.as_deref().unwrap_or("-"),
+                    s.desk_id.as_deref().unwrap_or("-"),
+                    s.display_name,
+                    if s.phone.is_some() { "set" } else { "none" },
+                    if s.email.is_some() { "set" } else { "none" },
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `tipline user add`.
@@ -133,6 +189,66 @@ pub async fn run(core: &Core, command: UserCommand) -> anyhow::Result<()> {
                 "their sessions have ended; the second factor is set up again at the next login"
             );
         }
+        UserCommand::Contact {
+            username,
+            phone,
+            email,
+        } => {
+            let id = officer_id(core, &username).await?;
+            let row = core
+                .store
+                .officer(id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no officer {username}"))?;
+            let phone = match phone {
+                Some(p) if p.is_empty() => None,
+                Some(p) => Some(parse_phone(&p)?),
+                None => row.phone,
+            };
+            let email = match email {
+                Some(e) if e.is_empty() => None,
+                Some(e) => Some(parse_email(&e)?),
+                None => row.email,
+            };
+            let audit = crate::store::AuditDraft {
+                actor: CLI_ACTOR.into(),
+                action: "officer.contact".into(),
+                subject: format!("officer:{id}"),
+                detail: serde_json::json!({ "phone": phone.is_some(), "email": email.is_some() })
+                    .to_string(),
+                created_at: core.clock.now_ms(),
+            };
+            core.store
+                .set_contacts(id, phone.clone(), email.clone(), audit)
+                .await?;
+            println!(
+                "{username}: phone {}, email {}",
+                phone.as_deref().unwrap_or("none"),
+                email.as_deref().unwrap_or("none")
+            );
+        }
     }
     Ok(())
+}
+
+/// A phone number for SMS alerts: E.164, `+` and 8 to 15 digits.
+pub fn parse_phone(text: &str) -> anyhow::Result<String> {
+    let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let ok = digits.len() >= 9
+        && digits.len() <= 16
+        && digits.starts_with('+')
+        && digits[1..].chars().all(|c| c.is_ascii_digit());
+    anyhow::ensure!(ok, "`{text}` is not a phone number like +919812345678");
+    Ok(digits)
+}
+
+/// An email address for alerts (one `@`, no spaces or angle brackets).
+pub fn parse_email(text: &str) -> anyhow::Result<String> {
+    let t = text.trim();
+    let ok = t.split('@').count() == 2
+        && !t.starts_with('@')
+        && !t.ends_with('@')
+        && !t.contains(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';'));
+    anyhow::ensure!(ok, "`{text}` is not an email address");
+    Ok(t.to_owned())
 }

@@ -36,6 +36,10 @@ pub struct OfficerRow {
     pub locked_until: i64,
     /// When the account was made.
     pub created_at: i64,
+    /// Work phone for SMS alerts.
+    pub phone: Option<String>,
+    /// Work email for alerts.
+    pub email: Option<String>,
 }
 
 /// A new officer account.
@@ -375,4 +379,117 @@ pub struct Escalation {
     pub next_due: Option<i64>,
     /// The audit entry, when a rung is climbed.
     pub audit: Option<AuditDraft>,
+    /// The alerts to the rung's officers, stored in the same transaction.
+    pub outbox: Vec<NewOutbox>,
+}
+
+/// A new duty shift.
+#[derive(Clone, Debug)]
+pub struct NewShift {
+    /// `operator`, `asp`, `sp`, `station` or `range`.
+    pub duty: String,
+    /// The district (none for range duty).
+    pub district_id: Option<String>,
+    /// The station or unit (station duty).
+    pub desk_id: Option<String>,
+    /// Who.
+    pub officer_id: i64,
+    /// From (Unix ms).
+    pub starts_at: i64,
+    /// Until (Unix ms).
+    pub ends_at: i64,
+    /// The audit entry.
+    pub audit: AuditDraft,
+}
+
+/// A stored shift, with the officer's contacts for alerts.
+#[derive(Clone, Debug)]
+pub struct ShiftRow {
+    /// Id.
+    pub shift_id: i64,
+    /// Duty name.
+    pub duty: String,
+    /// District.
+    pub district_id: Option<String>,
+    /// Station or unit.
+    pub desk_id: Option<String>,
+    /// Who.
+    pub officer_id: i64,
+    /// Their name.
+    pub display_name: String,
+    /// Their work phone, for SMS alerts.
+    pub phone: Option<String>,
+    /// Their work email.
+    pub email: Option<String>,
+    /// From.
+    pub starts_at: i64,
+    /// Until.
+    pub ends_at: i64,
+}
+
+/// A message to send, stored with the change that causes it.
+#[derive(Clone, Debug)]
+pub struct NewOutbox {
+    /// Unique key: the same message is never stored twice (several nodes may try).
+    pub outbox_key: String,
+    /// `alert`, `escalation`, ...
+    pub purpose: String,
+    /// `sms`, `email` or `webhook`.
+    pub channel: String,
+    /// The tip it is about.
+    pub tip_id: Option<TipId>,
+    /// The officer it goes to.
+    pub officer_id: Option<i64>,
+    /// Destination and body, sealed under the range key (associated data: the key).
+    pub payload_sealed: Vec<u8>,
+    /// When (first attempt at once).
+    pub created_at: i64,
+}
+
+/// A stored outbox message.
+#[derive(Clone, Debug)]
+pub struct OutboxRow {
+    /// Id.
+    pub outbox_id: i64,
+    /// Unique key.
+    pub outbox_key: String,
+    /// Purpose.
+    pub purpose: String,
+    /// Channel.
+    pub channel: String,
+    /// Tip.
+    pub tip_id: Option<TipId>,
+    /// Officer.
+    pub officer_id: Option<i64>,
+    /// Sealed payload.
+    pub payload_sealed: Vec<u8>,
+    /// `pending`, `sending`, `sent` or `failed`.
+    pub status: String,
+    /// Attempts so far (this one included, once claimed).
+    pub attempts: i64,
+    /// Last failure.
+    pub last_error: Option<String>,
+    /// When stored.
+    pub created_at: i64,
+    /// When delivered.
+    pub sent_at: Option<i64>,
+}
+
+/// How a delivery attempt ended.
+#[derive(Clone, Debug)]
+pub enum Delivery {
+    /// Handed to the gateway.
+    Sent,
+    /// Try again at this time.
+    Retry {
+        /// Why it failed.
+        error: String,
+        /// Next attempt (Unix ms).
+        at: i64,
+    },
+    /// Given up (shown to the supervisor).
+    Failed {
+        /// Why.
+        error: String,
+    },
 }

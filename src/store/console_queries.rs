@@ -2,14 +2,18 @@
 //! `backend_queries!` (so both share `append_audit` and the other helpers).
 
 macro_rules! console_queries {
-    ($db:ty, $contains_before:literal, $contains_after:literal) => {
+    ($db:ty, $contains_before:literal, $contains_after:literal, $skip_locked:literal) => {
+        /// Row locks skipped by a claim (PostgreSQL; SQLite has one writer).
+        const SKIP_LOCKED: &str = $skip_locked;
+
         use crate::store::console::{
-            ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, DueTip, Escalation, NewOfficer, TriageCorrection, TriageField, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow,
+            ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, Delivery, DueTip, Escalation, NewOutbox,
+            NewShift, OutboxRow, ShiftRow, NewOfficer, TriageCorrection, TriageField, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow,
             TipChange,
         };
 
         const OFFICER_COLUMNS: &str = "officer_id, username, display_name, role, district_id, desk_id, password_hash, \
-             totp_sealed, totp_enrolled, totp_last_step, disabled, failed_logins, locked_until, created_at";
+             totp_sealed, totp_enrolled, totp_last_step, disabled, failed_logins, locked_until, created_at, phone, email";
 
         fn officer_row(r: &<$db as sqlx::Database>::Row) -> Result<OfficerRow, sqlx::Error> {
             use sqlx::Row;
@@ -28,6 +32,8 @@ macro_rules! console_queries {
                 failed_logins: r.try_get("failed_logins")?,
                 locked_until: r.try_get("locked_until")?,
                 created_at: r.try_get("created_at")?,
+                phone: r.try_get("phone")?,
+                email: r.try_get("email")?,
             })
         }
 
@@ -241,10 +247,174 @@ macro_rules! console_queries {
             if done.rows_affected() == 0 {
                 return Ok(false);
             }
+            insert_outbox(c, &e.outbox).await?;
             if let Some(audit) = &e.audit {
                 append_audit(c, keys, &[audit]).await?;
             }
             Ok(true)
+        }
+
+        /// Stores messages to send; one already stored under the same key is left as it is.
+        async fn insert_outbox(c: &mut Conn, items: &[NewOutbox]) -> Result<(), StoreError> {
+            for o in items {
+                sqlx::query(
+                    "INSERT INTO outbox (outbox_key, purpose, channel, tip_id, officer_id, payload_sealed, status, \
+                     next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) \
+                     ON CONFLICT (outbox_key) DO NOTHING",
+                )
+                .bind(&o.outbox_key).bind(&o.purpose).bind(&o.channel).bind(o.tip_id.map(|t| t.get()))
+                .bind(o.officer_id).bind(&o.payload_sealed).bind(o.created_at)
+                .execute(&mut *c)
+                .await?;
+            }
+            Ok(())
+        }
+
+        /// New urgent tips since a time whose alerts are not yet stored.
+        pub async fn tips_to_alert(c: &mut Conn, since: i64, limit: i64) -> Result<Vec<TipId>, StoreError> {
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "SELECT tip_id FROM tip WHERE alerted_at IS NULL AND urgent AND created_at >= $1 ORDER BY created_at LIMIT $2",
+            )
+            .bind(since)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows.into_iter().map(|(id,)| TipId::from_db(id)).collect())
+        }
+
+        /// Stores a tip's alerts and marks it alerted, once (false if another node did it first).
+        pub async fn store_alerts(c: &mut Conn, tip_id: TipId, items: &[NewOutbox], now: i64) -> Result<bool, StoreError> {
+            let done = sqlx::query("UPDATE tip SET alerted_at = $2 WHERE tip_id = $1 AND alerted_at IS NULL")
+                .bind(tip_id.get())
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            insert_outbox(c, items).await?;
+            Ok(true)
+        }
+
+        const OUTBOX_COLUMNS: &str = "outbox_id, outbox_key, purpose, channel, tip_id, officer_id, payload_sealed, status, \
+             attempts, last_error, created_at, sent_at";
+
+        fn outbox_row(r: &<$db as sqlx::Database>::Row) -> Result<OutboxRow, sqlx::Error> {
+            use sqlx::Row;
+            Ok(OutboxRow {
+                outbox_id: r.try_get("outbox_id")?,
+                outbox_key: r.try_get("outbox_key")?,
+                purpose: r.try_get("purpose")?,
+                channel: r.try_get("channel")?,
+                tip_id: r.try_get::<Option<i64>, _>("tip_id")?.map(TipId::from_db),
+                officer_id: r.try_get("officer_id")?,
+                payload_sealed: r.try_get("payload_sealed")?,
+                status: r.try_get("status")?,
+                attempts: r.try_get("attempts")?,
+                last_error: r.try_get("last_error")?,
+                created_at: r.try_get("created_at")?,
+                sent_at: r.try_get("sent_at")?,
+            })
+        }
+
+        /// Claims due messages for this node until `lease_until` (a node that dies leaves them to
+        /// be claimed again when the lease runs out).
+        pub async fn claim_outbox(c: &mut Conn, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+            let sql = format!(
+                "UPDATE outbox SET status = 'sending', lease_until = $2, attempts = attempts + 1 WHERE outbox_id IN \
+                 (SELECT outbox_id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= $1) \
+                 OR (status = 'sending' AND lease_until < $1) ORDER BY next_attempt_at LIMIT $3{SKIP_LOCKED}) \
+                 RETURNING {OUTBOX_COLUMNS}"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(lease_until).bind(limit).fetch_all(&mut *c).await?;
+            Ok(rows.iter().map(outbox_row).collect::<Result<_, _>>()?)
+        }
+
+        /// Records how a delivery attempt ended.
+        pub async fn finish_outbox(c: &mut Conn, outbox_id: i64, result: &Delivery, now: i64) -> Result<(), StoreError> {
+            let q = match result {
+                Delivery::Sent => sqlx::query(
+                    "UPDATE outbox SET status = 'sent', sent_at = $2, lease_until = NULL WHERE outbox_id = $1",
+                )
+                .bind(outbox_id).bind(now),
+                Delivery::Retry { error, at } => sqlx::query(
+                    "UPDATE outbox SET status = 'pending', next_attempt_at = $2, last_error = $3, lease_until = NULL \
+                     WHERE outbox_id = $1",
+                )
+                .bind(outbox_id).bind(*at).bind(error.clone()),
+                Delivery::Failed { error } => sqlx::query(
+                    "UPDATE outbox SET status = 'failed', last_error = $2, lease_until = NULL WHERE outbox_id = $1",
+                )
+                .bind(outbox_id).bind(error.clone()),
+            };
+            q.execute(&mut *c).await?;
+            Ok(())
+        }
+
+        /// Messages about a tip, or every failed one (`None`), newest first.
+        pub async fn outbox_about(c: &mut Conn, tip_id: Option<TipId>, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+            let sql = format!(
+                "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ($1 IS NULL AND status = 'failed') OR tip_id = $1 \
+                 ORDER BY outbox_id DESC LIMIT $2"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(tip_id.map(|t| t.get()))
+                .bind(limit)
+                .fetch_all(&mut *c)
+                .await?;
+            Ok(rows.iter().map(outbox_row).collect::<Result<_, _>>()?)
+        }
+
+        /// Adds a duty shift with its audit entry.
+        pub async fn add_shift(c: &mut Conn, keys: &Keys, s: &NewShift) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO duty_shift (duty, district_id, desk_id, officer_id, starts_at, ends_at, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&s.duty).bind(s.district_id.clone()).bind(s.desk_id.clone()).bind(s.officer_id)
+            .bind(s.starts_at).bind(s.ends_at).bind(&s.audit.actor).bind(s.audit.created_at)
+            .execute(&mut *c)
+            .await?;
+            append_audit(c, keys, &[&s.audit]).await
+        }
+
+        /// Shifts that have not ended by `from` and start before `until`, with the officers'
+        /// contacts (disabled officers left out).
+        pub async fn shifts(c: &mut Conn, from: i64, until: i64) -> Result<Vec<ShiftRow>, StoreError> {
+            #[allow(clippy::type_complexity)]
+            let rows: Vec<(i64, String, Option<String>, Option<String>, i64, String, Option<String>, Option<String>, i64, i64)> =
+                sqlx::query_as(
+                    "SELECT s.shift_id, s.duty, s.district_id, s.desk_id, s.officer_id, o.display_name, o.phone, o.email, \
+                     s.starts_at, s.ends_at FROM duty_shift s JOIN officer o ON o.officer_id = s.officer_id \
+                     WHERE s.ends_at > $1 AND s.starts_at < $2 AND o.disabled = $3 ORDER BY s.starts_at, s.shift_id",
+                )
+                .bind(from)
+                .bind(until)
+                .bind(false)
+                .fetch_all(&mut *c)
+                .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(shift_id, duty, district_id, desk_id, officer_id, display_name, phone, email, starts_at, ends_at)| {
+                    ShiftRow { shift_id, duty, district_id, desk_id, officer_id, display_name, phone, email, starts_at, ends_at }
+                })
+                .collect())
+        }
+
+        /// Sets an officer's alert contacts, with the audit entry.
+        pub async fn set_contacts(
+            c: &mut Conn,
+            keys: &Keys,
+            officer_id: i64,
+            phone: Option<&str>,
+            email: Option<&str>,
+            audit: &AuditDraft,
+        ) -> Result<(), StoreError> {
+            sqlx::query("UPDATE officer SET phone = $2, email = $3, updated_at = $4 WHERE officer_id = $1")
+                .bind(officer_id).bind(phone).bind(email).bind(audit.created_at)
+                .execute(&mut *c)
+                .await?;
+            append_audit(c, keys, &[audit]).await
         }
 
         /// A term is rare below this many tips: a search starts from its set of tips.

@@ -20,9 +20,10 @@ use crate::crypto::Keys;
 use crate::domain::TipId;
 
 pub use console::{
-    ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, DueTip, Escalation,
-    NewActionReport, NewAssignment, NewOfficer, OfficerChange, OfficerRow, QueueFilter, QueueRow,
-    SessionRow, TipChange, TriageCorrection, TriageField, TriageFix,
+    ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, Delivery, DueTip, Escalation,
+    NewActionReport, NewAssignment, NewOfficer, NewOutbox, NewShift, OfficerChange, OfficerRow,
+    OutboxRow, QueueFilter, QueueRow, SessionRow, ShiftRow, TipChange, TriageCorrection,
+    TriageField, TriageFix,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -400,6 +401,47 @@ pub trait Store: Send + Sync {
     async fn late_tips(&self, now: i64, limit: i64) -> Result<Vec<DueTip>, StoreError>;
     /// Applies one climb if the tip is still as the job saw it; false if not.
     async fn escalate(&self, escalation: Escalation) -> Result<bool, StoreError>;
+    /// New urgent tips since a time whose alerts are not stored yet.
+    async fn tips_to_alert(&self, since: i64, limit: i64) -> Result<Vec<TipId>, StoreError>;
+    /// Stores a tip's alerts and marks it alerted, once; false if that was done already.
+    async fn store_alerts(
+        &self,
+        tip_id: TipId,
+        items: Vec<NewOutbox>,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Claims due outbox messages for this node until `lease_until`.
+    async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Records the end of a delivery attempt.
+    async fn finish_outbox(
+        &self,
+        outbox_id: i64,
+        result: Delivery,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Outbox messages about a tip, or every failed one (`None`), newest first.
+    async fn outbox_about(
+        &self,
+        tip_id: Option<TipId>,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Adds a duty shift with its audit entry.
+    async fn add_shift(&self, shift: NewShift) -> Result<(), StoreError>;
+    /// Shifts running at some point between two times, with the officers' contacts.
+    async fn shifts(&self, from: i64, until: i64) -> Result<Vec<ShiftRow>, StoreError>;
+    /// Sets an officer's alert contacts, with the audit entry.
+    async fn set_contacts(
+        &self,
+        officer_id: i64,
+        phone: Option<String>,
+        email: Option<String>,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError>;
     /// Applies an officer's triage correction with its audit entry.
     async fn correct_triage(&self, correction: TriageCorrection) -> Result<(), StoreError>;
     /// Triage corrections of one tip, or of every tip (`None`), oldest first.

@@ -9,10 +9,11 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 
 use super::queries::postgres as q;
 use super::{
-    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, DueTip,
-    Escalation, NewMessage, NewOfficer, NewTip, OfficerChange, OfficerRow, PendingTerms,
-    QueueFilter, QueueRow, SessionRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth,
-    TipChange, TipLink, TipRecord, TriageCorrection,
+    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, Delivery,
+    DueTip, Escalation, NewMessage, NewOfficer, NewOutbox, NewShift, NewTip, OfficerChange,
+    OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SessionRow, ShiftRow, Store,
+    StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
+    TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -253,6 +254,81 @@ impl Store for PgStore {
 
     async fn action_reports(&self, tip_id: TipId) -> Result<Vec<ActionReportRow>, StoreError> {
         q::action_reports(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn tips_to_alert(&self, since: i64, limit: i64) -> Result<Vec<TipId>, StoreError> {
+        q::tips_to_alert(&mut *self.pool.acquire().await?, since, limit).await
+    }
+
+    async fn store_alerts(
+        &self,
+        tip_id: TipId,
+        items: Vec<NewOutbox>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let stored = q::store_alerts(&mut tx, tip_id, &items, now).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let rows = q::claim_outbox(&mut tx, now, lease_until, limit).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    async fn finish_outbox(
+        &self,
+        outbox_id: i64,
+        result: Delivery,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        q::finish_outbox(&mut *self.pool.acquire().await?, outbox_id, &result, now).await
+    }
+
+    async fn outbox_about(
+        &self,
+        tip_id: Option<TipId>,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        q::outbox_about(&mut *self.pool.acquire().await?, tip_id, limit).await
+    }
+
+    async fn add_shift(&self, shift: NewShift) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        q::add_shift(&mut tx, &self.keys, &shift).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn shifts(&self, from: i64, until: i64) -> Result<Vec<ShiftRow>, StoreError> {
+        q::shifts(&mut *self.pool.acquire().await?, from, until).await
+    }
+
+    async fn set_contacts(
+        &self,
+        officer_id: i64,
+        phone: Option<String>,
+        email: Option<String>,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        q::set_contacts(
+            &mut tx,
+            &self.keys,
+            officer_id,
+            phone.as_deref(),
+            email.as_deref(),
+            &audit,
+        )
+        .await?;
+        Ok(tx.commit().await?)
     }
 
     async fn announce(&self, payload: &str) -> Result<bool, StoreError> {

@@ -550,13 +550,18 @@ macro_rules! backend_queries {
 /// The queries on SQLite.
 pub mod sqlite {
     backend_queries!(sqlx::Sqlite, "", "instr(terms, $1) > 0");
-    console_queries!(sqlx::Sqlite, "instr(terms, ", ") > 0");
+    console_queries!(sqlx::Sqlite, "instr(terms, ", ") > 0", "");
 }
 
 /// The queries on PostgreSQL.
 pub mod postgres {
     backend_queries!(sqlx::Postgres, " FOR UPDATE", "position($1 in terms) > 0");
-    console_queries!(sqlx::Postgres, "position(", " in terms) > 0");
+    console_queries!(
+        sqlx::Postgres,
+        "position(",
+        " in terms) > 0",
+        " FOR UPDATE SKIP LOCKED"
+    );
 }
 
 #[cfg(test)]

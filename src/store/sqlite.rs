@@ -23,10 +23,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::queries::sqlite as q;
 use super::{
-    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, DueTip,
-    Escalation, NewMessage, NewOfficer, NewTip, OfficerChange, OfficerRow, PendingTerms,
-    QueueFilter, QueueRow, SessionRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth,
-    TipChange, TipLink, TipRecord, TriageCorrection,
+    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, Delivery,
+    DueTip, Escalation, NewMessage, NewOfficer, NewOutbox, NewShift, NewTip, OfficerChange,
+    OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SessionRow, ShiftRow, Store,
+    StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
+    TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -144,6 +145,36 @@ impl SqliteStore {
             + 'static,
     {
         self.submit(Request::Job(Box::new(job))).await
+    }
+
+    /// A write job that returns a value: the value of the run that committed (a job runs again
+    /// on its own when its group is rolled back).
+    async fn write_value<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + Default + 'static,
+        F: for<'c> Fn(&'c mut SqliteConnection) -> BoxFut<'c, Result<T, StoreError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let slot = Arc::new(std::sync::Mutex::new(T::default()));
+        let out = slot.clone();
+        let job = Arc::new(job);
+        self.write(move |c| {
+            let (job, slot) = (job.clone(), slot.clone());
+            Box::pin(async move {
+                let value = job(c).await?;
+                if let Ok(mut s) = slot.lock() {
+                    *s = value;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+        let mut value = out
+            .lock()
+            .map_err(|_| StoreError::Config("a writer job's result was lost".into()))?;
+        Ok(std::mem::take(&mut *value))
     }
 
     /// Queues a request for the writer and waits until it is durable (or has failed).
@@ -492,6 +523,97 @@ impl Store for SqliteStore {
         self.write(move |c| {
             let (keys, change) = (keys.clone(), change.clone());
             Box::pin(async move { q::change_tip(c, &keys, &change).await })
+        })
+        .await
+    }
+
+    async fn tips_to_alert(&self, since: i64, limit: i64) -> Result<Vec<TipId>, StoreError> {
+        q::tips_to_alert(&mut *self.reader().await?, since, limit).await
+    }
+
+    async fn store_alerts(
+        &self,
+        tip_id: TipId,
+        items: Vec<NewOutbox>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let items = Arc::new(items);
+        self.write_value(move |c| {
+            let items = items.clone();
+            Box::pin(async move { q::store_alerts(c, tip_id, &items, now).await })
+        })
+        .await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.write_value(move |c| Box::pin(q::claim_outbox(c, now, lease_until, limit)))
+            .await
+    }
+
+    async fn finish_outbox(
+        &self,
+        outbox_id: i64,
+        result: Delivery,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let result = Arc::new(result);
+        self.write(move |c| {
+            let result = result.clone();
+            Box::pin(async move { q::finish_outbox(c, outbox_id, &result, now).await })
+        })
+        .await
+    }
+
+    async fn outbox_about(
+        &self,
+        tip_id: Option<TipId>,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        q::outbox_about(&mut *self.reader().await?, tip_id, limit).await
+    }
+
+    async fn add_shift(&self, shift: NewShift) -> Result<(), StoreError> {
+        let keys = self.keys.clone();
+        let shift = Arc::new(shift);
+        self.write(move |c| {
+            let (keys, shift) = (keys.clone(), shift.clone());
+            Box::pin(async move { q::add_shift(c, &keys, &shift).await })
+        })
+        .await
+    }
+
+    async fn shifts(&self, from: i64, until: i64) -> Result<Vec<ShiftRow>, StoreError> {
+        q::shifts(&mut *self.reader().await?, from, until).await
+    }
+
+    async fn set_contacts(
+        &self,
+        officer_id: i64,
+        phone: Option<String>,
+        email: Option<String>,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let keys = self.keys.clone();
+        let change = Arc::new((phone, email, audit));
+        self.write(move |c| {
+            let (keys, change) = (keys.clone(), change.clone());
+            Box::pin(async move {
+                let (phone, email, audit) = &*change;
+                q::set_contacts(
+                    c,
+                    &keys,
+                    officer_id,
+                    phone.as_deref(),
+                    email.as_deref(),
+                    audit,
+                )
+                .await
+            })
         })
         .await
     }

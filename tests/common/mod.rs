@@ -88,6 +88,11 @@ impl TestApp {
     }
 
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like `spawn`, with the core adjusted first (alert gateways, policy).
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Core)) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let database_url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("tipline.db").display()),
@@ -107,6 +112,8 @@ impl TestApp {
         )
         .await
         .unwrap();
+        let mut core = core;
+        configure(&mut core);
         let core = Arc::new(core);
         let app = App::with_core(core.clone(), "127.0.0.1:0".parse().unwrap(), false)
             .await

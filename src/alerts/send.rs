@@ -1,0 +1,186 @@
+//! The outbox sender: claims due messages (a lease, so a node that dies mid-send leaves them to
+//! another), opens each, hands it to its gateway, and records the result: sent; or retried with
+//! backoff; or, after the last attempt or a refusal no retry can fix, failed, which the range
+//! dashboard shows.
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+
+use super::{Payload, payload_aad};
+use crate::app::Core;
+use crate::crypto::{encode_hex, hmac_sha256};
+use crate::keyring::RANGE_SCOPE;
+use crate::store::{Delivery, OutboxRow, StoreError};
+
+/// How long a claimed message is this node's.
+const LEASE_MS: i64 = 60_000;
+/// Attempts before a message is given up as failed.
+pub const MAX_ATTEMPTS: i64 = 10;
+/// Messages claimed at once.
+const BATCH: i64 = 50;
+
+/// Why an attempt failed.
+enum Failure {
+    /// Worth trying again (network, timeout, the gateway's 5xx or 429).
+    Transient(String),
+    /// No retry can fix it (refused address, bad credentials, unreadable payload).
+    Permanent(String),
+}
+
+/// The wait before attempt `n + 1`: 5 s, 10 s, 20 s, ... at most 10 minutes.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    let exp = attempts.clamp(1, 8) - 1;
+    (5_000 * (1_i64 << exp)).min(10 * 60_000)
+}
+
+/// One pass: delivers every due message. Returns how many were handed over.
+pub async fn deliver_due(core: &Core, client: &reqwest::Client) -> Result<usize, StoreError> {
+    let now = core.clock.now_ms();
+    let rows = core.store.claim_outbox(now, now + LEASE_MS, BATCH).await?;
+    let results =
+        futures_util::future::join_all(rows.iter().map(|r| attempt(core, client, r))).await;
+    let mut sent = 0;
+    for (row, result) in rows.iter().zip(results) {
+        let delivery = match result {
+            Ok(()) => {
+                sent += 1;
+                Delivery::Sent
+            }
+            Err(Failure::Permanent(error)) => Delivery::Failed { error },
+            Err(Failure::Transient(error)) if row.attempts >= MAX_ATTEMPTS => {
+                Delivery::Failed { error }
+            }
+            Err(Failure::Transient(error)) => Delivery::Retry {
+                error,
+                at: core.clock.now_ms() + backoff_ms(row.attempts),
+            },
+        };
+        if let Delivery::Failed { error } = &delivery {
+            // Only ids: the destination and the message stay sealed.
+            tracing::warn!(outbox_id = row.outbox_id, channel = %row.channel, %error, "alert given up");
+        }
+        core.store
+            .finish_outbox(row.outbox_id, delivery, core.clock.now_ms())
+            .await?;
+    }
+    Ok(sent)
+}
+
+async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Result<(), Failure> {
+    let plain = core
+        .keyring
+        .open(
+            RANGE_SCOPE,
+            &payload_aad(&row.outbox_key),
+            &row.payload_sealed,
+        )
+        .map_err(|e| Failure::Permanent(format!("cannot open the payload: {e}")))?;
+    let payload: Payload = serde_json::from_slice(&plain)
+        .map_err(|e| Failure::Permanent(format!("unreadable payload: {e}")))?;
+    let alerts = &core.alerts;
+    match row.channel.as_str() {
+        "sms" => {
+            let sms = alerts
+                .sms
+                .as_ref()
+                .ok_or_else(|| Failure::Permanent("SMS is not configured".into()))?;
+            let url = format!(
+                "{}/2010-04-01/Accounts/{}/Messages.json",
+                sms.api_url, sms.account_sid
+            );
+            let form = [
+                ("To", payload.to.as_str()),
+                ("From", sms.from.as_str()),
+                ("Body", &payload.facts.text()),
+            ];
+            let request = client
+                .post(url)
+                .basic_auth(&sms.account_sid, Some(sms.auth_token.expose_secret()))
+                .form(&form);
+            answer(request.send().await).await
+        }
+        "webhook" => {
+            let hook = alerts
+                .webhook
+                .as_ref()
+                .ok_or_else(|| Failure::Permanent("the webhook is not configured".into()))?;
+            let body = serde_json::to_vec(&serde_json::json!({
+                "delivery": row.outbox_key,
+                "alert": payload.facts,
+            }))
+            .map_err(|e| Failure::Permanent(e.to_string()))?;
+            let signature = encode_hex(&hmac_sha256(hook.secret.expose_secret().as_bytes(), &body));
+            let request = client
+                .post(&hook.url)
+                .header("content-type", "application/json")
+                .header("x-tipline-delivery", &row.outbox_key)
+                .header("x-tipline-signature", format!("sha256={signature}"))
+                .body(body);
+            answer(request.send().await).await
+        }
+        "email" => {
+            let email = alerts
+                .email
+                .as_ref()
+                .ok_or_else(|| Failure::Permanent("email is not configured".into()))?;
+            let subject = match &payload.facts.rung {
+                Some(rung) => format!(
+                    "सूचना {} समय पर नहीं, {rung} तक / tip late",
+                    payload.facts.tip_number
+                ),
+                None => format!("तुरंत सूचना {} / urgent tip", payload.facts.tip_number),
+            };
+            super::smtp::send(
+                &email.smtp_host,
+                email.smtp_port,
+                &email.from,
+                &payload.to,
+                &subject,
+                &payload.facts.text(),
+                &row.outbox_key.replace(':', "."),
+            )
+            .await
+            .map_err(Failure::Transient)
+        }
+        other => Err(Failure::Permanent(format!("unknown channel {other}"))),
+    }
+}
+
+/// A gateway's answer: 2xx sent; 429 and 5xx and network errors worth a retry; other 4xx not.
+async fn answer(result: reqwest::Result<reqwest::Response>) -> Result<(), Failure> {
+    let response = result.map_err(|e| Failure::Transient(format!("request failed: {e}")))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let reason = format!("gateway answered {status}");
+    if status.as_u16() == 429 || status.is_server_error() {
+        Err(Failure::Transient(reason))
+    } else {
+        Err(Failure::Permanent(reason))
+    }
+}
+
+/// The client the sender uses: short timeouts, no redirects (a gateway does not redirect).
+pub fn client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_ten_minutes() {
+        assert_eq!(backoff_ms(1), 5_000);
+        assert_eq!(backoff_ms(2), 10_000);
+        assert_eq!(backoff_ms(4), 40_000);
+        assert_eq!(backoff_ms(9), 600_000);
+        assert_eq!(backoff_ms(100), 600_000);
+    }
+}
