@@ -350,6 +350,43 @@ async fn story(app: TestApp, seen: Shared) {
         assert_eq!(late[0].0, "+919800000001");
     }
 
+    // The range dashboard: Bilaspur's officers on duty, Korba in red with nobody.
+    let ig_client = app.log_in(ig, "ig.range").await;
+    let page = ig_client.get("/console/range").await.text().await.unwrap();
+    assert!(page.contains("Officer asp.bilaspur"), "on duty shown");
+    assert_eq!(
+        page.matches("class=\"late nobody\"").count(),
+        7,
+        "seven districts with nobody"
+    );
+    // The roster page: a district supervisor adds shifts for their own district only.
+    let asp_client = app.log_in(asp, "asp.bilaspur").await;
+    let shift = |district: &'static str| {
+        let (f, t) = (
+            roster_time(now + 3_600_000),
+            roster_time(now + 5 * 3_600_000),
+        );
+        vec![
+            ("officer", "sp.bilaspur".to_owned()),
+            ("duty", "sp".to_owned()),
+            ("district", district.to_owned()),
+            ("from", f.replace(' ', "T")),
+            ("to", t.replace(' ', "T")),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let c = &asp_client;
+        async move {
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.post("/console/roster", &refs).await.status()
+        }
+    };
+    assert_eq!(post(shift("korba")).await, 403);
+    assert_eq!(post(shift("bilaspur")).await, 303);
+    let mut bad = shift("bilaspur");
+    bad[1].1 = "dsp".into();
+    assert_eq!(post(bad).await, 400);
+
     // Korba has nobody on duty: its urgent tip goes to the range supervisor.
     let korba = urgent_tip(&app, "korba").await;
     assert_eq!(tipline::alerts::alert_new_tips(core).await.unwrap(), 1);

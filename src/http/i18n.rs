@@ -91,6 +91,12 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(keys(hi), keys(en));
+        // A key given twice makes the whole bundle fail to load at run time.
+        let mut unique = keys(en);
+        unique.sort_unstable();
+        let before = unique.len();
+        unique.dedup();
+        assert_eq!(unique.len(), before, "a message key is defined twice");
         assert_eq!(Tr::new(Language::Hindi).get("submit-report"), "सूचना भेजें");
         assert_eq!(
             Tr::new(Language::English).get_n("err-text-too-long", "max", 5000),

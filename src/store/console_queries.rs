@@ -365,6 +365,21 @@ macro_rules! console_queries {
             Ok(rows.iter().map(outbox_row).collect::<Result<_, _>>()?)
         }
 
+        /// Open tips per district: how many, how many late on their running step, how many
+        /// escalated.
+        pub async fn district_stats(c: &mut Conn, now: i64) -> Result<Vec<(Option<String>, i64, i64, i64)>, StoreError> {
+            let rows: Vec<(Option<String>, i64, i64, i64)> = sqlx::query_as(
+                "SELECT district_id, COUNT(*), \
+                 COALESCE(SUM(CASE WHEN escalation_due_at IS NOT NULL AND escalation_due_at <= $1 THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN escalation_level > 0 THEN 1 ELSE 0 END), 0) \
+                 FROM tip WHERE status IN ('new', 'acknowledged', 'assigned', 'in_action') GROUP BY district_id",
+            )
+            .bind(now)
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows)
+        }
+
         /// Adds a duty shift with its audit entry.
         pub async fn add_shift(c: &mut Conn, keys: &Keys, s: &NewShift) -> Result<(), StoreError> {
             sqlx::query(

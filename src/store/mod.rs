@@ -430,6 +430,11 @@ pub trait Store: Send + Sync {
         tip_id: Option<TipId>,
         limit: i64,
     ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Open tips per district (`None` for the range's own): (district, open, late, escalated).
+    async fn district_stats(
+        &self,
+        now: i64,
+    ) -> Result<Vec<(Option<String>, i64, i64, i64)>, StoreError>;
     /// Adds a duty shift with its audit entry.
     async fn add_shift(&self, shift: NewShift) -> Result<(), StoreError>;
     /// Shifts running at some point between two times, with the officers' contacts.

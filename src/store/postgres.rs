@@ -301,6 +301,13 @@ impl Store for PgStore {
         q::outbox_about(&mut *self.pool.acquire().await?, tip_id, limit).await
     }
 
+    async fn district_stats(
+        &self,
+        now: i64,
+    ) -> Result<Vec<(Option<String>, i64, i64, i64)>, StoreError> {
+        q::district_stats(&mut *self.pool.acquire().await?, now).await
+    }
+
     async fn add_shift(&self, shift: NewShift) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         q::add_shift(&mut tx, &self.keys, &shift).await?;

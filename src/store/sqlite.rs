@@ -577,6 +577,13 @@ impl Store for SqliteStore {
         q::outbox_about(&mut *self.reader().await?, tip_id, limit).await
     }
 
+    async fn district_stats(
+        &self,
+        now: i64,
+    ) -> Result<Vec<(Option<String>, i64, i64, i64)>, StoreError> {
+        q::district_stats(&mut *self.reader().await?, now).await
+    }
+
     async fn add_shift(&self, shift: NewShift) -> Result<(), StoreError> {
         let keys = self.keys.clone();
         let shift = Arc::new(shift);

@@ -52,20 +52,22 @@ const QUEUE: &str = "/console/";
 const ENTRY: &str = "/console/entry";
 const AUDIT: &str = "/console/audit";
 const OFFICERS: &str = "/console/officers";
+const RANGE: &str = "/console/range";
+const ROSTER: &str = "/console/roster";
 
 const SEATS: [Seat; 7] = [
     Seat {
         login: "admin",
         role: &["--role", "admin"],
-        nav: &[QUEUE],
+        nav: &[ROSTER, QUEUE],
         opens: &[],
         hidden: &[Tip::Dispatched, Tip::Korba],
-        refused: &[AUDIT, ENTRY],
+        refused: &[AUDIT, ENTRY, RANGE],
     },
     Seat {
         login: "ig.range",
         role: &["--role", "range_supervisor"],
-        nav: &[AUDIT, QUEUE],
+        nav: &[AUDIT, RANGE, ROSTER, QUEUE],
         opens: &[Tip::Dispatched, Tip::Korba],
         hidden: &[],
         refused: &[OFFICERS, ENTRY],
@@ -73,10 +75,10 @@ const SEATS: [Seat; 7] = [
     Seat {
         login: "asp.bilaspur",
         role: &["--role", "district_supervisor", "--district", "bilaspur"],
-        nav: &[ENTRY, QUEUE],
+        nav: &[ENTRY, ROSTER, QUEUE],
         opens: &[Tip::Dispatched, Tip::Bilaspur],
         hidden: &[Tip::Korba],
-        refused: &[OFFICERS, AUDIT],
+        refused: &[OFFICERS, AUDIT, RANGE],
     },
     Seat {
         login: "op.bilaspur",
@@ -84,7 +86,7 @@ const SEATS: [Seat; 7] = [
         nav: &[ENTRY, QUEUE],
         opens: &[Tip::Bilaspur],
         hidden: &[Tip::Korba],
-        refused: &[OFFICERS, AUDIT],
+        refused: &[OFFICERS, AUDIT, RANGE, ROSTER],
     },
     Seat {
         login: "sho.sarkanda",
@@ -99,7 +101,7 @@ const SEATS: [Seat; 7] = [
         nav: &[QUEUE],
         opens: &[Tip::Dispatched],
         hidden: &[Tip::Bilaspur, Tip::Korba],
-        refused: &[OFFICERS, AUDIT, ENTRY],
+        refused: &[OFFICERS, AUDIT, ENTRY, RANGE, ROSTER],
     },
     Seat {
         login: "accu.bilaspur",
@@ -114,15 +116,15 @@ const SEATS: [Seat; 7] = [
         nav: &[QUEUE],
         opens: &[Tip::Dispatched],
         hidden: &[Tip::Bilaspur, Tip::Korba],
-        refused: &[OFFICERS, AUDIT, ENTRY],
+        refused: &[OFFICERS, AUDIT, ENTRY, RANGE, ROSTER],
     },
     Seat {
         login: "asp.korba",
         role: &["--role", "district_supervisor", "--district", "korba"],
-        nav: &[ENTRY, QUEUE],
+        nav: &[ENTRY, ROSTER, QUEUE],
         opens: &[Tip::Korba],
         hidden: &[Tip::Dispatched, Tip::Bilaspur],
-        refused: &[OFFICERS, AUDIT],
+        refused: &[OFFICERS, AUDIT, RANGE],
     },
 ];
 

@@ -13,6 +13,7 @@ mod auth;
 mod entry;
 mod live;
 mod queue;
+mod range;
 mod tip;
 
 use askama::Template;
@@ -100,6 +101,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/officers/{id}", post(admin::change_officer))
         .route("/console/audit", get(admin::audit_page))
+        .route("/console/range", get(range::range_page))
+        .route(
+            "/console/roster",
+            get(range::roster_page).post(range::add_shift),
+        )
 }
 
 /// The officer's language: the cookie, else Hindi.

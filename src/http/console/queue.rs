@@ -62,6 +62,7 @@ struct QueuePage {
     csrf: String,
     may_enter: bool,
     may_audit: bool,
+    may_roster: bool,
     rows: Vec<Row>,
     next: Option<String>,
     filter_q: String,
@@ -124,6 +125,10 @@ pub async fn queue_page(
         csrf: session.form_token(core),
         may_enter: allows(&session.scope, Action::EnterPhoneTip, None),
         may_audit: allows(&session.scope, Action::ReadAudit, None),
+        may_roster: matches!(
+            session.scope.role,
+            Role::RangeSupervisor | Role::DistrictSupervisor
+        ),
         rows: found.iter().map(|r| row(core, t, r, now)).collect(),
         next,
         filter_q: q.q.clone().unwrap_or_default(),
