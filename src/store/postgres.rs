@@ -9,9 +9,9 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 
 use super::queries::postgres as q;
 use super::{
-    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, NewMessage, NewOfficer, NewTip,
-    OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow, Store, StoreError,
-    StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
+    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, ImportedTip, NewMessage, NewOfficer,
+    NewTip, OfficerChange, OfficerRow, PendingTerms, QueueFilter, QueueRow, SessionRow, Store,
+    StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -74,6 +74,16 @@ impl Store for PgStore {
     async fn create_tip(&self, tip: NewTip) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         q::create_tips(&mut tx, &self.keys, &[&tip]).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn import_tips(
+        &self,
+        tips: Vec<ImportedTip>,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        q::import_tips(&mut tx, &self.keys, &tips, &audit).await?;
         Ok(tx.commit().await?)
     }
 
