@@ -17,6 +17,8 @@ pub mod crypto;
 pub mod demo;
 /// Domain types parsed from outside input.
 pub mod domain;
+/// `tipline generate`: synthetic tips for benchmarks.
+pub mod generate;
 /// HTTP: tipster pages, JSON API, health.
 pub mod http;
 /// Intake and follow-up of tips.
