@@ -510,13 +510,16 @@ macro_rules! backend_queries {
                 .collect())
         }
 
-        /// Tips having a term, newest first.
+        /// Tips having a term, newest first. Tip ids are time-ordered (creation time in the high
+        /// bits), so the newest are the highest ids: read backwards from the (term, tip_id) key
+        /// and stopped at `limit`, instead of fetching every tip with the term to sort it by
+        /// `created_at` (a common word is in a third of all tips).
         pub async fn tips_with_term(c: &mut Conn, term: [u8; 16], limit: i64) -> Result<Vec<TipId>, StoreError> {
             let rows: Vec<(i64,)> = sqlx::query_as(concat!(
-                "SELECT tip_id FROM tip WHERE tip_id IN (SELECT tip_id FROM tip_term WHERE term = $1 \
+                "SELECT tip_id FROM (SELECT tip_id FROM tip_term WHERE term = $1 ORDER BY tip_id DESC LIMIT $2) AS indexed \
                  UNION SELECT tip_id FROM term_pending WHERE ",
                 $contains,
-                ") ORDER BY created_at DESC LIMIT $2"
+                " ORDER BY tip_id DESC LIMIT $2"
             ))
             .bind(term.to_vec())
             .bind(limit)
