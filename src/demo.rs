@@ -71,10 +71,31 @@ const ACCOUNTS: [Account; 6] = [
     ),
 ];
 
+/// A labelled sample tip: its text and the district of the hotline it came in on.
 #[derive(Deserialize)]
-struct Sample {
-    text: String,
-    hotline_district: Option<String>,
+pub(crate) struct Sample {
+    pub(crate) text: String,
+    pub(crate) hotline_district: Option<String>,
+}
+
+/// The labelled sample tips of `tests/data/` (also the texts of `tipline generate`).
+pub(crate) fn samples() -> anyhow::Result<Vec<Sample>> {
+    SAMPLES
+        .iter()
+        .flat_map(|f| f.lines())
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .context("sample tips")
+}
+
+/// Hindi if the text has any Devanagari, else English: the page language a tipster would use.
+pub(crate) fn language_of(text: &str) -> Language {
+    if text.chars().any(|c| ('\u{0900}'..='\u{097F}').contains(&c)) {
+        Language::Hindi
+    } else {
+        Language::English
+    }
 }
 
 /// Creates what is missing and returns the lines to print (credentials of new accounts).
@@ -109,28 +130,14 @@ pub async fn seed(core: &Core) -> anyhow::Result<Vec<String>> {
 }
 
 async fn seed_tips(core: &Core) -> anyhow::Result<usize> {
-    let samples: Vec<Sample> = SAMPLES
-        .iter()
-        .flat_map(|f| f.lines())
-        .filter(|l| !l.trim().is_empty())
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()
-        .context("demo sample tips")?;
+    let samples = samples()?;
     let channels = [Channel::Web, Channel::Api, Channel::Phone];
     for i in 0..DEMO_TIPS {
         let s = &samples[i % samples.len()];
         let Ok(text) = TipText::parse(&s.text) else {
             continue;
         };
-        let language = if s
-            .text
-            .chars()
-            .any(|c| ('\u{0900}'..='\u{097F}').contains(&c))
-        {
-            Language::Hindi
-        } else {
-            Language::English
-        };
+        let language = language_of(&s.text);
         let submission = Submission {
             text,
             district: s.hotline_district.as_deref().and_then(DistrictId::parse),

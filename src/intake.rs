@@ -279,7 +279,7 @@ pub async fn related_tips(core: &Core, tip: &TipRecord) -> Result<Vec<TipLink>, 
 }
 
 /// What triage decided, merged with what the tipster chose.
-struct Triaged {
+pub(crate) struct Triaged {
     district: Option<String>,
     station: Option<String>,
     category: String,
@@ -293,7 +293,7 @@ struct Triaged {
 /// Triage of a submission. The tipster's own choices win (a chosen district or category); triage
 /// fills what they left open. A station is kept only inside the tip's district, and never when it
 /// is the station the tip accuses. "Happening now" from the tipster makes a tip urgent.
-fn triage(core: &Core, s: &Submission) -> Triaged {
+pub(crate) fn triage(core: &Core, s: &Submission) -> Triaged {
     let text = match &s.place {
         Some(place) => format!("{}\n{place}", s.text.as_str()),
         None => s.text.as_str().to_owned(),
@@ -333,16 +333,14 @@ fn triage(core: &Core, s: &Submission) -> Triaged {
     }
 }
 
-fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeError> {
-    let now = core.clock.now_ms();
-    let tip_id = TipId::generate(now)?;
-    let tip_number = TipNumber::generate()?;
-    let secret = TipSecret::generate()?;
-    let keys = core.keyring.keys();
-    let triaged = triage(core, s);
-    let scope = triaged.district.as_deref().unwrap_or(RANGE_SCOPE);
-    let (key_scope, key) = core.keyring.current(scope)?;
-    let seal = |column: &str, text: &str| key.seal(&aad(column, tip_id.get()), text.as_bytes());
+/// A submission's blind-index terms, and the fingerprint of its text's terms.
+pub(crate) struct Indexed {
+    terms: Vec<[u8; 16]>,
+    fingerprint: Option<Fingerprint>,
+}
+
+/// The blind-index terms of a submission: its text's, then its place's.
+pub(crate) fn index(keys: &crate::crypto::Keys, s: &Submission) -> Indexed {
     let mut terms = search::terms(keys, s.text.as_str());
     // The fingerprint covers the text alone, so that a place typed differently does not hide a
     // repeated message.
@@ -354,6 +352,33 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
             .collect();
         terms.extend(extra);
     }
+    Indexed { terms, fingerprint }
+}
+
+fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeError> {
+    let indexed = index(core.keyring.keys(), s);
+    seal(core, s, &triage(core, s), &indexed, core.clock.now_ms())
+}
+
+/// Seals a triaged and indexed submission as a new tip stored at `now`: a fresh id, number and
+/// secret, the content under the district's current data key with the row identity as associated
+/// data. Triage and terms depend only on the submission, so `generate` computes them once per
+/// distinct text and seals many tips with them.
+pub(crate) fn seal(
+    core: &Core,
+    s: &Submission,
+    triaged: &Triaged,
+    indexed: &Indexed,
+    now: i64,
+) -> Result<(NewTip, Receipt), IntakeError> {
+    let tip_id = TipId::generate(now)?;
+    let tip_number = TipNumber::generate()?;
+    let secret = TipSecret::generate()?;
+    let keys = core.keyring.keys();
+    let scope = triaged.district.as_deref().unwrap_or(RANGE_SCOPE);
+    let (key_scope, key) = core.keyring.current(scope)?;
+    let seal = |column: &str, text: &str| key.seal(&aad(column, tip_id.get()), text.as_bytes());
+    let fingerprint = indexed.fingerprint.as_ref();
     let detail = json!({
         "channel": s.channel.as_str(),
         "district": triaged.district,
@@ -393,12 +418,9 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
         barred_station_id: triaged.barred_station.clone(),
         triage_sealed: Some(seal("tip.triage", &triaged.assessment_json)?),
         deadlines: Some(core.policy.deadlines.for_tip(&triaged.priority, now)),
-        fingerprint: fingerprint.as_ref().map(Fingerprint::to_bytes),
-        bands: fingerprint
-            .as_ref()
-            .map(Fingerprint::bands)
-            .unwrap_or_default(),
-        terms,
+        fingerprint: fingerprint.map(Fingerprint::to_bytes),
+        bands: fingerprint.map(Fingerprint::bands).unwrap_or_default(),
+        terms: indexed.terms.clone(),
         created_at: now,
         audit: AuditDraft {
             actor: s

@@ -21,6 +21,8 @@ pub mod demo;
 pub mod domain;
 /// The escalation ladder for late tips.
 pub mod escalation;
+/// `tipline generate`: synthetic tips for benchmarks.
+pub mod generate;
 /// HTTP: tipster pages, JSON API, health.
 pub mod http;
 /// Intake and follow-up of tips.

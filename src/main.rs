@@ -49,6 +49,8 @@ enum Command {
     },
     /// Triage of tip text from JSON Lines files.
     Triage(tipline::triage::cli::TriageArgs),
+    /// Fills the database with synthetic tips for benchmarks (an empty one, unless --append).
+    Generate(tipline::generate::GenerateArgs),
     /// Officer accounts.
     User {
         #[command(subcommand)]
@@ -142,6 +144,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Triage(args) => {
             let (jurisdiction, lexicon) = load_data(&config)?;
             tipline::triage::cli::run(args, &jurisdiction, &lexicon)?;
+        }
+        Command::Generate(args) => {
+            let core = Arc::new(tipline::app::Core::load(&config).await?);
+            tipline::generate::run(core, args).await?;
         }
         Command::User { command } => {
             let core = tipline::app::Core::load(&config).await?;

@@ -271,3 +271,74 @@ async fn serve_demo_prints_accounts_once_and_stores_sample_tips() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test]
+async fn generate_fills_an_empty_database_with_tips_that_open() {
+    use tipline::domain::{OfficerScope, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let out = tipline(&["generate", "--tips", "200", "--data-dir", &data], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("generated 200 tips"), "{}", text(&out));
+    let again = tipline(&["generate", "--tips", "10", "--data-dir", &data], &[]);
+    assert!(!again.status.success(), "a second run must be refused");
+    assert!(text(&again).contains("--append"), "{}", text(&again));
+    let out = tipline(
+        &["generate", "--tips", "10", "--append", "--data-dir", &data],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let raw = tipline::config::RawConfig {
+        data_dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    let config = tipline::config::Config::validate(raw, None).unwrap();
+    let core = tipline::app::Core::load(&config).await.unwrap();
+    assert_eq!(core.store.tip_count().await.unwrap(), 210);
+    let ids = core.store.tip_ids_after(0, 1000).await.unwrap();
+    let records = core.store.tips(&ids).await.unwrap();
+    let closed = records.iter().filter(|r| r.status == "closed").count();
+    assert!(closed > 100, "most generated tips are closed: {closed}");
+    assert!(records.iter().any(|r| r.district_id.is_some()));
+    // Every text opens (sealed with its row's identity) and is found by its words.
+    for r in &records {
+        let text = tipline::intake::open_tip_text(&core, r.tip_id)
+            .await
+            .unwrap();
+        let word = &tipline::search::words(&text)[0];
+        let term = core.keyring.keys().search_term(word);
+        let found = core.store.tips_with_term(term, 1000).await.unwrap();
+        assert!(found.contains(&r.tip_id), "{word:?} does not find its tip");
+    }
+    // Dispatched tips carry a brief the console opens.
+    let dispatcher = core
+        .store
+        .officer_named(tipline::generate::DISPATCHER)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(dispatcher.disabled);
+    let session = tipline::officers::Session {
+        hash: [0; 32],
+        officer: dispatcher,
+        scope: OfficerScope::new(Role::RangeSupervisor, None, None).unwrap(),
+        full: true,
+    };
+    let mut briefs = 0;
+    for id in &ids {
+        let case = tipline::cases::load(&core, &session, *id).await.unwrap();
+        briefs += tipline::cases::open_briefs(&core, &session, &case)
+            .await
+            .unwrap()
+            .len();
+    }
+    assert!(briefs > 50, "dispatched tips: {briefs}");
+    let verify = tipline(&["audit", "verify", "--data-dir", &data], &[]);
+    assert!(verify.status.success(), "{}", text(&verify));
+    assert!(
+        text(&verify).contains("intact: 4 entries"),
+        "the dispatcher's creation and disabling, and one entry per batch: {}",
+        text(&verify)
+    );
+}

@@ -161,6 +161,20 @@ pub struct NewTip {
     pub audit: AuditDraft,
 }
 
+/// A tip made by `tipline generate` for benchmarks, with the state a real tip reaches over its
+/// life: its status and last change, and the dispatch that got it there. Its terms go straight to
+/// the blind index, as the indexer would have left them; the `audit` draft of `tip` is not
+/// written (a whole import is recorded by one entry).
+#[derive(Clone, Debug)]
+pub struct ImportedTip {
+    /// The sealed tip, as intake made it (its `status` is the one it has reached).
+    pub tip: NewTip,
+    /// When it last changed.
+    pub updated_at: i64,
+    /// Its dispatch to a station, with when it was made.
+    pub assignment: Option<(NewAssignment, i64)>,
+}
+
 /// A text's search terms waiting for the background indexer.
 #[derive(Clone, Debug)]
 pub struct PendingTerms {
@@ -287,6 +301,14 @@ pub trait Store: Send + Sync {
     async fn add_data_key(&self, key: StoredDataKey) -> Result<(), StoreError>;
     /// Stores a new tip with its terms and audit entry in one transaction.
     async fn create_tip(&self, tip: NewTip) -> Result<(), StoreError>;
+    /// Stores generated tips, their index terms, bands and dispatches, and one audit entry for
+    /// the lot, in one transaction (`tipline generate`). A taken tip number fails the whole call
+    /// with [`StoreError::Conflict`].
+    async fn import_tips(
+        &self,
+        tips: Vec<ImportedTip>,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError>;
     /// What the follow-up check needs, by tip number.
     async fn tip_auth(&self, tip_number: &str) -> Result<Option<TipAuth>, StoreError>;
     /// Counts a wrong secret for a tip (no record of who guessed).

@@ -10,10 +10,10 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use super::queries::postgres as q;
 use super::{
     ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, Delivery,
-    DueTip, Escalation, NewMessage, NewOfficer, NewOutbox, NewShift, NewTip, OfficerChange,
-    OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SessionRow, ShiftRow, Store,
-    StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
-    TriageCorrection,
+    DueTip, Escalation, ImportedTip, NewMessage, NewOfficer, NewOutbox, NewShift, NewTip,
+    OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SessionRow,
+    ShiftRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink,
+    TipRecord, TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -79,6 +79,16 @@ impl Store for PgStore {
     async fn create_tip(&self, tip: NewTip) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         q::create_tips(&mut tx, &self.keys, &[&tip]).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn import_tips(
+        &self,
+        tips: Vec<ImportedTip>,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        q::import_tips(&mut tx, &self.keys, &tips, &audit).await?;
         Ok(tx.commit().await?)
     }
 

@@ -24,10 +24,10 @@ use tokio::sync::{mpsc, oneshot};
 use super::queries::sqlite as q;
 use super::{
     ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, Delivery,
-    DueTip, Escalation, NewMessage, NewOfficer, NewOutbox, NewShift, NewTip, OfficerChange,
-    OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SessionRow, ShiftRow, Store,
-    StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
-    TriageCorrection,
+    DueTip, Escalation, ImportedTip, NewMessage, NewOfficer, NewOutbox, NewShift, NewTip,
+    OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SessionRow,
+    ShiftRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink,
+    TipRecord, TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -299,6 +299,20 @@ impl Store for SqliteStore {
 
     async fn create_tip(&self, tip: NewTip) -> Result<(), StoreError> {
         self.submit(Request::CreateTip(Box::new(tip))).await
+    }
+
+    async fn import_tips(
+        &self,
+        tips: Vec<ImportedTip>,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let keys = self.keys.clone();
+        let work = Arc::new((tips, audit));
+        self.write(move |c| {
+            let (keys, work) = (keys.clone(), work.clone());
+            Box::pin(async move { q::import_tips(c, &keys, &work.0, &work.1).await })
+        })
+        .await
     }
 
     async fn tip_auth(&self, tip_number: &str) -> Result<Option<TipAuth>, StoreError> {
