@@ -459,17 +459,20 @@ macro_rules! console_queries {
             if let Some(desk) = &f.desk_id {
                 q.push(" AND t.tip_id IN (SELECT tip_id FROM tip_assignment WHERE desk_id = ").push_bind(desk.clone()).push(")");
             }
-            let statuses: Vec<String> = if f.statuses.is_empty() {
-                crate::store::OPEN_STATUSES.iter().map(|s| (*s).to_owned()).collect()
+            if f.statuses.is_empty() {
+                // The open queue, written out (not bound) so that the planner can use the partial
+                // index of open tips, which is already in queue order (migration 0010).
+                q.push(" AND t.status IN (");
+                q.push(crate::store::OPEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", "));
+                q.push(")");
             } else {
-                f.statuses.clone()
-            };
-            q.push(" AND t.status IN (");
-            let mut sep = q.separated(", ");
-            for s in statuses {
-                sep.push_bind(s);
+                q.push(" AND t.status IN (");
+                let mut sep = q.separated(", ");
+                for s in &f.statuses {
+                    sep.push_bind(s.clone());
+                }
+                q.push(")");
             }
-            q.push(")");
             if let Some(cat) = &f.category {
                 q.push(" AND t.category = ").push_bind(cat.clone());
             }

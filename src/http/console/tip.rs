@@ -171,6 +171,12 @@ async fn build(
         })
         .collect();
     let now = core.clock.now_ms();
+    // One read of the officer list for the history and the corrections.
+    let officers = if full {
+        core.store.officers().await?
+    } else {
+        Vec::new()
+    };
     Ok(TipPage {
         t,
         csrf: session.form_token(core),
@@ -204,7 +210,7 @@ async fn build(
             Vec::new()
         },
         history: if full {
-            history(core, t, r.tip_id).await?
+            history(core, t, r.tip_id, &officers).await?
         } else {
             Vec::new()
         },
@@ -220,7 +226,7 @@ async fn build(
             None
         },
         fixes: if full {
-            corrections(core, session, t, case).await?
+            corrections(core, session, t, case, &officers).await?
         } else {
             Corrections {
                 may_correct: false,
@@ -375,14 +381,18 @@ async fn related(
     Ok(out)
 }
 
-async fn history(core: &Core, t: Tr, tip_id: TipId) -> Result<Vec<HistoryLine>, CaseError> {
+async fn history(
+    core: &Core,
+    t: Tr,
+    tip_id: TipId,
+    officers: &[crate::store::OfficerRow],
+) -> Result<Vec<HistoryLine>, CaseError> {
     let entries = core
         .store
         .audit_about(&format!("tip:{}", tip_id.get()), 200)
         .await
         .map_err(CaseError::from)?;
     // One read of the officer list, not one per line of history.
-    let officers = core.store.officers().await.map_err(CaseError::from)?;
     let mut out = Vec::new();
     for e in entries {
         let who = match e
@@ -657,10 +667,10 @@ async fn corrections(
     session: &Session,
     t: Tr,
     case: &Case,
+    officers: &[crate::store::OfficerRow],
 ) -> Result<Corrections, CaseError> {
     let r = &case.record;
     let may_correct = case.allows(session, Action::CorrectTriage);
-    let officers = core.store.officers().await?;
     let made = core
         .store
         .triage_corrections(Some(r.tip_id))
