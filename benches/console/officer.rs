@@ -229,6 +229,6 @@ pub fn tip_numbers(page: &str) -> Vec<String> {
 
 /// The queue page's "next" link, if any (HTML entities undone).
 pub fn next_link(page: &str) -> Option<String> {
-    between(page, "<a href=\"/console/?after=", "\"")
+    between(page, "href=\"/console/?after=", "\"")
         .map(|rest| format!("/console/?after={}", rest.replace("&amp;", "&")))
 }

@@ -317,6 +317,18 @@ macro_rules! console_queries {
             })
         }
 
+        /// Is any message due (to send, or left by a node whose lease ran out)?
+        pub async fn outbox_due(c: &mut Conn, now: i64) -> Result<bool, StoreError> {
+            let row: Option<(i64,)> = sqlx::query_as(
+                "SELECT outbox_id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= $1) \
+                 OR (status = 'sending' AND lease_until < $1) LIMIT 1",
+            )
+            .bind(now)
+            .fetch_optional(&mut *c)
+            .await?;
+            Ok(row.is_some())
+        }
+
         /// Claims due messages for this node until `lease_until` (a node that dies leaves them to
         /// be claimed again when the lease runs out).
         pub async fn claim_outbox(c: &mut Conn, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {

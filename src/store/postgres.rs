@@ -288,6 +288,9 @@ impl Store for PgStore {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<OutboxRow>, StoreError> {
+        if !q::outbox_due(&mut *self.pool.acquire().await?, now).await? {
+            return Ok(Vec::new());
+        }
         let mut tx = self.pool.begin().await?;
         let rows = q::claim_outbox(&mut tx, now, lease_until, limit).await?;
         tx.commit().await?;

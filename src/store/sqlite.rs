@@ -565,6 +565,10 @@ impl Store for SqliteStore {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<OutboxRow>, StoreError> {
+        // A read first: the writer (and a disk flush) only when something is due.
+        if !q::outbox_due(&mut *self.reader().await?, now).await? {
+            return Ok(Vec::new());
+        }
         self.write_value(move |c| Box::pin(q::claim_outbox(c, now, lease_until, limit)))
             .await
     }
