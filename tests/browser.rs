@@ -811,9 +811,13 @@ async fn console_scenario(env: &Env) -> anyhow::Result<()> {
     type_into(c, "input#username", "asp.bilaspur").await?;
     type_into(c, "input#password", &password).await?;
     click(c, "form button[type=submit]").await?;
+    // Wait for the next page: counting at once could read the login page still showing.
+    wait_for(c, ".qr svg")
+        .await
+        .context("no QR code on the enrolment page")?;
     ensure!(
         count(c, ".qr svg").await? == 1,
-        "no QR code on the enrolment page"
+        "more than one QR code on the enrolment page"
     );
     let key = text_of(c, "#totp-secret").await?;
     let secret = tipline::totp::TotpSecret::from_base32(&key).context("the key is not base32")?;
