@@ -98,7 +98,7 @@ impl Core {
         let store = open_store(config, keys.clone()).await?;
         let mut core =
             Self::assemble(store, keys, jurisdiction, lexicon, Arc::new(SystemClock)).await?;
-        core.policy = config.policy;
+        core.policy = config.policy.clone();
         core.alerts = config.alerts.clone();
         core.public_url = config
             .public_url

@@ -542,7 +542,11 @@ pub async fn correct_triage(
     }
     let priority = (input.urgent != r.urgent).then(|| {
         let p = if input.urgent { "urgent" } else { "normal" };
-        (p.to_owned(), core.policy.deadlines.for_tip(p, r.created_at))
+        let category = Some(input.category.as_str());
+        (
+            p.to_owned(),
+            core.policy.deadlines.for_tip_in(p, category, r.created_at),
+        )
     });
     let detail: serde_json::Map<String, serde_json::Value> = fixes
         .iter()

@@ -266,7 +266,11 @@ impl Config {
             limits("urgent", d.urgent),
             limits("high", d.high),
             limits("normal", d.normal),
-            limits("low", d.low),
+            limits("low", d.low)
+                + &d.categories
+                    .iter()
+                    .map(|(c, l)| limits(&format!("category {c}"), *l))
+                    .collect::<String>(),
             c.idle_timeout_minutes,
             c.session_hours,
             c.view_flag_per_hour,
@@ -365,6 +369,26 @@ mod tests {
         .unwrap();
         assert!(err(bad_deadlines).contains("deadlines.urgent"));
         assert!(toml::from_str::<RawConfig>("[console]\nview_flag = 3").is_err());
+        let with_category: RawConfig = toml::from_str(
+            "[deadlines]\nurgent = { acknowledge = 5, action = 14, report = 1440 }\n\
+             high = { acknowledge = 30, action = 240, report = 2880 }\n\
+             normal = { acknowledge = 60, action = 1440, report = 4320 }\n\
+             low = { acknowledge = 240, action = 4320, report = 10080 }\n\
+             categories.cyber_fraud = { acknowledge = 15, action = 30, report = 1440 }",
+        )
+        .unwrap();
+        let c = Config::validate(with_category, None).unwrap();
+        assert_eq!(
+            c.policy
+                .deadlines
+                .for_tip_in("normal", Some("cyber_fraud"), 0)
+                .acknowledge,
+            15 * 60_000
+        );
+        assert!(
+            c.describe()
+                .contains("category cyber_fraud: acknowledge 15 min")
+        );
     }
 
     #[test]

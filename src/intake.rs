@@ -417,7 +417,11 @@ pub(crate) fn seal(
         police_involvement: triaged.police_involvement,
         barred_station_id: triaged.barred_station.clone(),
         triage_sealed: Some(seal("tip.triage", &triaged.assessment_json)?),
-        deadlines: Some(core.policy.deadlines.for_tip(&triaged.priority, now)),
+        deadlines: Some(core.policy.deadlines.for_tip_in(
+            &triaged.priority,
+            Some(&triaged.category),
+            now,
+        )),
         fingerprint: fingerprint.map(Fingerprint::to_bytes),
         bands: fingerprint.map(Fingerprint::bands).unwrap_or_default(),
         terms: indexed.terms.clone(),

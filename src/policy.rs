@@ -23,8 +23,10 @@ pub struct StepLimits {
     pub report: u32,
 }
 
-/// Step limits per priority, as the `[deadlines]` table of the config file gives them.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+/// Step limits per priority, as the `[deadlines]` table of the config file gives them, and
+/// optionally per category (`[deadlines.categories.cyber_fraud]`): a tip of that category gets the
+/// tighter of its priority's and its category's limit for each step.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Deadlines {
     /// Urgent tips.
@@ -35,6 +37,9 @@ pub struct Deadlines {
     pub normal: StepLimits,
     /// Low priority.
     pub low: StepLimits,
+    /// Per category id, where the range wants a category handled faster.
+    #[serde(default)]
+    pub categories: std::collections::BTreeMap<String, StepLimits>,
 }
 
 impl Default for Deadlines {
@@ -51,6 +56,7 @@ impl Default for Deadlines {
             high: limits(30, 4 * 60, 48 * 60),
             normal: limits(60, 24 * 60, 72 * 60),
             low: limits(4 * 60, 72 * 60, 7 * 24 * 60),
+            categories: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -120,7 +126,25 @@ impl Deadlines {
 
     /// A tip's deadlines from its arrival time and priority.
     pub fn for_tip(&self, priority: &str, arrived_ms: i64) -> TipDeadlines {
-        let l = self.limits(priority);
+        self.for_tip_in(priority, None, arrived_ms)
+    }
+
+    /// A tip's deadlines from its arrival time, priority and category (the tighter limit of the
+    /// two for each step).
+    pub fn for_tip_in(
+        &self,
+        priority: &str,
+        category: Option<&str>,
+        arrived_ms: i64,
+    ) -> TipDeadlines {
+        let mut l = self.limits(priority);
+        if let Some(c) = category.and_then(|c| self.categories.get(c)) {
+            l = StepLimits {
+                acknowledge: l.acknowledge.min(c.acknowledge),
+                action: l.action.min(c.action),
+                report: l.report.min(c.report),
+            };
+        }
         let at = |minutes: u32| arrived_ms + i64::from(minutes) * MINUTE_MS;
         TipDeadlines {
             acknowledge: at(l.acknowledge),
@@ -131,12 +155,17 @@ impl Deadlines {
 
     /// Refuses limits out of order or zero, with a message naming the priority.
     pub fn validate(&self) -> Result<(), String> {
-        for (name, l) in [
-            ("urgent", self.urgent),
-            ("high", self.high),
-            ("normal", self.normal),
-            ("low", self.low),
-        ] {
+        let named = [
+            ("urgent".to_owned(), self.urgent),
+            ("high".to_owned(), self.high),
+            ("normal".to_owned(), self.normal),
+            ("low".to_owned(), self.low),
+        ];
+        let categories = self
+            .categories
+            .iter()
+            .map(|(c, l)| (format!("categories.{c}"), *l));
+        for (name, l) in named.into_iter().chain(categories) {
             if l.acknowledge == 0 || l.acknowledge > l.action || l.action > l.report {
                 return Err(format!(
                     "deadlines.{name}: need 0 < acknowledge <= action <= report (minutes), got {} / {} / {}",
@@ -197,7 +226,7 @@ impl ConsoleRules {
 }
 
 /// All of the above.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Policy {
     /// Deadlines per priority.
     pub deadlines: Deadlines,
@@ -220,6 +249,33 @@ mod tests {
     }
 
     #[test]
+    fn a_category_can_tighten_each_step() {
+        let mut d = Deadlines::default();
+        d.categories.insert(
+            "cyber_fraud".into(),
+            StepLimits {
+                acknowledge: 15,
+                action: 30,
+                report: 100 * 60,
+            },
+        );
+        // Normal priority: acknowledge 60, action 1440, report 4320 minutes; the tighter wins.
+        let t = d.for_tip_in("normal", Some("cyber_fraud"), 0);
+        assert_eq!(t.acknowledge, 15 * MINUTE_MS);
+        assert_eq!(t.action, 30 * MINUTE_MS);
+        assert_eq!(t.report, 72 * 60 * MINUTE_MS);
+        // Urgent is already tighter than the category.
+        assert_eq!(
+            d.for_tip_in("urgent", Some("cyber_fraud"), 0).acknowledge,
+            5 * MINUTE_MS
+        );
+        assert_eq!(
+            d.for_tip_in("normal", Some("theft"), 0),
+            d.for_tip("normal", 0)
+        );
+    }
+
+    #[test]
     fn the_next_step_follows_the_status() {
         assert_eq!(Step::next_for(TipStatus::New), Some(Step::Acknowledge));
         assert_eq!(Step::next_for(TipStatus::Acknowledged), Some(Step::Action));
@@ -234,6 +290,20 @@ mod tests {
         d.high.acknowledge = 500;
         assert!(d.validate().unwrap_err().contains("deadlines.high"));
         assert!(Deadlines::default().validate().is_ok());
+        let mut c = Deadlines::default();
+        c.categories.insert(
+            "cyber_fraud".into(),
+            StepLimits {
+                acknowledge: 10,
+                action: 5,
+                report: 60,
+            },
+        );
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .contains("deadlines.categories.cyber_fraud")
+        );
         let c = ConsoleRules {
             idle_timeout_minutes: 24 * 60,
             ..Default::default()
