@@ -248,6 +248,8 @@ pub struct StepInput {
     pub reason: Option<NotActionableReason>,
     /// ReportAction: the report.
     pub report: Option<ActionReport>,
+    /// How the step came, when not from the console (`reply`: an answer to an alert).
+    pub via: Option<&'static str>,
 }
 
 /// Applies a step of the workflow to a tip the officer saw in `seen` status.
@@ -271,6 +273,7 @@ pub async fn step(
         transition: transition.as_str(),
     })?;
     let now = core.clock.now_ms();
+    let input_via = input.via;
     let mut change = TipChange {
         tip_id,
         from_status: case.status.as_str().to_owned(),
@@ -296,6 +299,9 @@ pub async fn step(
         Transition::MarkNotActionable => not_actionable(core, &case, &input, &mut change)?,
         Transition::ReportAction => report(core, session, &case, input, &mut change)?,
         _ => {}
+    }
+    if let Some(via) = input_via {
+        set_detail(&mut change, json!({ "via": via }));
     }
     core.store.change_tip(change).await?;
     Ok(to)

@@ -182,6 +182,39 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// HMAC-SHA1 of `data` under `key` (Twilio's webhook signatures; SHA-1 is what Twilio signs
+/// with, and HMAC-SHA1 is still sound as a MAC).
+pub fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
+    let mut mac = match <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => unreachable!("HMAC takes keys of any length"),
+    };
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// Standard base64 with padding (RFC 4648 section 4).
+pub fn encode_base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                s.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
 fn hmac_key(key: &[u8]) -> HmacSha256 {
     // HMAC accepts keys of any length, so this cannot fail.
     match <HmacSha256 as KeyInit>::new_from_slice(key) {
@@ -399,6 +432,22 @@ fn decode_hex(text: &str, out: &mut [u8]) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(encode_base64(plain.as_bytes()), encoded, "{plain:?}");
+        }
+    }
 
     fn keys() -> Keys {
         MasterKey::from_hex(&"11".repeat(32)).unwrap().derive()

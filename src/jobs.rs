@@ -19,6 +19,7 @@ pub fn spawn(core: Arc<Core>) {
     tokio::spawn(run_indexer(core.clone()));
     tokio::spawn(run_escalation(core.clone()));
     tokio::spawn(run_alerts(core.clone()));
+    tokio::spawn(run_digest(core.clone()));
     tokio::spawn(run_outbox(core));
 }
 
@@ -74,6 +75,20 @@ async fn run_escalation(core: Arc<Core>) {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "escalation pass failed; will retry"),
+        }
+    }
+}
+
+/// Makes the daily digest when it is due (a minute's look; the store keeps it once).
+async fn run_digest(core: Arc<Core>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match crate::digest::run(&core).await {
+            Ok(true) => tracing::info!("daily digest made"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "daily digest failed; will retry"),
         }
     }
 }

@@ -17,6 +17,8 @@ pub mod config;
 pub mod crypto;
 /// `serve --demo`: sample accounts and tips.
 pub mod demo;
+/// The daily digest per district and for the range.
+pub mod digest;
 /// Domain types parsed from outside input.
 pub mod domain;
 /// The escalation ladder for late tips.

@@ -187,6 +187,8 @@ pub struct ConsoleRules {
     pub idle_timeout_minutes: u32,
     /// A session ends this long after login, used or not.
     pub session_hours: u32,
+    /// The hour (0 to 23, India Standard Time) at which the previous day's digest is made.
+    pub digest_hour: u8,
 }
 
 impl Default for ConsoleRules {
@@ -195,6 +197,7 @@ impl Default for ConsoleRules {
             view_flag_per_hour: 60,
             idle_timeout_minutes: 30,
             session_hours: 12,
+            digest_hour: 8,
         }
     }
 }
@@ -215,6 +218,12 @@ impl ConsoleRules {
         if self.view_flag_per_hour == 0 || self.idle_timeout_minutes == 0 || self.session_hours == 0
         {
             return Err("console: view_flag_per_hour, idle_timeout_minutes and session_hours must be above 0".into());
+        }
+        if self.digest_hour > 23 {
+            return Err(format!(
+                "console: digest_hour = {} must be an hour from 0 to 23",
+                self.digest_hour
+            ));
         }
         if i64::from(self.idle_timeout_minutes) > i64::from(self.session_hours) * 60 {
             return Err(

@@ -163,6 +163,7 @@ async fn app_with_gateways(backend: Backend, seen: &Shared) -> Option<TestApp> {
                 account_sid: "AC123".into(),
                 auth_token: SecretString::from("token-123"),
                 from: "+919000000001".into(),
+                whatsapp: false,
             }),
             email: Some(Email {
                 smtp_host: "127.0.0.1".into(),
@@ -393,14 +394,122 @@ async fn story(app: TestApp, seen: Shared) {
     tipline::alerts::send::deliver_due(core, &client)
         .await
         .unwrap();
-    let s = seen.lock().unwrap();
+    {
+        let s = seen.lock().unwrap();
+        assert!(
+            s.sms
+                .iter()
+                .any(|(to, body)| to == "+919800000009" && body.contains(&korba)),
+            "{:?}",
+            s.sms
+        );
+    }
+
+    // The range supervisor acknowledges by replying to the alert.
+    let korba_id = core.store.tip_auth(&korba).await.unwrap().unwrap().tip_id;
+    let status = |id| async move { core.store.tip(id).await.unwrap().unwrap().status };
+    let forged = reply(
+        &app,
+        "+919800000009",
+        &format!("ACK {korba}"),
+        Some("bm90IGl0"),
+    )
+    .await;
+    assert_eq!(forged.status(), 401, "a bad signature is refused");
+    assert_eq!(forged.text().await.unwrap(), "");
+    let unsigned = reply(&app, "+919800000009", &format!("ACK {korba}"), None).await;
+    assert_eq!(unsigned.status(), 401);
+    assert_eq!(status(korba_id).await, "new", "nothing changed");
+    let stranger = reply(&app, "+919811111111", &format!("ACK {korba}"), Some("")).await;
     assert!(
-        s.sms
-            .iter()
-            .any(|(to, body)| to == "+919800000009" && body.contains(&korba)),
-        "{:?}",
-        s.sms
+        stranger
+            .text()
+            .await
+            .unwrap()
+            .contains("only carries police alerts")
     );
+    let vague = reply(&app, "whatsapp:+919800000009", "ok", Some("")).await;
+    assert!(vague.text().await.unwrap().contains("reply ACK"));
+    assert_eq!(status(korba_id).await, "new");
+    let done = reply(
+        &app,
+        "whatsapp:+919800000009",
+        &format!("ठीक {korba}"),
+        Some(""),
+    )
+    .await;
+    assert_eq!(done.status(), 200);
+    assert!(
+        done.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml")
+    );
+    let text = done.text().await.unwrap();
+    assert!(
+        text.contains("acknowledged") && text.contains("<Response><Message>"),
+        "{text}"
+    );
+    assert_eq!(status(korba_id).await, "acknowledged");
+    let acks: Vec<_> = core
+        .store
+        .audit_about(&format!("tip:{}", korba_id.get()), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "tip.acknowledge")
+        .collect();
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].actor, format!("officer:{ig}"));
+    assert!(
+        acks[0].detail.contains("\"via\":\"reply\""),
+        "{}",
+        acks[0].detail
+    );
+    // A repeat (Twilio retries, or the officer again) changes nothing more.
+    let again = reply(&app, "+919800000009", &format!("ACK {korba}"), Some("")).await;
+    assert!(again.text().await.unwrap().contains("already acknowledged"));
+}
+
+/// Posts a reply as Twilio would: `signature` `Some("")` signs it properly with the test's
+/// auth token, any other value is sent as it is, `None` sends no signature.
+async fn reply(
+    app: &TestApp,
+    from: &str,
+    body: &str,
+    signature: Option<&str>,
+) -> reqwest::Response {
+    let fields = [
+        ("AccountSid", "AC123"),
+        ("Body", body),
+        ("From", from),
+        ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+        ("NumMedia", "0"),
+        ("To", "+919000000001"),
+    ];
+    let encoded: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", common::encode(v)))
+        .collect();
+    let raw = encoded.join("&");
+    let form = tipline::alerts::inbound::Form::parse(raw.as_bytes()).unwrap();
+    let mut request = reqwest::Client::new()
+        .post(app.url("/hooks/twilio/alerts"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(raw);
+    match signature {
+        Some("") => {
+            let signed = tipline::alerts::inbound::twilio_signature(
+                "token-123",
+                "https://tips.example/hooks/twilio/alerts",
+                &form,
+            );
+            request = request.header("x-twilio-signature", signed);
+        }
+        Some(other) => request = request.header("x-twilio-signature", other),
+        None => {}
+    }
+    request.send().await.unwrap()
 }
 
 #[tokio::test]
@@ -415,6 +524,150 @@ async fn alerts_reach_the_duty_officer_postgres() {
     let seen = Shared::default();
     match app_with_gateways(Backend::Postgres, &seen).await {
         Some(app) => story(app, seen).await,
+        None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
+    }
+}
+
+/// The daily digest: made once at the configured hour for the day before, with each district's
+/// counts and the range's, mailed to the district's supervisor and to the range supervisor, and
+/// shown in the console; never any tip text.
+async fn digest_story(app: TestApp, seen: Shared) {
+    let core = &app.core;
+    let client = tipline::alerts::send::client().unwrap();
+    let asp = app
+        .add_officer("asp.bsp", Role::DistrictSupervisor, Some("bilaspur"), None)
+        .await;
+    let ig = app
+        .add_officer("ig.range", Role::RangeSupervisor, None, None)
+        .await;
+    for (id, email) in [(asp, "asp@police.test"), (ig, "ig@police.test")] {
+        let audit = tipline::store::AuditDraft {
+            actor: "admin:test".into(),
+            action: "officer.contact".into(),
+            subject: format!("officer:{id}"),
+            detail: "{}".into(),
+            created_at: core.clock.now_ms(),
+        };
+        core.store
+            .set_contacts(id, None, Some(email.into()), audit)
+            .await
+            .unwrap();
+    }
+    let day = tipline::digest::day_of(core.clock.now_ms());
+    // Bilaspur: an urgent tip acknowledged after its deadline (and escalated first), and a
+    // normal one nobody touches; Korba: one normal tip.
+    let urgent = urgent_tip(&app, "bilaspur").await;
+    app.submit_tip(
+        &format!("Gaon me jua chalta hai {CANARY}"),
+        Some("bilaspur"),
+    )
+    .await;
+    app.submit_tip("Korba bus stand ke paas sharab bikti hai", Some("korba"))
+        .await;
+    app.clock.advance(6 * 60_000);
+    assert_eq!(tipline::escalation::run(core).await.unwrap().escalated, 1);
+    let asp_client = app.log_in(asp, "asp.bsp").await;
+    assert_eq!(
+        asp_client
+            .step(&urgent, "new", "acknowledge", &[])
+            .await
+            .status(),
+        303
+    );
+    // Before the hour on the next day nothing is made; at the hour, once.
+    let (_, midnight) = tipline::digest::bounds(day);
+    let now = core.clock.now_ms();
+    app.clock.advance(midnight + 7 * 3_600_000 - now);
+    assert!(!tipline::digest::run(core).await.unwrap());
+    app.clock.advance(3_600_000);
+    assert!(tipline::digest::run(core).await.unwrap());
+    assert!(!tipline::digest::run(core).await.unwrap(), "made once");
+    let label = tipline::digest::label(day);
+    let rows = core
+        .store
+        .digests(vec!["bilaspur".into(), "korba".into(), "range".into()], 10)
+        .await
+        .unwrap();
+    let row = |scope: &str| {
+        let r = rows.iter().find(|r| r.scope == scope).unwrap();
+        assert_eq!(r.day, label);
+        (r.received, r.acknowledged_late, r.overdue, r.escalated)
+    };
+    // Overdue the next morning: the urgent tip's first action, the untouched tips'
+    // acknowledgements.
+    assert_eq!(row("bilaspur"), (2, 1, 2, 1));
+    assert_eq!(row("korba"), (1, 0, 1, 0));
+    assert_eq!(row("range"), (3, 1, 3, 1));
+    assert_eq!(rows.len(), 3);
+
+    tipline::alerts::send::deliver_due(core, &client)
+        .await
+        .unwrap();
+    let digests: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .mail
+        .iter()
+        .filter(|m| m.contains("Daily digest"))
+        .cloned()
+        .collect();
+    assert_eq!(digests.len(), 2, "the ASP's and the IG's");
+    let to_asp = digests
+        .iter()
+        .find(|m| m.contains("asp@police.test"))
+        .unwrap();
+    assert!(
+        to_asp.contains("received: 2") && !to_asp.contains("Korba"),
+        "{to_asp}"
+    );
+    let to_ig = digests
+        .iter()
+        .find(|m| m.contains("ig@police.test"))
+        .unwrap();
+    assert!(
+        to_ig.contains("Korba") && to_ig.contains("received: 3"),
+        "{to_ig}"
+    );
+    assert!(
+        digests
+            .iter()
+            .all(|m| !m.contains(CANARY) && !m.contains("jua"))
+    );
+
+    // The console: the ASP sees Bilaspur's day, the IG every district and the range.
+    // The morning after, the evening's sessions have ended: log in again.
+    assert_eq!(asp_client.get("/console/digest").await.status(), 303);
+    let asp_client = app.log_in(asp, "asp.bsp").await;
+    let page = asp_client
+        .get("/console/digest")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&label) && page.contains("Bilaspur") && !page.contains("Korba"),
+        "{page}"
+    );
+    let ig_client = app.log_in(ig, "ig.range").await;
+    let page = ig_client.get("/console/digest").await.text().await.unwrap();
+    assert!(
+        page.contains("Korba") && page.contains("class=\"total\""),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn daily_digest_sqlite() {
+    let seen = Shared::default();
+    let app = app_with_gateways(Backend::Sqlite, &seen).await.unwrap();
+    digest_story(app, seen).await;
+}
+
+#[tokio::test]
+async fn daily_digest_postgres() {
+    let seen = Shared::default();
+    match app_with_gateways(Backend::Postgres, &seen).await {
+        Some(app) => digest_story(app, seen).await,
         None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
     }
 }

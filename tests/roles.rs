@@ -39,7 +39,7 @@ const OFFICERS: [(&str, Role, Option<&str>, Option<&str>); 9] = [
 ];
 
 /// Expected status per route, in the order of `OFFICERS`.
-const MATRIX: [(&str, [u16; 9]); 9] = [
+const MATRIX: [(&str, [u16; 9]); 11] = [
     //                         admin  ig   asp  aspK  op  opK  sho  shoT unit
     ("GET queue", [303, 200, 200, 200, 200, 200, 200, 200, 200]),
     (
@@ -65,6 +65,11 @@ const MATRIX: [(&str, [u16; 9]); 9] = [
         [201, 403, 403, 403, 403, 403, 403, 403, 403],
     ),
     ("GET audit", [403, 200, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET digest", [403, 200, 200, 200, 403, 403, 403, 403, 403]),
+    (
+        "GET Korba digest",
+        [403, 200, 403, 200, 403, 403, 403, 403, 403],
+    ),
 ];
 
 async fn walk(o: &OfficerClient<'_>, i: usize, route: &str, assigned: &str, fresh: &str) -> u16 {
@@ -100,6 +105,8 @@ async fn walk(o: &OfficerClient<'_>, i: usize, route: &str, assigned: &str, fres
             o.post("/console/officers", &fields).await.status()
         }
         "GET audit" => o.get("/console/audit").await.status(),
+        "GET digest" => o.get("/console/digest").await.status(),
+        "GET Korba digest" => o.get("/console/digest?district=korba").await.status(),
         other => panic!("unknown route {other}"),
     };
     status.as_u16()

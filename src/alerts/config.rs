@@ -28,6 +28,9 @@ pub struct RawSms {
     pub auth_token: String,
     /// The sending number, E.164.
     pub from: String,
+    /// Send as WhatsApp messages through the same API (`whatsapp:` addresses): two-way SMS is
+    /// not available on Twilio in India, so replies that acknowledge alerts come by WhatsApp.
+    pub whatsapp: Option<bool>,
 }
 
 /// `[alerts.email]`.
@@ -74,6 +77,8 @@ pub struct Sms {
     pub auth_token: SecretString,
     /// Sending number.
     pub from: String,
+    /// WhatsApp instead of SMS.
+    pub whatsapp: bool,
 }
 
 /// SMTP settings.
@@ -125,6 +130,7 @@ impl RawAlerts {
                     account_sid: s.account_sid,
                     auth_token: SecretString::from(s.auth_token),
                     from: s.from,
+                    whatsapp: s.whatsapp.unwrap_or(false),
                 })
             }
             None => None,

@@ -10,6 +10,7 @@
 //! lands on a desk nobody watches.
 
 pub mod config;
+pub mod inbound;
 pub mod roster;
 pub mod send;
 mod smtp;
@@ -44,13 +45,61 @@ pub struct AlertFacts {
     pub link: String,
 }
 
-/// A sealed outbox payload: the destination and the message.
+/// A sealed outbox payload: the destination and the message (an alert's facts, or a mail such
+/// as the daily digest).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Payload {
     /// Phone number, email address, or webhook URL.
     pub to: String,
-    /// The facts.
-    pub facts: AlertFacts,
+    /// An alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<AlertFacts>,
+    /// A mail that is not an alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<Mail>,
+}
+
+/// A plain mail (the daily digest): counts and links only.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Mail {
+    /// Subject line.
+    pub subject: String,
+    /// Body.
+    pub text: String,
+}
+
+impl Payload {
+    /// The text of an SMS or the body of an email.
+    pub fn text(&self) -> String {
+        match (&self.facts, &self.mail) {
+            (Some(f), _) => f.text(),
+            (None, Some(m)) => m.text.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// An email's subject.
+    pub fn subject(&self) -> String {
+        match (&self.facts, &self.mail) {
+            (Some(f), _) => match &f.rung {
+                Some(rung) => format!("सूचना {} समय पर नहीं, {rung} तक / tip late", f.tip_number),
+                None => format!("तुरंत सूचना {} / urgent tip", f.tip_number),
+            },
+            (None, Some(m)) => m.subject.clone(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// Seals a payload for the outbox row `outbox_key`.
+pub fn seal_payload(
+    core: &Core,
+    outbox_key: &str,
+    payload: &Payload,
+) -> Result<Vec<u8>, crate::crypto::CryptoError> {
+    let (_, sealer) = core.keyring.current(RANGE_SCOPE)?;
+    let json = serde_json::to_vec(payload).unwrap_or_default();
+    sealer.seal(&payload_aad(outbox_key), &json)
 }
 
 impl AlertFacts {
@@ -60,12 +109,12 @@ impl AlertFacts {
         let category = self.category.as_deref().unwrap_or("-");
         match (&self.late_step, &self.rung) {
             (Some(step), Some(rung)) => format!(
-                "सूचना {n} समय पर नहीं ({step}), अब {rung} तक। Tip {n} late ({step}), escalated to {rung}. {district}, {category}. {link}",
+                "सूचना {n} समय पर नहीं ({step}), अब {rung} तक। Tip {n} late ({step}), escalated to {rung}. {district}, {category}. {link} ACK {n}",
                 n = self.tip_number,
                 link = self.link
             ),
             _ => format!(
-                "तुरंत सूचना {n}। URGENT tip {n}: {district}, {category}, {p}. {link}",
+                "तुरंत सूचना {n}। URGENT tip {n}: {district}, {category}, {p}. {link} स्वीकार/acknowledge: ACK {n}",
                 n = self.tip_number,
                 p = self.priority,
                 link = self.link
@@ -93,7 +142,6 @@ pub fn outbox_for(
     officers: &[&ShiftRow],
     now: i64,
 ) -> Result<Vec<NewOutbox>, crate::crypto::CryptoError> {
-    let (_, sealer) = core.keyring.current(RANGE_SCOPE)?;
     let mut out = Vec::new();
     let mut add = |channel: &str, officer: Option<i64>, to: &str| {
         let outbox_key = match officer {
@@ -102,10 +150,10 @@ pub fn outbox_for(
         };
         let payload = Payload {
             to: to.to_owned(),
-            facts: facts.clone(),
+            facts: Some(facts.clone()),
+            mail: None,
         };
-        let json = serde_json::to_vec(&payload).unwrap_or_default();
-        let sealed = sealer.seal(&payload_aad(&outbox_key), &json)?;
+        let sealed = seal_payload(core, &outbox_key, &payload)?;
         out.push(NewOutbox {
             outbox_key,
             purpose: purpose.to_owned(),

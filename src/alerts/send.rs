@@ -89,10 +89,14 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
                 "{}/2010-04-01/Accounts/{}/Messages.json",
                 sms.api_url, sms.account_sid
             );
+            let address = |number: &str| match sms.whatsapp {
+                true => format!("whatsapp:{number}"),
+                false => number.to_owned(),
+            };
             let form = [
-                ("To", payload.to.as_str()),
-                ("From", sms.from.as_str()),
-                ("Body", &payload.facts.text()),
+                ("To", address(&payload.to)),
+                ("From", address(&sms.from)),
+                ("Body", payload.text()),
             ];
             let request = client
                 .post(url)
@@ -105,9 +109,13 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
                 .webhook
                 .as_ref()
                 .ok_or_else(|| Failure::Permanent("the webhook is not configured".into()))?;
+            let facts = payload
+                .facts
+                .as_ref()
+                .ok_or_else(|| Failure::Permanent("only alerts go to the webhook".into()))?;
             let body = serde_json::to_vec(&serde_json::json!({
                 "delivery": row.outbox_key,
-                "alert": payload.facts,
+                "alert": facts,
             }))
             .map_err(|e| Failure::Permanent(e.to_string()))?;
             let signature = encode_hex(&hmac_sha256(hook.secret.expose_secret().as_bytes(), &body));
@@ -124,20 +132,13 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
                 .email
                 .as_ref()
                 .ok_or_else(|| Failure::Permanent("email is not configured".into()))?;
-            let subject = match &payload.facts.rung {
-                Some(rung) => format!(
-                    "सूचना {} समय पर नहीं, {rung} तक / tip late",
-                    payload.facts.tip_number
-                ),
-                None => format!("तुरंत सूचना {} / urgent tip", payload.facts.tip_number),
-            };
             super::smtp::send(
                 &email.smtp_host,
                 email.smtp_port,
                 &email.from,
                 &payload.to,
-                &subject,
-                &payload.facts.text(),
+                &payload.subject(),
+                &payload.text(),
                 &row.outbox_key.replace(':', "."),
             )
             .await

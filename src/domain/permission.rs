@@ -42,13 +42,15 @@ pub enum Action {
     ReadAudit,
     /// See the range dashboard (all districts, flags, deadlines).
     ViewRangeDashboard,
+    /// See the daily digest (own district; the range supervisor every district and the range).
+    ViewDigest,
     /// Add, disable and reset officer accounts.
     ManageOfficers,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::ViewQueue,
         Action::ViewTipText,
         Action::ViewBrief,
@@ -64,6 +66,7 @@ impl Action {
         Action::EnterPhoneTip,
         Action::ReadAudit,
         Action::ViewRangeDashboard,
+        Action::ViewDigest,
         Action::ManageOfficers,
     ];
 
@@ -85,6 +88,7 @@ impl Action {
             Self::EnterPhoneTip => "enter_phone_tip",
             Self::ReadAudit => "read_audit",
             Self::ViewRangeDashboard => "view_range_dashboard",
+            Self::ViewDigest => "view_digest",
             Self::ManageOfficers => "manage_officers",
         }
     }
@@ -102,6 +106,7 @@ impl Action {
                 | Self::EnterPhoneTip
                 | Self::ReadAudit
                 | Self::ViewRangeDashboard
+                | Self::ViewDigest
                 | Self::ManageOfficers
         )
     }
@@ -158,6 +163,7 @@ fn role_may(role: Role, action: Action) -> bool {
                 | MarkNotActionable
                 | CorrectTriage
                 | EnterPhoneTip
+                | ViewDigest
         ),
         Role::Operator => matches!(
             action,

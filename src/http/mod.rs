@@ -7,6 +7,7 @@
 mod api;
 mod console;
 mod forms;
+mod hooks;
 mod i18n;
 mod pages;
 mod submission;
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/site.css", get(site_css))
         .route("/static/console.js", get(console_js))
         .route("/api/v1/tips", post(api::submit_tip))
+        .route("/hooks/twilio/alerts", post(hooks::twilio_alert_reply))
         .route("/{lang}/", get(pages::report_form))
         .route("/{lang}", get(pages::report_form))
         .route("/{lang}/d/{district}", get(pages::district_report_form))

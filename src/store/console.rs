@@ -493,3 +493,20 @@ pub enum Delivery {
         error: String,
     },
 }
+
+/// One scope's counts for one day of the digest (a district, or `range` for all of them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DigestRow {
+    /// The day, `YYYY-MM-DD` in India Standard Time.
+    pub day: String,
+    /// A district id, or `range`.
+    pub scope: String,
+    /// Tips that arrived that day.
+    pub received: i64,
+    /// Acknowledgements that day that came after the tip's deadline.
+    pub acknowledged_late: i64,
+    /// Open tips past the deadline of their current step when the digest was made.
+    pub overdue: i64,
+    /// Climbs of the escalation ladder that day.
+    pub escalated: i64,
+}

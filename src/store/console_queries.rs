@@ -7,7 +7,7 @@ macro_rules! console_queries {
         const SKIP_LOCKED: &str = $skip_locked;
 
         use crate::store::console::{
-            ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, Delivery, DueTip, Escalation, NewOutbox,
+            ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, Delivery, DigestRow, DueTip, Escalation, NewOutbox,
             NewShift, OutboxRow, ShiftRow, NewOfficer, TriageCorrection, TriageField, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow,
             TipChange,
         };
@@ -193,10 +193,9 @@ macro_rules! console_queries {
 
         /// After a status or deadline change: the ladder's clock restarts at the running step's
         /// deadline (none once the tip is past action).
-        const RESET_ESCALATION_DUE: &str = "UPDATE tip SET escalation_due_at = CASE status \
-             WHEN 'new' THEN ack_due_at WHEN 'acknowledged' THEN action_due_at \
-             WHEN 'assigned' THEN report_due_at WHEN 'in_action' THEN report_due_at ELSE NULL END \
-             WHERE tip_id = $1";
+        fn reset_escalation_due() -> String {
+            format!("UPDATE tip SET escalation_due_at = {} WHERE tip_id = $1", crate::store::CURRENT_DUE_SQL)
+        }
 
         /// Tips due to climb the escalation ladder, most overdue first.
         pub async fn late_tips(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<DueTip>, StoreError> {
@@ -380,16 +379,119 @@ macro_rules! console_queries {
         /// Open tips per district: how many, how many late on their running step, how many
         /// escalated.
         pub async fn district_stats(c: &mut Conn, now: i64) -> Result<Vec<(Option<String>, i64, i64, i64)>, StoreError> {
-            let rows: Vec<(Option<String>, i64, i64, i64)> = sqlx::query_as(
+            let sql = format!(
                 "SELECT district_id, COUNT(*), \
                  COALESCE(SUM(CASE WHEN escalation_due_at IS NOT NULL AND escalation_due_at <= $1 THEN 1 ELSE 0 END), 0), \
                  COALESCE(SUM(CASE WHEN escalation_level > 0 THEN 1 ELSE 0 END), 0) \
-                 FROM tip WHERE status IN ('new', 'acknowledged', 'assigned', 'in_action') GROUP BY district_id",
+                 FROM tip WHERE status IN ({}) GROUP BY district_id",
+                crate::store::open_statuses_sql()
+            );
+            let rows: Vec<(Option<String>, i64, i64, i64)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&mut *c).await?;
+            Ok(rows)
+        }
+
+        /// The digest's counts per district (`None`: tips with no district) for the tips and
+        /// actions from `from` to `until`, and the open tips overdue at `now`.
+        pub async fn digest_counts(c: &mut Conn, from: i64, until: i64, now: i64) -> Result<Vec<DigestRow>, StoreError> {
+            let mut out: Vec<DigestRow> = Vec::new();
+            let mut add = |district: Option<String>, f: &dyn Fn(&mut DigestRow)| {
+                let scope = district.unwrap_or_default();
+                match out.iter_mut().find(|r| r.scope == scope) {
+                    Some(r) => f(r),
+                    None => {
+                        let mut r = DigestRow { scope, ..DigestRow::default() };
+                        f(&mut r);
+                        out.push(r);
+                    }
+                }
+            };
+            let received: Vec<(Option<String>, i64)> = sqlx::query_as(
+                "SELECT district_id, COUNT(*) FROM tip WHERE created_at >= $1 AND created_at < $2 GROUP BY district_id",
             )
-            .bind(now)
+            .bind(from).bind(until)
             .fetch_all(&mut *c)
             .await?;
-            Ok(rows)
+            for (d, n) in received {
+                add(d, &|r| r.received = n);
+            }
+            // Audit subjects are `tip:<id>`; only tip actions are read.
+            let acted: Vec<(Option<String>, i64, i64)> = sqlx::query_as(
+                "SELECT t.district_id, \
+                 COALESCE(SUM(CASE WHEN a.action = 'tip.acknowledge' AND t.ack_due_at IS NOT NULL AND a.created_at > t.ack_due_at THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN a.action = 'tip.escalate' THEN 1 ELSE 0 END), 0) \
+                 FROM audit_log a JOIN tip t ON t.tip_id = CAST(substr(a.subject, 5) AS BIGINT) \
+                 WHERE a.created_at >= $1 AND a.created_at < $2 AND a.action IN ('tip.acknowledge', 'tip.escalate') \
+                 GROUP BY t.district_id",
+            )
+            .bind(from).bind(until)
+            .fetch_all(&mut *c)
+            .await?;
+            for (d, late, escalated) in acted {
+                add(d, &|r| {
+                    r.acknowledged_late = late;
+                    r.escalated = escalated;
+                });
+            }
+            let sql = format!(
+                "SELECT district_id, COUNT(*) FROM tip WHERE {} <= $1 GROUP BY district_id",
+                crate::store::CURRENT_DUE_SQL
+            );
+            let overdue: Vec<(Option<String>, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&mut *c).await?;
+            for (d, n) in overdue {
+                add(d, &|r| r.overdue = n);
+            }
+            Ok(out)
+        }
+
+        /// Whether the digest of `day` is stored.
+        pub async fn digest_done(c: &mut Conn, day: &str) -> Result<bool, StoreError> {
+            let row: Option<(String,)> = sqlx::query_as("SELECT scope FROM digest WHERE day = $1 AND scope = 'range'")
+                .bind(day)
+                .fetch_optional(&mut *c)
+                .await?;
+            Ok(row.is_some())
+        }
+
+        /// Stores a day's digest (the `range` row first: a conflict means another node did the
+        /// day, and nothing is stored) and its emails; false if it was done already.
+        pub async fn store_digest(c: &mut Conn, rows: &[DigestRow], mail: &[NewOutbox], now: i64) -> Result<bool, StoreError> {
+            let mut ordered: Vec<&DigestRow> = rows.iter().filter(|r| r.scope == "range").collect();
+            ordered.extend(rows.iter().filter(|r| r.scope != "range"));
+            for (i, r) in ordered.into_iter().enumerate() {
+                let done = sqlx::query(
+                    "INSERT INTO digest (day, scope, received, acknowledged_late, overdue, escalated, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (day, scope) DO NOTHING",
+                )
+                .bind(&r.day).bind(&r.scope).bind(r.received).bind(r.acknowledged_late)
+                .bind(r.overdue).bind(r.escalated).bind(now)
+                .execute(&mut *c)
+                .await?;
+                if i == 0 && done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+            }
+            insert_outbox(c, mail).await?;
+            Ok(true)
+        }
+
+        /// Stored digests of these scopes, newest day first.
+        pub async fn digests(c: &mut Conn, scopes: &[String], limit: i64) -> Result<Vec<DigestRow>, StoreError> {
+            let mut q = sqlx::QueryBuilder::<$db>::new(
+                "SELECT day, scope, received, acknowledged_late, overdue, escalated FROM digest WHERE scope IN (",
+            );
+            let mut sep = q.separated(", ");
+            for s in scopes {
+                sep.push_bind(s.clone());
+            }
+            q.push(") ORDER BY day DESC, scope LIMIT ").push_bind(limit);
+            let rows: Vec<(String, String, i64, i64, i64, i64)> = q.build_query_as().fetch_all(&mut *c).await?;
+            Ok(rows
+                .into_iter()
+                .map(|(day, scope, received, acknowledged_late, overdue, escalated)| DigestRow {
+                    day, scope, received, acknowledged_late, overdue, escalated,
+                })
+                .collect())
         }
 
         /// Adds a duty shift with its audit entry.
@@ -475,7 +577,7 @@ macro_rules! console_queries {
                 // The open queue, written out (not bound) so that the planner can use the partial
                 // index of open tips, which is already in queue order (migration 0010).
                 q.push(" AND t.status IN (");
-                q.push(crate::store::OPEN_STATUSES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", "));
+                q.push(crate::store::open_statuses_sql());
                 q.push(")");
             } else {
                 q.push(" AND t.status IN (");
@@ -603,7 +705,7 @@ macro_rules! console_queries {
             if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict("tip status"));
             }
-            sqlx::query(RESET_ESCALATION_DUE).bind(t.tip_id.get()).execute(&mut *c).await?;
+            sqlx::query(sqlx::AssertSqlSafe(reset_escalation_due())).bind(t.tip_id.get()).execute(&mut *c).await?;
             for a in &t.assignments {
                 sqlx::query(
                     "INSERT INTO tip_assignment (tip_id, desk_id, desk_kind, district_id, brief_sealed, assigned_by, created_at) \
@@ -675,7 +777,7 @@ macro_rules! console_queries {
                 .bind(tip).bind(priority).bind(d.acknowledge).bind(d.action).bind(d.report)
                 .execute(&mut *c)
                 .await?;
-                sqlx::query(RESET_ESCALATION_DUE).bind(tip).execute(&mut *c).await?;
+                sqlx::query(sqlx::AssertSqlSafe(reset_escalation_due())).bind(tip).execute(&mut *c).await?;
             }
             append_audit(c, keys, &[&t.audit]).await
         }

@@ -20,10 +20,10 @@ use crate::crypto::Keys;
 use crate::domain::TipId;
 
 pub use console::{
-    ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, Delivery, DueTip, Escalation,
-    NewActionReport, NewAssignment, NewOfficer, NewOutbox, NewShift, OfficerChange, OfficerRow,
-    OutboxRow, QueueFilter, QueueRow, SessionRow, ShiftRow, TipChange, TriageCorrection,
-    TriageField, TriageFix,
+    ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, Delivery, DigestRow, DueTip,
+    Escalation, NewActionReport, NewAssignment, NewOfficer, NewOutbox, NewShift, OfficerChange,
+    OfficerRow, OutboxRow, QueueFilter, QueueRow, SessionRow, ShiftRow, TipChange,
+    TriageCorrection, TriageField, TriageFix,
 };
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -56,6 +56,19 @@ pub const OPEN_STATUSES: [&str; 5] = [
     "in_action",
     "action_taken",
 ];
+
+/// [`OPEN_STATUSES`] as an SQL list, written out so that the planner can match the partial
+/// indexes of open tips (migration 0010).
+pub fn open_statuses_sql() -> String {
+    OPEN_STATUSES.map(|s| format!("'{s}'")).join(", ")
+}
+
+/// The deadline of the step a tip is on (acknowledge when new, first action when acknowledged,
+/// the report when assigned or in action; none after), as SQL over the `tip` table. The
+/// escalation clock is reset to it on every step, and the digest counts tips past it.
+pub const CURRENT_DUE_SQL: &str = "CASE status WHEN 'new' THEN ack_due_at \
+     WHEN 'acknowledged' THEN action_due_at WHEN 'assigned' THEN report_due_at \
+     WHEN 'in_action' THEN report_due_at ELSE NULL END";
 
 /// A data key as stored: wrapped by the master key.
 #[derive(Clone, Debug)]
@@ -457,6 +470,25 @@ pub trait Store: Send + Sync {
         &self,
         now: i64,
     ) -> Result<Vec<(Option<String>, i64, i64, i64)>, StoreError>;
+    /// The daily digest's counts per district (scope empty: tips with no district) for
+    /// `from..until`, with the tips overdue at `now`.
+    async fn digest_counts(
+        &self,
+        from: i64,
+        until: i64,
+        now: i64,
+    ) -> Result<Vec<DigestRow>, StoreError>;
+    /// Whether the digest of `day` (`YYYY-MM-DD`) is stored.
+    async fn digest_done(&self, day: &str) -> Result<bool, StoreError>;
+    /// Stores a day's digest rows and emails once; false if another node did the day first.
+    async fn store_digest(
+        &self,
+        rows: Vec<DigestRow>,
+        mail: Vec<NewOutbox>,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Stored digests of these scopes (district ids, `range`), newest first.
+    async fn digests(&self, scopes: Vec<String>, limit: i64) -> Result<Vec<DigestRow>, StoreError>;
     /// Adds a duty shift with its audit entry.
     async fn add_shift(&self, shift: NewShift) -> Result<(), StoreError>;
     /// Shifts running at some point between two times, with the officers' contacts.

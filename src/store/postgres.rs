@@ -10,8 +10,8 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use super::queries::postgres as q;
 use super::{
     ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, Delivery,
-    DueTip, Escalation, ImportedTip, NewMessage, NewOfficer, NewOutbox, NewShift, NewTip,
-    OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SessionRow,
+    DigestRow, DueTip, Escalation, ImportedTip, NewMessage, NewOfficer, NewOutbox, NewShift,
+    NewTip, OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SessionRow,
     ShiftRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink,
     TipRecord, TriageCorrection,
 };
@@ -319,6 +319,35 @@ impl Store for PgStore {
         now: i64,
     ) -> Result<Vec<(Option<String>, i64, i64, i64)>, StoreError> {
         q::district_stats(&mut *self.pool.acquire().await?, now).await
+    }
+
+    async fn digest_counts(
+        &self,
+        from: i64,
+        until: i64,
+        now: i64,
+    ) -> Result<Vec<DigestRow>, StoreError> {
+        q::digest_counts(&mut *self.pool.acquire().await?, from, until, now).await
+    }
+
+    async fn digest_done(&self, day: &str) -> Result<bool, StoreError> {
+        q::digest_done(&mut *self.pool.acquire().await?, day).await
+    }
+
+    async fn store_digest(
+        &self,
+        rows: Vec<DigestRow>,
+        mail: Vec<NewOutbox>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let stored = q::store_digest(&mut tx, &rows, &mail, now).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn digests(&self, scopes: Vec<String>, limit: i64) -> Result<Vec<DigestRow>, StoreError> {
+        q::digests(&mut *self.pool.acquire().await?, &scopes, limit).await
     }
 
     async fn add_shift(&self, shift: NewShift) -> Result<(), StoreError> {

@@ -24,8 +24,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::queries::sqlite as q;
 use super::{
     ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, Delivery,
-    DueTip, Escalation, ImportedTip, NewMessage, NewOfficer, NewOutbox, NewShift, NewTip,
-    OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SessionRow,
+    DigestRow, DueTip, Escalation, ImportedTip, NewMessage, NewOfficer, NewOutbox, NewShift,
+    NewTip, OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SessionRow,
     ShiftRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink,
     TipRecord, TriageCorrection,
 };
@@ -600,6 +600,37 @@ impl Store for SqliteStore {
         now: i64,
     ) -> Result<Vec<(Option<String>, i64, i64, i64)>, StoreError> {
         q::district_stats(&mut *self.reader().await?, now).await
+    }
+
+    async fn digest_counts(
+        &self,
+        from: i64,
+        until: i64,
+        now: i64,
+    ) -> Result<Vec<DigestRow>, StoreError> {
+        q::digest_counts(&mut *self.reader().await?, from, until, now).await
+    }
+
+    async fn digest_done(&self, day: &str) -> Result<bool, StoreError> {
+        q::digest_done(&mut *self.reader().await?, day).await
+    }
+
+    async fn store_digest(
+        &self,
+        rows: Vec<DigestRow>,
+        mail: Vec<NewOutbox>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let both = Arc::new((rows, mail));
+        self.write_value(move |c| {
+            let both = both.clone();
+            Box::pin(async move { q::store_digest(c, &both.0, &both.1, now).await })
+        })
+        .await
+    }
+
+    async fn digests(&self, scopes: Vec<String>, limit: i64) -> Result<Vec<DigestRow>, StoreError> {
+        q::digests(&mut *self.reader().await?, &scopes, limit).await
     }
 
     async fn add_shift(&self, shift: NewShift) -> Result<(), StoreError> {

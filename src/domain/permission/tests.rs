@@ -21,7 +21,7 @@ const COLUMNS: [&str; 8] = [
 ];
 
 /// `Y` allowed, `.` refused, one character per column above.
-const EXPECTED: [(Role, Action, &str); 96] = {
+const EXPECTED: [(Role, Action, &str); 102] = {
     use Action::*;
     use Role::*;
     [
@@ -40,6 +40,7 @@ const EXPECTED: [(Role, Action, &str); 96] = {
         (Admin, EnterPhoneTip, "........"),
         (Admin, ReadAudit, "........"),
         (Admin, ViewRangeDashboard, "........"),
+        (Admin, ViewDigest, "........"),
         (Admin, ManageOfficers, "Y......."),
         (RangeSupervisor, ViewQueue, "YYYYYYYY"),
         (RangeSupervisor, ViewTipText, ".YYYYYYY"),
@@ -56,6 +57,7 @@ const EXPECTED: [(Role, Action, &str); 96] = {
         (RangeSupervisor, EnterPhoneTip, "........"),
         (RangeSupervisor, ReadAudit, "YYYYYYYY"),
         (RangeSupervisor, ViewRangeDashboard, "YYYYYYYY"),
+        (RangeSupervisor, ViewDigest, "YYYYYYYY"),
         (RangeSupervisor, ManageOfficers, "........"),
         (DistrictSupervisor, ViewQueue, "YY..YYY."),
         (DistrictSupervisor, ViewTipText, ".Y..YYY."),
@@ -72,6 +74,7 @@ const EXPECTED: [(Role, Action, &str); 96] = {
         (DistrictSupervisor, EnterPhoneTip, "YY..YYY."),
         (DistrictSupervisor, ReadAudit, "........"),
         (DistrictSupervisor, ViewRangeDashboard, "........"),
+        (DistrictSupervisor, ViewDigest, "YY..YYY."),
         (DistrictSupervisor, ManageOfficers, "........"),
         (Operator, ViewQueue, "YY...Y.."),
         (Operator, ViewTipText, ".Y...Y.."),
@@ -88,6 +91,7 @@ const EXPECTED: [(Role, Action, &str); 96] = {
         (Operator, EnterPhoneTip, "YY...Y.."),
         (Operator, ReadAudit, "........"),
         (Operator, ViewRangeDashboard, "........"),
+        (Operator, ViewDigest, "........"),
         (Operator, ManageOfficers, "........"),
         (StationOfficer, ViewQueue, "Y....Y.."),
         (StationOfficer, ViewTipText, "........"),
@@ -104,6 +108,7 @@ const EXPECTED: [(Role, Action, &str); 96] = {
         (StationOfficer, EnterPhoneTip, "........"),
         (StationOfficer, ReadAudit, "........"),
         (StationOfficer, ViewRangeDashboard, "........"),
+        (StationOfficer, ViewDigest, "........"),
         (StationOfficer, ManageOfficers, "........"),
         (UnitOfficer, ViewQueue, "Y....YY."),
         (UnitOfficer, ViewTipText, "........"),
@@ -120,6 +125,7 @@ const EXPECTED: [(Role, Action, &str); 96] = {
         (UnitOfficer, EnterPhoneTip, "........"),
         (UnitOfficer, ReadAudit, "........"),
         (UnitOfficer, ViewRangeDashboard, "........"),
+        (UnitOfficer, ViewDigest, "........"),
         (UnitOfficer, ManageOfficers, "........"),
     ]
 };
@@ -177,7 +183,7 @@ fn every_role_action_and_tip_matches_the_written_table() {
             }
         }
     }
-    assert_eq!(checked, 6 * 16 * 8);
+    assert_eq!(checked, 6 * 17 * 8);
 }
 
 #[test]
@@ -234,6 +240,7 @@ fn actions_round_trip_and_know_whether_they_need_a_tip() {
             Action::EnterPhoneTip,
             Action::ReadAudit,
             Action::ViewRangeDashboard,
+            Action::ViewDigest,
             Action::ManageOfficers
         ]
     );

@@ -228,14 +228,7 @@ pub struct AuditQuery {
 
 /// The start of a day given as `YYYY-MM-DD`, in India Standard Time, as Unix ms.
 fn ist_day_start(day: &str) -> Option<i64> {
-    let mut parts = day.splitn(3, '-');
-    let year: i32 = parts.next()?.parse().ok()?;
-    let month: u8 = parts.next()?.parse().ok()?;
-    let date: u8 = parts.next()?.parse().ok()?;
-    let date =
-        time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, date).ok()?;
-    let offset = time::UtcOffset::from_hms(5, 30, 0).ok()?;
-    Some(date.midnight().assume_offset(offset).unix_timestamp() * 1000)
+    crate::digest::parse_day(day).map(|d| crate::digest::bounds(d).0)
 }
 
 pub async fn audit_page(

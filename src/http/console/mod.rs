@@ -10,6 +10,7 @@
 
 mod admin;
 mod auth;
+mod digest;
 mod entry;
 mod live;
 mod queue;
@@ -102,6 +103,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/officers/{id}", post(admin::change_officer))
         .route("/console/audit", get(admin::audit_page))
         .route("/console/range", get(range::range_page))
+        .route("/console/digest", get(digest::digest_page))
         .route(
             "/console/roster",
             get(range::roster_page).post(range::add_shift),

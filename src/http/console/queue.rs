@@ -63,6 +63,7 @@ struct QueuePage {
     may_enter: bool,
     may_audit: bool,
     may_roster: bool,
+    may_digest: bool,
     rows: Vec<Row>,
     next: Option<String>,
     filter_q: String,
@@ -129,6 +130,7 @@ pub async fn queue_page(
             session.scope.role,
             Role::RangeSupervisor | Role::DistrictSupervisor
         ),
+        may_digest: allows(&session.scope, Action::ViewDigest, None),
         rows: found.iter().map(|r| row(core, t, r, now)).collect(),
         next,
         filter_q: q.q.clone().unwrap_or_default(),
