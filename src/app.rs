@@ -43,6 +43,8 @@ pub struct Core {
     pub policy: crate::policy::Policy,
     /// Where alerts go (none configured: the live console only).
     pub alerts: crate::alerts::config::Alerts,
+    /// Provider channels (none configured: the web and API only).
+    pub channels: crate::channels::config::Channels,
     /// The address officers open links at (in alerts).
     pub public_url: String,
     /// Wakes the outbox sender when messages are stored.
@@ -100,6 +102,7 @@ impl Core {
             Self::assemble(store, keys, jurisdiction, lexicon, Arc::new(SystemClock)).await?;
         core.policy = config.policy.clone();
         core.alerts = config.alerts.clone();
+        core.channels = config.channels.clone();
         core.public_url = config
             .public_url
             .clone()
@@ -141,6 +144,7 @@ impl Core {
             logins: GuessLimiter::per_minute(crate::officers::FAILED_LOGINS_PER_MINUTE),
             policy: crate::policy::Policy::default(),
             alerts: crate::alerts::config::Alerts::default(),
+            channels: crate::channels::config::Channels::default(),
             public_url: "http://127.0.0.1:8080".into(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             events,

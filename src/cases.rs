@@ -437,6 +437,7 @@ fn sealed_message(
         body_sealed: key.seal(&aad("tip_message.body", message_id), text.as_bytes())?,
         terms: Vec::new(),
         created_at: change.now,
+        inbound: None,
         audit: change.audit.clone(),
     })
 }

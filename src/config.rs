@@ -48,6 +48,8 @@ pub struct RawConfig {
     pub console: Option<crate::policy::ConsoleRules>,
     /// `[alerts]`: SMS gateway, SMTP relay, webhook (file only).
     pub alerts: Option<crate::alerts::config::RawAlerts>,
+    /// `[channels]`: provider webhooks (file only).
+    pub channels: Option<crate::channels::config::RawChannels>,
 }
 
 impl RawConfig {
@@ -73,6 +75,7 @@ impl RawConfig {
             deadlines: None,
             console: None,
             alerts: None,
+            channels: None,
         }
     }
 
@@ -90,6 +93,7 @@ impl RawConfig {
             deadlines: over.deadlines.or(self.deadlines),
             console: over.console.or(self.console),
             alerts: over.alerts.or(self.alerts),
+            channels: over.channels.or(self.channels),
         }
     }
 }
@@ -169,6 +173,8 @@ pub struct Config {
     pub policy: crate::policy::Policy,
     /// Where alerts go.
     pub alerts: crate::alerts::config::Alerts,
+    /// Provider channels.
+    pub channels: crate::channels::config::Channels,
     /// The public address, for links in alerts.
     pub public_url: Option<String>,
 }
@@ -228,8 +234,14 @@ impl Config {
             .unwrap_or_default()
             .validate()
             .map_err(ConfigError::Invalid)?;
+        let channels = raw
+            .channels
+            .unwrap_or_default()
+            .validate()
+            .map_err(ConfigError::Invalid)?;
         Ok(Self {
             alerts,
+            channels,
             public_url: raw.public_url.clone(),
             policy,
             listen,

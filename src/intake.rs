@@ -204,9 +204,20 @@ pub async fn announce(core: &Core, event: TipEvent) {
 /// Stores a new tip: number and secret, sealed content, blind-index terms and the audit entry in
 /// one transaction. Retries with a fresh number in the rare case the random one is taken.
 pub async fn submit_tip(core: &Core, s: Submission) -> Result<Receipt, IntakeError> {
+    submit_tip_with(core, s, |_, _| Ok(())).await
+}
+
+/// [`submit_tip`], with `finish` adding to the sealed tip what needs its number and secret (a
+/// provider channel's message id and answer, stored in the same transaction).
+pub async fn submit_tip_with(
+    core: &Core,
+    s: Submission,
+    finish: impl Fn(&mut NewTip, &Receipt) -> Result<(), IntakeError>,
+) -> Result<Receipt, IntakeError> {
     let mut attempts = 0;
     loop {
-        let (tip, receipt) = seal_tip(core, &s)?;
+        let (mut tip, receipt) = seal_tip(core, &s)?;
+        finish(&mut tip, &receipt)?;
         let event = TipEvent {
             district_id: tip.district_id.clone(),
             urgent: tip.urgent,
@@ -217,7 +228,7 @@ pub async fn submit_tip(core: &Core, s: Submission) -> Result<Receipt, IntakeErr
                 announce(core, event).await;
                 return Ok(receipt);
             }
-            Err(StoreError::Conflict(_)) if attempts < 5 => attempts += 1,
+            Err(StoreError::Conflict("tip number")) if attempts < 5 => attempts += 1,
             Err(e) => return Err(e.into()),
         }
     }
@@ -426,6 +437,7 @@ pub(crate) fn seal(
         bands: fingerprint.map(Fingerprint::bands).unwrap_or_default(),
         terms: indexed.terms.clone(),
         created_at: now,
+        inbound: None,
         audit: AuditDraft {
             actor: s
                 .entered_by
@@ -543,6 +555,19 @@ pub async fn add_message(
     actor: &str,
     text: &TipText,
 ) -> Result<(), IntakeError> {
+    add_message_with(core, tip_id, author, actor, text, None).await
+}
+
+/// [`add_message`], with the provider message that brought it (stored once, in the same
+/// transaction).
+pub async fn add_message_with(
+    core: &Core,
+    tip_id: TipId,
+    author: &str,
+    actor: &str,
+    text: &TipText,
+    inbound: Option<crate::store::NewInbound>,
+) -> Result<(), IntakeError> {
     let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
     let now = core.clock.now_ms();
     let message_id = TipId::generate(now)?.get();
@@ -563,6 +588,7 @@ pub async fn add_message(
         body_sealed,
         terms,
         created_at: now,
+        inbound,
         audit: AuditDraft {
             actor: actor.to_owned(),
             action: format!("message.{author}"),

@@ -79,7 +79,8 @@ async fn run_escalation(core: Arc<Core>) {
     }
 }
 
-/// Makes the daily digest when it is due (a minute's look; the store keeps it once).
+/// Each minute: makes the daily digest when it is due (the store keeps it once), and forgets the
+/// answers kept for providers' retries once they are a day old.
 async fn run_digest(core: Arc<Core>) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -89,6 +90,11 @@ async fn run_digest(core: Arc<Core>) {
             Ok(true) => tracing::info!("daily digest made"),
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "daily digest failed; will retry"),
+        }
+        // Answers kept for providers' retries (they hold tip numbers and secrets) go after a day.
+        let day_ago = core.clock.now_ms() - 24 * 3_600_000;
+        if let Err(e) = core.store.forget_answers(day_ago).await {
+            tracing::warn!(error = %e, "forgetting old answers failed; will retry");
         }
     }
 }

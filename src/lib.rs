@@ -9,6 +9,8 @@ pub mod app;
 pub mod audit;
 /// Casework: officers' steps on tips, checked against the role table.
 pub mod cases;
+/// Provider channels: SMS and WhatsApp in, one anonymous tip thread.
+pub mod channels;
 /// The injected clock.
 pub mod clock;
 /// Configuration from file, environment and flags.

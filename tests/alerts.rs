@@ -492,14 +492,14 @@ async fn reply(
         .map(|(k, v)| format!("{k}={}", common::encode(v)))
         .collect();
     let raw = encoded.join("&");
-    let form = tipline::alerts::inbound::Form::parse(raw.as_bytes()).unwrap();
+    let form = tipline::channels::twilio::Form::parse(raw.as_bytes()).unwrap();
     let mut request = reqwest::Client::new()
         .post(app.url("/hooks/twilio/alerts"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(raw);
     match signature {
         Some("") => {
-            let signed = tipline::alerts::inbound::twilio_signature(
+            let signed = tipline::channels::twilio::twilio_signature(
                 "token-123",
                 "https://tips.example/hooks/twilio/alerts",
                 &form,

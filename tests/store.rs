@@ -16,6 +16,7 @@ fn message(i: i64, tip_id: TipId) -> NewMessage {
         body_sealed: vec![1, 2, 3],
         terms: Vec::new(),
         created_at: common::START_MS,
+        inbound: None,
         audit: AuditDraft {
             actor: "tipster:web".into(),
             action: "message.tipster".into(),
@@ -88,6 +89,7 @@ fn tip(i: i64, number: &str) -> NewTip {
             tipline::policy::Deadlines::default().for_tip("normal", common::START_MS + i),
         ),
         created_at: common::START_MS,
+        inbound: None,
         audit: AuditDraft {
             actor: "tipster:web".into(),
             action: "tip.create".into(),

@@ -10,7 +10,7 @@
 //! lands on a desk nobody watches.
 
 pub mod config;
-pub mod inbound;
+pub mod reply;
 pub mod roster;
 pub mod send;
 mod smtp;

@@ -19,7 +19,7 @@ pub use outcome::{
 };
 pub use permission::{Action, TipScope, allows};
 pub use text::{Language, TIP_TEXT_MAX_CHARS, TextError, TipText, fold_digits, parse_bounded};
-pub use tip::{Channel, TipId, TipNumber, TipSecret, TipStatus};
+pub use tip::{Channel, SECRET_DIGITS, TIP_NUMBER_DIGITS, TipId, TipNumber, TipSecret, TipStatus};
 pub use workflow::{
     Brief, NotActionableReason, Transition, TransitionError, next_status, status_words,
     transitions_from,

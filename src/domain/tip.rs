@@ -187,6 +187,10 @@ pub enum Channel {
     Api,
     /// A phone call, entered by a control-room operator.
     Phone,
+    /// SMS to a district's number.
+    Sms,
+    /// WhatsApp to a district's number.
+    WhatsApp,
 }
 
 impl Channel {
@@ -196,6 +200,8 @@ impl Channel {
             Self::Web => "web",
             Self::Api => "api",
             Self::Phone => "phone",
+            Self::Sms => "sms",
+            Self::WhatsApp => "whatsapp",
         }
     }
 }

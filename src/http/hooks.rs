@@ -1,5 +1,6 @@
-//! Provider webhooks. Today: `POST /hooks/twilio/alerts`, where Twilio delivers the duty
-//! officers' replies to SMS and WhatsApp alerts (see `alerts::inbound`).
+//! Provider webhooks: `POST /hooks/twilio/messages`, where Twilio delivers SMS and WhatsApp
+//! messages to the districts' numbers (see `channels`), and `POST /hooks/twilio/alerts`, where it
+//! delivers the duty officers' replies to alerts (see `alerts::reply`).
 //!
 //! Must never: parse a request further than the form its signature covers before the signature
 //! verifies; store or log anything of a request that fails (401, empty body); log the sender's
@@ -12,7 +13,10 @@ use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 
 use super::AppState;
-use crate::alerts::inbound::{self, Form};
+use crate::alerts::reply;
+use crate::channels::twilio::{Form, twilio_verify};
+use crate::channels::{self, InboundMessage};
+use crate::domain::Channel;
 
 /// Twilio's Messaging webhook for replies to alerts: answers with TwiML.
 pub async fn twilio_alert_reply(
@@ -25,27 +29,18 @@ pub async fn twilio_alert_reply(
     let Some(sms) = &core.alerts.sms else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let (Some(form), Some(signature)) = (
-        Form::parse(&body),
-        headers
-            .get("x-twilio-signature")
-            .and_then(|v| v.to_str().ok()),
+    let Some(form) = signed_form(
+        &state,
+        &uri,
+        &headers,
+        &body,
+        sms.auth_token.expose_secret(),
     ) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
-    // The URL Twilio was given: the configured public address (never a forwarded header),
-    // with the path and query string as requested.
-    let url = format!(
-        "{}{}",
-        core.public_url.trim_end_matches('/'),
-        uri.path_and_query().map_or(uri.path(), |p| p.as_str())
-    );
-    if !inbound::twilio_verify(sms.auth_token.expose_secret(), &url, &form, signature) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
     let from = form.get("From").unwrap_or_default();
     let text = form.get("Body").unwrap_or_default();
-    match inbound::acknowledge_by_reply(core, from, text).await {
+    match reply::acknowledge_by_reply(core, from, text).await {
         Ok(outcome) => {
             tracing::info!(outcome = outcome.name(), "reply to an alert");
             twiml(&outcome.text())
@@ -54,6 +49,86 @@ pub async fn twilio_alert_reply(
             // Twilio does not retry by default; the officer is told to use the console.
             tracing::warn!(error = %e, "reply to an alert failed");
             twiml("अभी संभव नहीं, कंसोल खोलें। Not possible now; open the console.")
+        }
+    }
+}
+
+/// The form of a request that Twilio signed with `token`; `None` for anything else.
+fn signed_form(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    token: &str,
+) -> Option<Form> {
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())?;
+    let form = Form::parse(body)?;
+    // The URL Twilio was given: the configured public address (never a forwarded header),
+    // with the path and query string as requested.
+    let url = format!(
+        "{}{}",
+        state.core.public_url.trim_end_matches('/'),
+        uri.path_and_query().map_or(uri.path(), |p| p.as_str())
+    );
+    twilio_verify(token, &url, &form, signature).then_some(form)
+}
+
+/// Twilio's Messaging webhook for the districts' numbers: a tip opened or joined, or a status
+/// answered, with the answer as TwiML. A bad signature: 401, nothing stored or logged.
+pub async fn twilio_message(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let core = &state.core;
+    let Some(twilio) = &core.channels.twilio else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(form) = signed_form(
+        &state,
+        &uri,
+        &headers,
+        &body,
+        twilio.auth_token.expose_secret(),
+    ) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let field = |name: &str| form.get(name).unwrap_or_default().to_owned();
+    if field("AccountSid") != twilio.account_sid {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let from = field("From");
+    let provider_id = field("MessageSid");
+    if from.is_empty() || provider_id.is_empty() {
+        return (StatusCode::BAD_REQUEST, "From and MessageSid are required").into_response();
+    }
+    let message = InboundMessage {
+        channel: if from.starts_with("whatsapp:") {
+            Channel::WhatsApp
+        } else {
+            Channel::Sms
+        },
+        to: field("To"),
+        from,
+        text: field("Body"),
+        provider_id,
+    };
+    match channels::receive(core, &message).await {
+        Ok(handled) => {
+            tracing::info!(
+                channel = message.channel.as_str(),
+                outcome = handled.name(),
+                "message in"
+            );
+            twiml(handled.answer())
+        }
+        Err(e) => {
+            // A 5xx makes Twilio try again (with the same MessageSid, so nothing is stored twice).
+            tracing::warn!(channel = message.channel.as_str(), error = %e, "message not stored");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
 }

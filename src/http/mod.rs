@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/console.js", get(console_js))
         .route("/api/v1/tips", post(api::submit_tip))
         .route("/hooks/twilio/alerts", post(hooks::twilio_alert_reply))
+        .route("/hooks/twilio/messages", post(hooks::twilio_message))
         .route("/{lang}/", get(pages::report_form))
         .route("/{lang}", get(pages::report_form))
         .route("/{lang}/d/{district}", get(pages::district_report_form))

@@ -170,6 +170,8 @@ pub struct NewTip {
     pub deadlines: Option<crate::policy::TipDeadlines>,
     /// When, in Unix milliseconds.
     pub created_at: i64,
+    /// The provider message that brought it, if it came on a provider channel.
+    pub inbound: Option<NewInbound>,
     /// The audit entry recording the creation.
     pub audit: AuditDraft,
 }
@@ -232,8 +234,40 @@ pub struct NewMessage {
     pub terms: Vec<[u8; 16]>,
     /// When.
     pub created_at: i64,
+    /// The provider message that brought it, if any.
+    pub inbound: Option<NewInbound>,
     /// The audit entry recording it.
     pub audit: AuditDraft,
+}
+
+/// A provider message stored with the tip or message it brought: its id (stored once), the
+/// answer given (sealed, for the provider's retries) and the sender's pseudonym and sealed
+/// address (so that later messages join the tip and police questions reach the sender).
+#[derive(Clone, Debug)]
+pub struct NewInbound {
+    /// `sms`, `whatsapp`, ...
+    pub channel: String,
+    /// The provider's message id.
+    pub provider_id: String,
+    /// HMAC of the sender's address.
+    pub pseudonym: Vec<u8>,
+    /// The sender's address, sealed under the range key.
+    pub reply_sealed: Vec<u8>,
+    /// The answer given, sealed under the tip's key.
+    pub answer_sealed: Vec<u8>,
+}
+
+/// A sender's way back, as stored.
+#[derive(Clone, Debug)]
+pub struct SenderRow {
+    /// Channel.
+    pub channel: String,
+    /// The tip.
+    pub tip_id: TipId,
+    /// The sealed address.
+    pub reply_sealed: Option<Vec<u8>>,
+    /// The sender's last message.
+    pub last_seen_at: i64,
 }
 
 /// What the follow-up check needs of a tip.
@@ -430,6 +464,22 @@ pub trait Store: Send + Sync {
     /// Shares a live event with every node (PostgreSQL NOTIFY); false if this backend has one
     /// node only (SQLite), so the caller delivers it locally.
     async fn announce(&self, payload: &str) -> Result<bool, StoreError>;
+    /// A provider message seen before: the tip it went to and the sealed answer (if still kept).
+    async fn inbound_answer(
+        &self,
+        channel: &str,
+        provider_id: &str,
+    ) -> Result<Option<(TipId, Option<Vec<u8>>)>, StoreError>;
+    /// The newest open tip this sender (pseudonym) wrote on this channel.
+    async fn sender_tip(
+        &self,
+        channel: &str,
+        pseudonym: &[u8],
+    ) -> Result<Option<TipId>, StoreError>;
+    /// The ways back to a tip's senders on provider channels.
+    async fn senders_of(&self, tip_id: TipId) -> Result<Vec<SenderRow>, StoreError>;
+    /// Forgets the answers to provider messages stored before `before`.
+    async fn forget_answers(&self, before: i64) -> Result<u64, StoreError>;
     /// The live events of every node (this one's too), where the backend carries them.
     async fn event_feed(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>, StoreError>;
     /// Tips whose time to climb the escalation ladder has come (at most `limit`).

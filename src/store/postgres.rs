@@ -11,9 +11,9 @@ use super::queries::postgres as q;
 use super::{
     ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, Delivery,
     DigestRow, DueTip, Escalation, ImportedTip, NewMessage, NewOfficer, NewOutbox, NewShift,
-    NewTip, OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SessionRow,
-    ShiftRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink,
-    TipRecord, TriageCorrection,
+    NewTip, OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SenderRow,
+    SessionRow, ShiftRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange,
+    TipLink, TipRecord, TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -387,6 +387,30 @@ impl Store for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(true)
+    }
+
+    async fn inbound_answer(
+        &self,
+        channel: &str,
+        provider_id: &str,
+    ) -> Result<Option<(TipId, Option<Vec<u8>>)>, StoreError> {
+        q::inbound_answer(&mut *self.pool.acquire().await?, channel, provider_id).await
+    }
+
+    async fn sender_tip(
+        &self,
+        channel: &str,
+        pseudonym: &[u8],
+    ) -> Result<Option<TipId>, StoreError> {
+        q::sender_tip(&mut *self.pool.acquire().await?, channel, pseudonym).await
+    }
+
+    async fn senders_of(&self, tip_id: TipId) -> Result<Vec<SenderRow>, StoreError> {
+        q::senders_of(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn forget_answers(&self, before: i64) -> Result<u64, StoreError> {
+        q::forget_answers(&mut *self.pool.acquire().await?, before).await
     }
 
     async fn event_feed(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>, StoreError> {

@@ -31,7 +31,7 @@ macro_rules! backend_queries {
         use crate::crypto::Keys;
         use crate::domain::TipId;
         use crate::store::{
-            AuditDraft, AuditEntry, ImportedTip, NewMessage, NewTip, PendingTerms, StoreError, StoredDataKey, StoredMessage, TipAuth, TipLink, TipRecord,
+            AuditDraft, AuditEntry, ImportedTip, NewInbound, NewMessage, NewTip, PendingTerms, SenderRow, StoreError, StoredDataKey, StoredMessage, TipAuth, TipLink, TipRecord,
             audit_mac,
         };
 
@@ -265,8 +265,88 @@ macro_rules! backend_queries {
                 .flat_map(|t| t.bands.iter().map(move |b| (b, t.tip_id.get())))
                 .collect();
             insert_bands(c, &bands, super::MAX_ROWS).await?;
+            for t in tips {
+                if let Some(inbound) = &t.inbound {
+                    insert_inbound(c, inbound, t.tip_id, t.created_at).await?;
+                }
+            }
             let drafts: Vec<&AuditDraft> = tips.iter().map(|t| &t.audit).collect();
             append_audit(c, keys, &drafts).await
+        }
+
+        /// Records a provider message (once: a second copy is a conflict) and its sender.
+        async fn insert_inbound(c: &mut Conn, m: &NewInbound, tip_id: TipId, now: i64) -> Result<(), StoreError> {
+            let done = sqlx::query(
+                "INSERT INTO inbound_message (channel, provider_id, tip_id, answer_sealed, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, provider_id) DO NOTHING",
+            )
+            .bind(&m.channel).bind(&m.provider_id).bind(tip_id.get()).bind(&m.answer_sealed).bind(now)
+            .execute(&mut *c)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict("provider message"));
+            }
+            sqlx::query(
+                "INSERT INTO tip_sender (channel, pseudonym, tip_id, reply_sealed, created_at, last_seen_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (channel, pseudonym, tip_id) DO UPDATE SET \
+                 reply_sealed = excluded.reply_sealed, last_seen_at = excluded.last_seen_at",
+            )
+            .bind(&m.channel).bind(&m.pseudonym).bind(tip_id.get()).bind(&m.reply_sealed).bind(now)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        }
+
+        /// A provider message seen before: its tip and sealed answer.
+        pub async fn inbound_answer(c: &mut Conn, channel: &str, provider_id: &str) -> Result<Option<(TipId, Option<Vec<u8>>)>, StoreError> {
+            let row: Option<(i64, Option<Vec<u8>>)> = sqlx::query_as(
+                "SELECT tip_id, answer_sealed FROM inbound_message WHERE channel = $1 AND provider_id = $2",
+            )
+            .bind(channel).bind(provider_id)
+            .fetch_optional(&mut *c)
+            .await?;
+            Ok(row.map(|(id, answer)| (TipId::from_db(id), answer)))
+        }
+
+        /// The newest open tip of a sender on a channel.
+        pub async fn sender_tip(c: &mut Conn, channel: &str, pseudonym: &[u8]) -> Result<Option<TipId>, StoreError> {
+            let sql = format!(
+                "SELECT s.tip_id FROM tip_sender s JOIN tip t ON t.tip_id = s.tip_id \
+                 WHERE s.channel = $1 AND s.pseudonym = $2 AND t.status IN ({}) ORDER BY s.tip_id DESC LIMIT 1",
+                crate::store::open_statuses_sql()
+            );
+            let row: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(channel).bind(pseudonym)
+                .fetch_optional(&mut *c)
+                .await?;
+            Ok(row.map(|(id,)| TipId::from_db(id)))
+        }
+
+        /// The ways back to a tip's senders.
+        pub async fn senders_of(c: &mut Conn, tip_id: TipId) -> Result<Vec<SenderRow>, StoreError> {
+            let rows: Vec<(String, i64, Option<Vec<u8>>, i64)> = sqlx::query_as(
+                "SELECT channel, tip_id, reply_sealed, last_seen_at FROM tip_sender WHERE tip_id = $1 ORDER BY last_seen_at DESC",
+            )
+            .bind(tip_id.get())
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(channel, id, reply_sealed, last_seen_at)| SenderRow {
+                    channel, tip_id: TipId::from_db(id), reply_sealed, last_seen_at,
+                })
+                .collect())
+        }
+
+        /// Empties the answers kept for provider retries, older than `before`.
+        pub async fn forget_answers(c: &mut Conn, before: i64) -> Result<u64, StoreError> {
+            let done = sqlx::query(
+                "UPDATE inbound_message SET answer_sealed = NULL WHERE answer_sealed IS NOT NULL AND created_at < $1",
+            )
+            .bind(before)
+            .execute(&mut *c)
+            .await?;
+            Ok(done.rows_affected())
         }
 
         /// Generated tips (`tipline generate`): the rows with their status and last change, their
@@ -352,6 +432,9 @@ macro_rules! backend_queries {
 
         /// Stores a message, its terms and its audit entry, and touches the tip.
         pub async fn add_message(c: &mut Conn, keys: &Keys, m: &NewMessage) -> Result<(), StoreError> {
+            if let Some(inbound) = &m.inbound {
+                insert_inbound(c, inbound, m.tip_id, m.created_at).await?;
+            }
             insert_message_row(c, m).await?;
             append_audit(c, keys, &[&m.audit]).await
         }

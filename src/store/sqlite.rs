@@ -25,9 +25,9 @@ use super::queries::sqlite as q;
 use super::{
     ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, Delivery,
     DigestRow, DueTip, Escalation, ImportedTip, NewMessage, NewOfficer, NewOutbox, NewShift,
-    NewTip, OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SessionRow,
-    ShiftRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink,
-    TipRecord, TriageCorrection,
+    NewTip, OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SenderRow,
+    SessionRow, ShiftRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange,
+    TipLink, TipRecord, TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -676,6 +676,31 @@ impl Store for SqliteStore {
 
     async fn announce(&self, _payload: &str) -> Result<bool, StoreError> {
         Ok(false)
+    }
+
+    async fn inbound_answer(
+        &self,
+        channel: &str,
+        provider_id: &str,
+    ) -> Result<Option<(TipId, Option<Vec<u8>>)>, StoreError> {
+        q::inbound_answer(&mut *self.reader().await?, channel, provider_id).await
+    }
+
+    async fn sender_tip(
+        &self,
+        channel: &str,
+        pseudonym: &[u8],
+    ) -> Result<Option<TipId>, StoreError> {
+        q::sender_tip(&mut *self.reader().await?, channel, pseudonym).await
+    }
+
+    async fn senders_of(&self, tip_id: TipId) -> Result<Vec<SenderRow>, StoreError> {
+        q::senders_of(&mut *self.reader().await?, tip_id).await
+    }
+
+    async fn forget_answers(&self, before: i64) -> Result<u64, StoreError> {
+        self.write_value(move |c| Box::pin(async move { q::forget_answers(c, before).await }))
+            .await
     }
 
     async fn event_feed(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>, StoreError> {

@@ -1,0 +1,362 @@
+//! Provider channels (SMS and WhatsApp today, through Twilio's Messaging webhook): every message
+//! is parsed into one [`InboundMessage`] and handled the same way. A provider's retry of a message
+//! already stored gets the same answer and stores nothing; `STATUS <tip number> <secret>` answers
+//! with the status; a message from a sender whose tip is still open joins that tip; any other
+//! message opens a tip in the district of the number it reached (or, for an unknown number, with
+//! the range supervisor) and is answered with the tip number and secret, in the language the
+//! tipster wrote in.
+//!
+//! Must never: store or log the sender's address in clear (it becomes a keyed pseudonym at once;
+//! the address to answer is kept sealed, for the tip's life); log the message; store a message
+//! twice.
+
+pub mod config;
+pub mod twilio;
+
+use crate::app::Core;
+use crate::domain::{
+    Channel, Language, SECRET_DIGITS, TIP_NUMBER_DIGITS, TipId, TipNumber, TipSecret, TipStatus,
+    TipText, fold_digits,
+};
+use crate::intake::{self, IntakeError, Receipt, Submission};
+use crate::keyring::RANGE_SCOPE;
+use crate::store::{NewInbound, StoreError};
+use crate::triage::language::Language as Written;
+
+/// One message from a provider channel, as every channel's parser gives it.
+#[derive(Clone, Debug)]
+pub struct InboundMessage {
+    /// Which channel.
+    pub channel: Channel,
+    /// The number or account it reached (`+91…`).
+    pub to: String,
+    /// The sender's address (turned into a pseudonym at once, kept only sealed).
+    pub from: String,
+    /// What the sender wrote.
+    pub text: String,
+    /// The provider's message id.
+    pub provider_id: String,
+}
+
+/// How a message was handled (the answer is what the sender is told).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// A new tip.
+    Opened(String),
+    /// Added to the sender's open tip.
+    Joined(String),
+    /// A status question, answered.
+    Status(String),
+    /// A retry of a message already handled: the first answer again.
+    Repeat(String),
+    /// Nothing storable (no words): the sender is asked to write.
+    Empty(String),
+}
+
+impl Handled {
+    /// What to send back.
+    pub fn answer(&self) -> &str {
+        match self {
+            Self::Opened(a)
+            | Self::Joined(a)
+            | Self::Status(a)
+            | Self::Repeat(a)
+            | Self::Empty(a) => a,
+        }
+    }
+
+    /// For the log (no content): which case.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Opened(_) => "opened",
+            Self::Joined(_) => "joined",
+            Self::Status(_) => "status",
+            Self::Repeat(_) => "repeat",
+            Self::Empty(_) => "empty",
+        }
+    }
+}
+
+/// The language answers are written in: the tipster's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Voice {
+    /// Devanagari Hindi (also for Chhattisgarhi).
+    Hindi,
+    /// Hindi in Latin letters.
+    Hinglish,
+    /// English.
+    English,
+}
+
+impl Voice {
+    fn of(core: &Core, text: &str) -> Self {
+        if text.chars().any(|c| ('\u{0900}'..='\u{097F}').contains(&c)) {
+            return Self::Hindi;
+        }
+        match core.triage.assess(text, None).language {
+            Written::English => Self::English,
+            Written::Hindi | Written::Chhattisgarhi => Self::Hindi,
+            Written::HindiLatin | Written::Mixed => Self::Hinglish,
+        }
+    }
+
+    fn opened(self, r: &Receipt) -> String {
+        let (n, s) = (r.tip_number.display(), r.secret.display());
+        match self {
+            Self::Hindi => format!(
+                "आपकी सूचना दर्ज हो गई। सूचना संख्या: {n}। गुप्त कोड: {s}। इन्हें संभालकर रखें, किसी को न बताएँ; आपका नाम और नंबर गुप्त रहेगा। स्थिति जानने के लिए लिखें: STATUS {n} <गुप्त कोड>"
+            ),
+            Self::Hinglish => format!(
+                "Aapki soochna darj ho gayi. Soochna number: {n}. Gupt code: {s}. Inhe sambhal kar rakhein, kisi ko na batayein; aapka naam aur number gupt rahega. Sthiti ke liye likhein: STATUS {n} <gupt code>"
+            ),
+            Self::English => format!(
+                "Your tip is recorded. Tip number: {n}. Secret: {s}. Keep them safe and tell no one; your name and number stay secret. For its status, send: STATUS {n} <secret>"
+            ),
+        }
+    }
+
+    fn joined(self, n: &str) -> String {
+        match self {
+            Self::Hindi => format!("आपका संदेश सूचना {n} में जोड़ दिया गया। धन्यवाद।"),
+            Self::Hinglish => format!("Aapka sandesh soochna {n} mein jod diya gaya. Dhanyavaad."),
+            Self::English => format!("Your message was added to tip {n}. Thank you."),
+        }
+    }
+
+    fn status(self, status: TipStatus, n: &str) -> String {
+        let words = match (self, status) {
+            (Self::English, TipStatus::New) => "received; an officer will look at it soon",
+            (Self::English, TipStatus::Acknowledged) => "seen by an officer",
+            (Self::English, TipStatus::Assigned) => "sent to the police station or unit concerned",
+            (Self::English, TipStatus::InAction) => "the police are acting on it",
+            (Self::English, TipStatus::ActionTaken) => "action has been taken",
+            (Self::English, TipStatus::Closed) => "closed; thank you",
+            (Self::English, TipStatus::Duplicate) => {
+                "joined to an earlier tip about the same thing"
+            }
+            (Self::English, TipStatus::NotActionable) => {
+                "no action could be taken; write again if you know more"
+            }
+            (Self::Hinglish, TipStatus::New) => "mil gayi hai; adhikari jaldi dekhenge",
+            (Self::Hinglish, TipStatus::Acknowledged) => "adhikari ne dekh li hai",
+            (Self::Hinglish, TipStatus::Assigned) => "sambandhit thane ya ikai ko bhej di gayi hai",
+            (Self::Hinglish, TipStatus::InAction) => "police karyavahi kar rahi hai",
+            (Self::Hinglish, TipStatus::ActionTaken) => "karyavahi ho chuki hai",
+            (Self::Hinglish, TipStatus::Closed) => "band; dhanyavaad",
+            (Self::Hinglish, TipStatus::Duplicate) => "pehle aayi usi soochna se jod di gayi",
+            (Self::Hinglish, TipStatus::NotActionable) => {
+                "karyavahi sambhav nahin; aur jaankari ho to likhein"
+            }
+            (Self::Hindi, TipStatus::New) => "मिल गई है; अधिकारी जल्द देखेंगे",
+            (Self::Hindi, TipStatus::Acknowledged) => "अधिकारी ने देख ली है",
+            (Self::Hindi, TipStatus::Assigned) => "संबंधित थाने या इकाई को भेज दी गई है",
+            (Self::Hindi, TipStatus::InAction) => "पुलिस कार्यवाही कर रही है",
+            (Self::Hindi, TipStatus::ActionTaken) => "कार्यवाही हो चुकी है",
+            (Self::Hindi, TipStatus::Closed) => "बंद; धन्यवाद",
+            (Self::Hindi, TipStatus::Duplicate) => "पहले आई उसी सूचना से जोड़ दी गई",
+            (Self::Hindi, TipStatus::NotActionable) => "कार्यवाही संभव नहीं; और जानकारी हो तो लिखें",
+        };
+        match self {
+            Self::Hindi => format!("सूचना {n}: {words}।"),
+            Self::Hinglish => format!("Soochna {n}: {words}."),
+            Self::English => format!("Tip {n}: {words}."),
+        }
+    }
+
+    fn status_refused(self) -> String {
+        match self {
+            Self::Hindi => "सूचना संख्या या गुप्त कोड सही नहीं, या अभी बहुत प्रयास हुए। थोड़ी देर बाद फिर लिखें: STATUS <संख्या> <गुप्त कोड>".into(),
+            Self::Hinglish => "Soochna number ya gupt code sahi nahin, ya abhi bahut prayas hue. Thodi der baad likhein: STATUS <number> <code>".into(),
+            Self::English => "The tip number or secret is wrong, or there were too many tries. Try later: STATUS <number> <secret>".into(),
+        }
+    }
+
+    fn empty(self) -> String {
+        match self {
+            Self::Hindi => "कृपया शब्दों में लिखें कि क्या हुआ, कहाँ और कब। आपका नाम और नंबर गुप्त रहेगा।".into(),
+            Self::Hinglish => "Kripya shabdon mein likhein kya hua, kahan aur kab. Aapka naam aur number gupt rahega.".into(),
+            Self::English => "Please write in words what happened, where and when. Your name and number stay secret.".into(),
+        }
+    }
+
+    fn stored(self) -> String {
+        match self {
+            Self::Hindi => "आपका संदेश पहले ही मिल चुका है। धन्यवाद।".into(),
+            Self::Hinglish => "Aapka sandesh pehle hi mil chuka hai. Dhanyavaad.".into(),
+            Self::English => "Your message had already reached us. Thank you.".into(),
+        }
+    }
+}
+
+/// `STATUS <number> <secret>` (or `स्थिति`, `sthiti`, `stithi`): the tip number and secret.
+pub fn parse_status(text: &str) -> Option<(TipNumber, TipSecret)> {
+    const WORDS: &[&str] = &["status", "sthiti", "stithi", "स्थिति"];
+    let text = text.trim();
+    let (word, rest) = text.split_once(char::is_whitespace)?;
+    if !WORDS.contains(&word.to_lowercase().trim_end_matches(':')) {
+        return None;
+    }
+    if rest.chars().any(|c| c.is_alphabetic()) {
+        return None;
+    }
+    let digits = fold_digits(rest);
+    if digits.len() != TIP_NUMBER_DIGITS + SECRET_DIGITS {
+        return None;
+    }
+    let (number, secret) = digits.split_at(TIP_NUMBER_DIGITS);
+    Some((TipNumber::parse(number)?, TipSecret::parse(secret)?))
+}
+
+fn answer_aad(channel: &str, provider_id: &str) -> Vec<u8> {
+    format!("inbound_message.answer|{channel}|{provider_id}").into_bytes()
+}
+
+/// Associated data of a sender's sealed address.
+pub fn reply_aad(channel: &str, tip_id: TipId) -> Vec<u8> {
+    format!("tip_sender.reply|{channel}|{}", tip_id.get()).into_bytes()
+}
+
+/// Handles one message (see the module's description).
+pub async fn receive(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError> {
+    let channel = m.channel.as_str();
+    let voice = Voice::of(core, &m.text);
+    if let Some(found) = repeat(core, m, voice).await? {
+        return Ok(found);
+    }
+    if let Some((number, secret)) = parse_status(&m.text) {
+        return Ok(Handled::Status(
+            match intake::authenticate(core, &number, &secret).await {
+                Ok(tip_id) => {
+                    let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
+                    let status = TipStatus::parse(&record.status).unwrap_or(TipStatus::New);
+                    voice.status(status, &number.display())
+                }
+                Err(IntakeError::NoMatch | IntakeError::Locked | IntakeError::Busy) => {
+                    voice.status_refused()
+                }
+                Err(e) => return Err(e),
+            },
+        ));
+    }
+    let Ok(text) = TipText::parse(&m.text) else {
+        return Ok(Handled::Empty(voice.empty()));
+    };
+    let pseudonym = core.keyring.keys().pseudonym(channel, &m.from).to_vec();
+    let (_, range_key) = core.keyring.current(RANGE_SCOPE)?;
+    let inbound =
+        |tip_id: TipId, key_scope: &str, answer: &str| -> Result<NewInbound, IntakeError> {
+            let (_, key) = core.keyring.current(key_scope)?;
+            Ok(NewInbound {
+                channel: channel.to_owned(),
+                provider_id: m.provider_id.clone(),
+                pseudonym: pseudonym.clone(),
+                reply_sealed: range_key.seal(&reply_aad(channel, tip_id), m.from.as_bytes())?,
+                answer_sealed: key.seal(&answer_aad(channel, &m.provider_id), answer.as_bytes())?,
+            })
+        };
+    let outcome = match core.store.sender_tip(channel, &pseudonym).await? {
+        Some(tip_id) => {
+            let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
+            let number = TipNumber::parse(&record.tip_number)
+                .map_or(record.tip_number.clone(), |n| n.display());
+            let answer = voice.joined(&number);
+            let row = inbound(tip_id, &record.key_scope, &answer)?;
+            let actor = format!("tipster:{channel}");
+            intake::add_message_with(core, tip_id, "tipster", &actor, &text, Some(row))
+                .await
+                .map(|()| Handled::Joined(answer))
+        }
+        None => {
+            let hotline = m.to.strip_prefix("whatsapp:").unwrap_or(&m.to);
+            let district = core
+                .jurisdiction
+                .district_for_hotline(hotline)
+                .map(|d| d.id.clone());
+            let submission = Submission {
+                text,
+                district,
+                place: None,
+                when: None,
+                happening_now: false,
+                category: None,
+                language: match voice {
+                    Voice::English => Language::English,
+                    _ => Language::Hindi,
+                },
+                channel: m.channel,
+                station: None,
+                entered_by: None,
+            };
+            intake::submit_tip_with(core, submission, |tip, receipt| {
+                tip.inbound = Some(inbound(tip.tip_id, &tip.key_scope, &voice.opened(receipt))?);
+                Ok(())
+            })
+            .await
+            .map(|r| Handled::Opened(voice.opened(&r)))
+        }
+    };
+    match outcome {
+        // The same message at the same moment on another connection (a provider retry): the
+        // first one stored wins, and this one gets its answer.
+        Err(IntakeError::Store(StoreError::Conflict("provider message"))) => {
+            repeat(core, m, voice).await?.ok_or(IntakeError::NoMatch)
+        }
+        other => other,
+    }
+}
+
+/// The answer to a message already stored, if it is one.
+async fn repeat(
+    core: &Core,
+    m: &InboundMessage,
+    voice: Voice,
+) -> Result<Option<Handled>, IntakeError> {
+    let channel = m.channel.as_str();
+    let Some((tip_id, sealed)) = core.store.inbound_answer(channel, &m.provider_id).await? else {
+        return Ok(None);
+    };
+    let answer = match (sealed, core.store.tip(tip_id).await?) {
+        (Some(sealed), Some(record)) => {
+            let plain = core.keyring.open(
+                &record.key_scope,
+                &answer_aad(channel, &m.provider_id),
+                &sealed,
+            )?;
+            String::from_utf8_lossy(&plain).into_owned()
+        }
+        _ => voice.stored(),
+    };
+    Ok(Some(Handled::Repeat(answer)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_needs_the_word_the_number_and_the_secret() {
+        let n = TipNumber::generate().unwrap();
+        let s = TipSecret::generate().unwrap();
+        for text in [
+            format!("STATUS {} {}", n.as_str(), s.expose()),
+            format!("status {} {}", n.display(), s.display()),
+            format!("स्थिति {}{}", n.as_str(), s.expose()),
+            format!("Sthiti: {} {}", n.as_str(), s.expose()),
+        ] {
+            let (number, secret) = parse_status(&text).unwrap();
+            assert_eq!(
+                (number.as_str(), secret.expose()),
+                (n.as_str(), s.expose()),
+                "{text}"
+            );
+        }
+        for text in [
+            format!("STATUS {}", n.as_str()),
+            format!("what is the status {} {}", n.as_str(), s.expose()),
+            format!("STATUS {} {} and more", n.as_str(), s.expose()),
+            format!("{} {}", n.as_str(), s.expose()),
+        ] {
+            assert!(parse_status(&text).is_none(), "{text}");
+        }
+    }
+}

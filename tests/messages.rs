@@ -1,0 +1,233 @@
+//! SMS and WhatsApp tips through Twilio's Messaging webhook, on both backends: a WhatsApp message
+//! to Bilaspur's number opens a tip there and is answered with the tip number and secret in the
+//! tipster's language; Twilio's retry of it gets the same answer and stores nothing; the sender's
+//! next message joins the tip; `STATUS` answers with the status; a message to an unknown number
+//! lands with the range; bad signatures and other accounts are refused; the sender's number is
+//! never stored in clear.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Backend, TestApp};
+use secrecy::SecretString;
+use tipline::channels::config::{Channels, Twilio};
+use tipline::channels::twilio::{Form, twilio_signature};
+use tipline::domain::{TipNumber, TipSecret};
+
+const TOKEN: &str = "token-for-messages";
+const SENDER: &str = "+919812399001";
+/// Bilaspur's crime-stopper number in the built-in range.
+const BILASPUR: &str = "+917772808100";
+
+async fn app(backend: Backend) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |core| {
+        core.channels = Channels {
+            twilio: Some(Twilio {
+                account_sid: "AC0000000000000000000000000000abcd".into(),
+                auth_token: SecretString::from(TOKEN),
+            }),
+        };
+        core.public_url = "https://tips.example.in".into();
+    })
+    .await
+}
+
+/// Posts a message as Twilio would; `sign` false sends a wrong signature.
+async fn post(
+    app: &TestApp,
+    sid: &str,
+    from: &str,
+    to: &str,
+    body: &str,
+    sign: bool,
+) -> reqwest::Response {
+    let fields = [
+        ("AccountSid", "AC0000000000000000000000000000abcd"),
+        ("ApiVersion", "2010-04-01"),
+        ("Body", body),
+        ("From", from),
+        ("MessageSid", sid),
+        ("NumMedia", "0"),
+        ("ProfileName", "Ravi"),
+        ("SmsStatus", "received"),
+        ("To", to),
+    ];
+    let raw = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", common::encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let form = Form::parse(raw.as_bytes()).unwrap();
+    let signature = if sign {
+        twilio_signature(
+            TOKEN,
+            "https://tips.example.in/hooks/twilio/messages",
+            &form,
+        )
+    } else {
+        twilio_signature(
+            "not-the-token",
+            "https://tips.example.in/hooks/twilio/messages",
+            &form,
+        )
+    };
+    reqwest::Client::new()
+        .post(app.url("/hooks/twilio/messages"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", signature)
+        .body(raw)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn answer(resp: reqwest::Response) -> String {
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml")
+    );
+    let body = resp.text().await.unwrap();
+    common::between(&body, "<Message>", "</Message>")
+}
+
+/// The digits after `label` (grouped with spaces), up to the next full stop.
+fn digits_after(text: &str, label: &str) -> String {
+    let start = text.find(label).unwrap() + label.len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ' ')
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
+async fn conversation(app: TestApp) {
+    let wa = |n: &str| format!("whatsapp:{n}");
+    // A first message opens a tip in the district of the number it reached.
+    let text = "Sarkanda thana ke peeche roz shaam ganja bikta hai, do ladke bechte hain";
+    let first = answer(post(&app, "SM01", &wa(SENDER), &wa(BILASPUR), text, true).await).await;
+    assert!(first.starts_with("Aapki soochna darj ho gayi"), "{first}");
+    let number = TipNumber::parse(&digits_after(&first, "Soochna number: ")).unwrap();
+    let secret = TipSecret::parse(&digits_after(&first, "Gupt code: ")).unwrap();
+    assert_eq!(app.tip_count().await, 1);
+    let tip_id = app
+        .core
+        .store
+        .tip_auth(number.as_str())
+        .await
+        .unwrap()
+        .unwrap()
+        .tip_id;
+    let record = app.core.store.tip(tip_id).await.unwrap().unwrap();
+    assert_eq!(record.channel, "whatsapp");
+    assert_eq!(record.district_id.as_deref(), Some("bilaspur"));
+    assert_eq!(
+        tipline::intake::open_tip_text(&app.core, tip_id)
+            .await
+            .unwrap(),
+        text
+    );
+
+    // Twilio retries the same message: the same answer, nothing stored.
+    let again = answer(post(&app, "SM01", &wa(SENDER), &wa(BILASPUR), text, true).await).await;
+    assert_eq!(again, first);
+    assert_eq!(app.tip_count().await, 1);
+
+    // The sender writes again: the message joins the open tip.
+    let more = "Aaj bhi 7 baje aaye the, laal bike par";
+    let joined = answer(post(&app, "SM02", &wa(SENDER), &wa(BILASPUR), more, true).await).await;
+    assert!(joined.contains(&number.display()), "{joined}");
+    assert_eq!(app.tip_count().await, 1);
+    let view = tipline::intake::tipster_view(&app.core, tip_id)
+        .await
+        .unwrap();
+    assert_eq!(view.messages.len(), 1);
+    assert_eq!(view.messages[0].text, more);
+    assert_eq!(view.messages[0].author, "tipster");
+
+    // The same tip number and secret work on the web follow-up.
+    let page = app.followup(number.as_str(), secret.expose()).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("laal bike"));
+
+    // STATUS from any number answers with the status and opens nothing.
+    let status = format!("STATUS {} {}", number.display(), secret.display());
+    let said = answer(post(&app, "SM03", "+919800011111", BILASPUR, &status, true).await).await;
+    assert!(
+        said.contains(&number.display())
+            && (said.contains("received") || said.contains("mil gayi")),
+        "{said}"
+    );
+    let wrong = format!("STATUS {} 000000000000000", number.as_str());
+    let said = answer(post(&app, "SM04", "+919800011111", BILASPUR, &wrong, true).await).await;
+    assert!(
+        said.contains("wrong") || said.contains("sahi nahin"),
+        "{said}"
+    );
+    assert_eq!(app.tip_count().await, 1);
+
+    // Hindi to a number no district has: a tip for the range, answered in Hindi.
+    let hindi = "हमारे गाँव में रोज़ शाम जुआ खेला जाता है, बड़े लोग आते हैं";
+    let other =
+        answer(post(&app, "SM05", "+919800022222", "+911140000000", hindi, true).await).await;
+    assert!(other.starts_with("आपकी सूचना दर्ज हो गई"), "{other}");
+    assert_eq!(app.tip_count().await, 2);
+
+    // An empty message (a sticker, say) is asked for words; nothing stored.
+    let empty = answer(post(&app, "SM06", "+919800033333", BILASPUR, "", true).await).await;
+    assert!(
+        empty.contains("likhein") || empty.contains("write"),
+        "{empty}"
+    );
+    assert_eq!(app.tip_count().await, 2);
+
+    // A bad signature, or another account's request: 401, nothing stored, nothing said.
+    let forged = post(
+        &app,
+        "SM07",
+        "+919800044444",
+        BILASPUR,
+        "Jua chal raha hai",
+        false,
+    )
+    .await;
+    assert_eq!(forged.status(), 401);
+    assert_eq!(forged.text().await.unwrap(), "");
+    let unsigned = reqwest::Client::new()
+        .post(app.url("/hooks/twilio/messages"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("From=%2B919800044444&Body=Jua&MessageSid=SM08")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 401);
+    assert_eq!(app.tip_count().await, 2);
+
+    // The sender's number is nowhere in the database in clear (SQLite: the files themselves).
+    if let Some(path) = app.database_url.strip_prefix("sqlite://") {
+        for file in [path.to_owned(), format!("{path}-wal")] {
+            if let Ok(bytes) = std::fs::read(&file) {
+                let digits = &SENDER[1..];
+                assert!(
+                    !bytes.windows(digits.len()).any(|w| w == digits.as_bytes()),
+                    "{file} holds the sender's number"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn whatsapp_and_sms_tips_sqlite() {
+    conversation(app(Backend::Sqlite).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn whatsapp_and_sms_tips_postgres() {
+    match app(Backend::Postgres).await {
+        Some(app) => conversation(app).await,
+        None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
+    }
+}
