@@ -438,6 +438,7 @@ fn sealed_message(
         terms: Vec::new(),
         created_at: change.now,
         inbound: None,
+        outbox: Vec::new(),
         audit: change.audit.clone(),
     })
 }
@@ -473,7 +474,12 @@ pub async fn message_tipster(
     if !case.allows(session, Action::MessageTipster) {
         return Err(CaseError::Forbidden);
     }
-    intake::add_message(core, tip_id, "police", &session.actor(), text).await?;
+    let relays = crate::channels::relays(core, tip_id, text.as_str()).await?;
+    let relays_empty = relays.is_empty();
+    intake::add_message_with(core, tip_id, "police", &session.actor(), text, None, relays).await?;
+    if !relays_empty {
+        core.outbox_wake.notify_one();
+    }
     Ok(())
 }
 

@@ -191,6 +191,7 @@ async fn mails(core: &Core, rows: &[DigestRow], now: i64) -> Result<Vec<NewOutbo
                     first.day
                 ),
             }),
+            relay: None,
         };
         let key = format!("digest:{}:{scope}:{}:email", first.day, officer.officer_id);
         out.push(NewOutbox {

@@ -555,11 +555,11 @@ pub async fn add_message(
     actor: &str,
     text: &TipText,
 ) -> Result<(), IntakeError> {
-    add_message_with(core, tip_id, author, actor, text, None).await
+    add_message_with(core, tip_id, author, actor, text, None, Vec::new()).await
 }
 
-/// [`add_message`], with the provider message that brought it (stored once, in the same
-/// transaction).
+/// [`add_message`], with the provider message that brought it (stored once) and messages for
+/// the outbox, in the same transaction.
 pub async fn add_message_with(
     core: &Core,
     tip_id: TipId,
@@ -567,6 +567,7 @@ pub async fn add_message_with(
     actor: &str,
     text: &TipText,
     inbound: Option<crate::store::NewInbound>,
+    outbox: Vec<crate::store::NewOutbox>,
 ) -> Result<(), IntakeError> {
     let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
     let now = core.clock.now_ms();
@@ -589,6 +590,7 @@ pub async fn add_message_with(
         terms,
         created_at: now,
         inbound,
+        outbox,
         audit: AuditDraft {
             actor: actor.to_owned(),
             action: format!("message.{author}"),

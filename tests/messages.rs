@@ -8,10 +8,13 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
+
 use common::{Backend, TestApp};
 use secrecy::SecretString;
 use tipline::channels::config::{Channels, Twilio};
 use tipline::channels::twilio::{Form, twilio_signature};
+use tipline::domain::Role;
 use tipline::domain::{TipNumber, TipSecret};
 
 const TOKEN: &str = "token-for-messages";
@@ -19,10 +22,40 @@ const SENDER: &str = "+919812399001";
 /// Bilaspur's crime-stopper number in the built-in range.
 const BILASPUR: &str = "+917772808100";
 
-async fn app(backend: Backend) -> Option<TestApp> {
+/// What the fake Twilio Messages API was asked to send: (To, From, Body).
+type Sent = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// A fake Twilio Messages API that records each message and answers 201 as Twilio does.
+async fn fake_twilio(sent: Sent) -> String {
+    let route = axum::routing::post(move |body: axum::body::Bytes| {
+        let sent = sent.clone();
+        async move {
+            let form = Form::parse(&body).unwrap();
+            let field = |k: &str| form.get(k).unwrap_or_default().to_owned();
+            sent.lock()
+                .unwrap()
+                .push((field("To"), field("From"), field("Body")));
+            (
+                axum::http::StatusCode::CREATED,
+                r#"{"sid":"SM900","status":"queued"}"#,
+            )
+        }
+    });
+    let router = axum::Router::new().route(
+        "/2010-04-01/Accounts/AC0000000000000000000000000000abcd/Messages.json",
+        route,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+async fn app(backend: Backend, api_url: String) -> Option<TestApp> {
     TestApp::spawn_with(backend, |core| {
         core.channels = Channels {
             twilio: Some(Twilio {
+                api_url,
                 account_sid: "AC0000000000000000000000000000abcd".into(),
                 auth_token: SecretString::from(TOKEN),
             }),
@@ -103,7 +136,7 @@ fn digits_after(text: &str, label: &str) -> String {
         .collect()
 }
 
-async fn conversation(app: TestApp) {
+async fn conversation(app: TestApp, sent: Sent) {
     let wa = |n: &str| format!("whatsapp:{n}");
     // A first message opens a tip in the district of the number it reached.
     let text = "Sarkanda thana ke peeche roz shaam ganja bikta hai, do ladke bechte hain";
@@ -205,6 +238,53 @@ async fn conversation(app: TestApp) {
     assert_eq!(unsigned.status(), 401);
     assert_eq!(app.tip_count().await, 2);
 
+    // A supervisor's question reaches the tipster on WhatsApp, from the number they wrote to.
+    let asp = app
+        .officer("asp.bsp", Role::DistrictSupervisor, Some("bilaspur"), None)
+        .await;
+    let question = "Bike ka number yaad hai? Kis samay aate hain?";
+    let path = format!("/console/tips/{}/message", number.as_str());
+    assert_eq!(asp.post(&path, &[("text", question)]).await.status(), 303);
+    let client = tipline::alerts::send::client().unwrap();
+    tipline::alerts::send::deliver_due(&app.core, &client)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent.lock().unwrap().clone(),
+        [(wa(SENDER), wa(BILASPUR), question.to_owned())]
+    );
+    // A day after the tipster's last message WhatsApp allows no free text: the question stays
+    // on the follow-up page and the failed delivery is listed for the supervisor.
+    app.clock.advance(25 * 3_600_000);
+    let asp = app
+        .officer("asp.bsp2", Role::DistrictSupervisor, Some("bilaspur"), None)
+        .await;
+    assert_eq!(
+        asp.post(&path, &[("text", "Aur kuch batana chahenge?")])
+            .await
+            .status(),
+        303
+    );
+    tipline::alerts::send::deliver_due(&app.core, &client)
+        .await
+        .unwrap();
+    assert_eq!(sent.lock().unwrap().len(), 1);
+    let failed = app.core.store.outbox_about(None, 10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].channel, "tipster_whatsapp");
+    assert!(
+        failed[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("24-hour"),
+        "{failed:?}"
+    );
+    let view = tipline::intake::tipster_view(&app.core, tip_id)
+        .await
+        .unwrap();
+    assert_eq!(view.messages.len(), 3, "both questions are on follow-up");
+
     // The sender's number is nowhere in the database in clear (SQLite: the files themselves).
     if let Some(path) = app.database_url.strip_prefix("sqlite://") {
         for file in [path.to_owned(), format!("{path}-wal")] {
@@ -221,13 +301,17 @@ async fn conversation(app: TestApp) {
 
 #[tokio::test]
 async fn whatsapp_and_sms_tips_sqlite() {
-    conversation(app(Backend::Sqlite).await.unwrap()).await;
+    let sent = Sent::default();
+    let api = fake_twilio(sent.clone()).await;
+    conversation(app(Backend::Sqlite, api).await.unwrap(), sent).await;
 }
 
 #[tokio::test]
 async fn whatsapp_and_sms_tips_postgres() {
-    match app(Backend::Postgres).await {
-        Some(app) => conversation(app).await,
+    let sent = Sent::default();
+    let api = fake_twilio(sent.clone()).await;
+    match app(Backend::Postgres, api).await {
+        Some(app) => conversation(app, sent).await,
         None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
     }
 }

@@ -17,6 +17,7 @@ fn message(i: i64, tip_id: TipId) -> NewMessage {
         terms: Vec::new(),
         created_at: common::START_MS,
         inbound: None,
+        outbox: Vec::new(),
         audit: AuditDraft {
             actor: "tipster:web".into(),
             action: "message.tipster".into(),

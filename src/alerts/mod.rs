@@ -57,6 +57,22 @@ pub struct Payload {
     /// A mail that is not an alert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<Mail>,
+    /// A police message relayed to a tipster on their own channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<Relay>,
+}
+
+/// A police message for a tipster: the text, the district number it goes out from (the one the
+/// tipster wrote to), and for WhatsApp the end of the 24-hour window in which free text may be
+/// sent.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Relay {
+    /// What the police wrote.
+    pub text: String,
+    /// The number (or `whatsapp:` address) to send from.
+    pub via: String,
+    /// WhatsApp: no free text after this time (Unix ms).
+    pub window_until: Option<i64>,
 }
 
 /// A plain mail (the daily digest): counts and links only.
@@ -71,10 +87,11 @@ pub struct Mail {
 impl Payload {
     /// The text of an SMS or the body of an email.
     pub fn text(&self) -> String {
-        match (&self.facts, &self.mail) {
-            (Some(f), _) => f.text(),
-            (None, Some(m)) => m.text.clone(),
-            (None, None) => String::new(),
+        match (&self.facts, &self.mail, &self.relay) {
+            (Some(f), _, _) => f.text(),
+            (None, Some(m), _) => m.text.clone(),
+            (None, None, Some(r)) => r.text.clone(),
+            (None, None, None) => String::new(),
         }
     }
 
@@ -152,6 +169,7 @@ pub fn outbox_for(
             to: to.to_owned(),
             facts: Some(facts.clone()),
             mail: None,
+            relay: None,
         };
         let sealed = seal_payload(core, &outbox_key, &payload)?;
         out.push(NewOutbox {

@@ -144,6 +144,38 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
             .await
             .map_err(Failure::Transient)
         }
+        "tipster_sms" | "tipster_whatsapp" => {
+            let twilio =
+                core.channels.twilio.as_ref().ok_or_else(|| {
+                    Failure::Permanent("channels.twilio is not configured".into())
+                })?;
+            let relay = payload
+                .relay
+                .as_ref()
+                .ok_or_else(|| Failure::Permanent("not a message for a tipster".into()))?;
+            if relay
+                .window_until
+                .is_some_and(|until| core.clock.now_ms() > until)
+            {
+                return Err(Failure::Permanent(
+                    "outside WhatsApp's 24-hour window: the tipster sees it on follow-up".into(),
+                ));
+            }
+            let url = format!(
+                "{}/2010-04-01/Accounts/{}/Messages.json",
+                twilio.api_url, twilio.account_sid
+            );
+            let form = [
+                ("To", payload.to.as_str()),
+                ("From", relay.via.as_str()),
+                ("Body", relay.text.as_str()),
+            ];
+            let request = client
+                .post(url)
+                .basic_auth(&twilio.account_sid, Some(twilio.auth_token.expose_secret()))
+                .form(&form);
+            answer(request.send().await).await
+        }
         other => Err(Failure::Permanent(format!("unknown channel {other}"))),
     }
 }

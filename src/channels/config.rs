@@ -16,6 +16,8 @@ pub struct RawChannels {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTwilio {
+    /// API base, `https://api.twilio.com` by default (for relaying police messages).
+    pub api_url: Option<String>,
     /// Account SID (requests for another account are refused).
     pub account_sid: String,
     /// Auth token: the key of `X-Twilio-Signature` (secret).
@@ -32,6 +34,8 @@ pub struct Channels {
 /// Twilio settings.
 #[derive(Clone, Debug)]
 pub struct Twilio {
+    /// API base without a trailing slash.
+    pub api_url: String,
     /// Account SID.
     pub account_sid: String,
     /// Auth token.
@@ -49,7 +53,14 @@ impl RawChannels {
                             .into(),
                     );
                 }
+                let api_url = t.api_url.as_deref().unwrap_or("https://api.twilio.com");
+                if !api_url.starts_with("https://") && !api_url.starts_with("http://") {
+                    return Err(format!(
+                        "channels.twilio.api_url = `{api_url}` must start with https:// or http://"
+                    ));
+                }
                 Some(Twilio {
+                    api_url: api_url.trim_end_matches('/').to_owned(),
                     account_sid: t.account_sid,
                     auth_token: SecretString::from(t.auth_token),
                 })

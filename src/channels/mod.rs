@@ -13,6 +13,7 @@
 pub mod config;
 pub mod twilio;
 
+use crate::alerts::{Payload, Relay, seal_payload};
 use crate::app::Core;
 use crate::domain::{
     Channel, Language, SECRET_DIGITS, TIP_NUMBER_DIGITS, TipId, TipNumber, TipSecret, TipStatus,
@@ -20,7 +21,7 @@ use crate::domain::{
 };
 use crate::intake::{self, IntakeError, Receipt, Submission};
 use crate::keyring::RANGE_SCOPE;
-use crate::store::{NewInbound, StoreError};
+use crate::store::{NewInbound, NewOutbox, StoreError};
 use crate::triage::language::Language as Written;
 
 /// One message from a provider channel, as every channel's parser gives it.
@@ -216,6 +217,57 @@ pub fn reply_aad(channel: &str, tip_id: TipId) -> Vec<u8> {
     format!("tip_sender.reply|{channel}|{}", tip_id.get()).into_bytes()
 }
 
+/// Where to answer a sender: their address and the number they wrote to (sealed together).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ReplyAddress {
+    address: String,
+    via: String,
+}
+
+/// How long after a tipster's last WhatsApp message free text may still be sent to them.
+pub const WHATSAPP_WINDOW_MS: i64 = 24 * 3_600_000;
+
+/// Outbox messages that relay a police message to each provider channel the tip's tipster wrote
+/// on (none for a tip from the web, the API or the phone).
+pub async fn relays(core: &Core, tip_id: TipId, text: &str) -> Result<Vec<NewOutbox>, IntakeError> {
+    let now = core.clock.now_ms();
+    let mut out = Vec::new();
+    for sender in core.store.senders_of(tip_id).await? {
+        let Some(sealed) = sender.reply_sealed else {
+            continue;
+        };
+        let plain = core
+            .keyring
+            .open(RANGE_SCOPE, &reply_aad(&sender.channel, tip_id), &sealed)?;
+        let Ok(back) = serde_json::from_slice::<ReplyAddress>(&plain) else {
+            continue;
+        };
+        let channel = format!("tipster_{}", sender.channel);
+        let key = format!("relay:{}:{now}:{}", tip_id.get(), sender.channel);
+        let payload = Payload {
+            to: back.address,
+            facts: None,
+            mail: None,
+            relay: Some(Relay {
+                text: text.to_owned(),
+                via: back.via,
+                window_until: (sender.channel == Channel::WhatsApp.as_str())
+                    .then_some(sender.last_seen_at + WHATSAPP_WINDOW_MS),
+            }),
+        };
+        out.push(NewOutbox {
+            payload_sealed: seal_payload(core, &key, &payload)?,
+            outbox_key: key,
+            purpose: "relay".into(),
+            channel,
+            tip_id: Some(tip_id),
+            officer_id: None,
+            created_at: now,
+        });
+    }
+    Ok(out)
+}
+
 /// Handles one message (see the module's description).
 pub async fn receive(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError> {
     let channel = m.channel.as_str();
@@ -243,6 +295,11 @@ pub async fn receive(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeE
     };
     let pseudonym = core.keyring.keys().pseudonym(channel, &m.from).to_vec();
     let (_, range_key) = core.keyring.current(RANGE_SCOPE)?;
+    let address = serde_json::to_vec(&ReplyAddress {
+        address: m.from.clone(),
+        via: m.to.clone(),
+    })
+    .unwrap_or_default();
     let inbound =
         |tip_id: TipId, key_scope: &str, answer: &str| -> Result<NewInbound, IntakeError> {
             let (_, key) = core.keyring.current(key_scope)?;
@@ -250,7 +307,7 @@ pub async fn receive(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeE
                 channel: channel.to_owned(),
                 provider_id: m.provider_id.clone(),
                 pseudonym: pseudonym.clone(),
-                reply_sealed: range_key.seal(&reply_aad(channel, tip_id), m.from.as_bytes())?,
+                reply_sealed: range_key.seal(&reply_aad(channel, tip_id), &address)?,
                 answer_sealed: key.seal(&answer_aad(channel, &m.provider_id), answer.as_bytes())?,
             })
         };
@@ -262,9 +319,17 @@ pub async fn receive(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeE
             let answer = voice.joined(&number);
             let row = inbound(tip_id, &record.key_scope, &answer)?;
             let actor = format!("tipster:{channel}");
-            intake::add_message_with(core, tip_id, "tipster", &actor, &text, Some(row))
-                .await
-                .map(|()| Handled::Joined(answer))
+            intake::add_message_with(
+                core,
+                tip_id,
+                "tipster",
+                &actor,
+                &text,
+                Some(row),
+                Vec::new(),
+            )
+            .await
+            .map(|()| Handled::Joined(answer))
         }
         None => {
             let hotline = m.to.strip_prefix("whatsapp:").unwrap_or(&m.to);

@@ -236,6 +236,8 @@ pub struct NewMessage {
     pub created_at: i64,
     /// The provider message that brought it, if any.
     pub inbound: Option<NewInbound>,
+    /// Messages to send with it (a police question relayed to the tipster's channel).
+    pub outbox: Vec<NewOutbox>,
     /// The audit entry recording it.
     pub audit: AuditDraft,
 }

@@ -436,6 +436,7 @@ macro_rules! backend_queries {
                 insert_inbound(c, inbound, m.tip_id, m.created_at).await?;
             }
             insert_message_row(c, m).await?;
+            insert_outbox(c, &m.outbox).await?;
             append_audit(c, keys, &[&m.audit]).await
         }
 
