@@ -271,7 +271,7 @@ async fn conversation(app: TestApp, sent: Sent) {
     assert_eq!(sent.lock().unwrap().len(), 1);
     let failed = app.core.store.outbox_about(None, 10).await.unwrap();
     assert_eq!(failed.len(), 1);
-    assert_eq!(failed[0].channel, "tipster_whatsapp");
+    assert_eq!(failed[0].channel, "tipster_twilio");
     assert!(
         failed[0]
             .last_error

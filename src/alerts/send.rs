@@ -144,7 +144,7 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
             .await
             .map_err(Failure::Transient)
         }
-        "tipster_sms" | "tipster_whatsapp" => {
+        "tipster_twilio" => {
             let twilio =
                 core.channels.twilio.as_ref().ok_or_else(|| {
                     Failure::Permanent("channels.twilio is not configured".into())

@@ -24,13 +24,43 @@ use crate::keyring::RANGE_SCOPE;
 use crate::store::{NewInbound, NewOutbox, StoreError};
 use crate::triage::language::Language as Written;
 
+/// Who carried a message (and carries the answers back).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// Twilio Messaging (SMS and WhatsApp): answered in the webhook's response.
+    Twilio,
+    /// Meta's WhatsApp Cloud API: answered through the outbox.
+    Meta,
+}
+
+impl Provider {
+    /// The name in outbox channels (`tipster_twilio`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Twilio => "twilio",
+            Self::Meta => "meta",
+        }
+    }
+
+    /// Whether the answer goes back in the webhook's own response.
+    fn answers_in_response(self) -> bool {
+        self == Self::Twilio
+    }
+}
+
 /// One message from a provider channel, as every channel's parser gives it.
 #[derive(Clone, Debug)]
 pub struct InboundMessage {
+    /// Who carried it.
+    pub provider: Provider,
     /// Which channel.
     pub channel: Channel,
-    /// The number or account it reached (`+91…`).
+    /// The number it reached (`+91…`), which decides the district.
     pub to: String,
+    /// What answers are sent from (Twilio: the number as Twilio gave it; Meta: the phone number
+    /// id).
+    pub via: String,
     /// The sender's address (turned into a pseudonym at once, kept only sealed).
     pub from: String,
     /// What the sender wrote.
@@ -217,11 +247,53 @@ pub fn reply_aad(channel: &str, tip_id: TipId) -> Vec<u8> {
     format!("tip_sender.reply|{channel}|{}", tip_id.get()).into_bytes()
 }
 
-/// Where to answer a sender: their address and the number they wrote to (sealed together).
+/// Where to answer a sender: the provider, their address and what they wrote to (sealed
+/// together).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ReplyAddress {
+    provider: Provider,
     address: String,
     via: String,
+}
+
+/// The same person's address on one channel, whichever provider carried it: `whatsapp:+91…`
+/// (Twilio) and `91…` (Meta) are one sender.
+fn sender_key(m: &InboundMessage) -> String {
+    let bare = m.from.strip_prefix("whatsapp:").unwrap_or(&m.from);
+    if bare.bytes().all(|b| b.is_ascii_digit()) {
+        format!("+{bare}")
+    } else {
+        bare.to_owned()
+    }
+}
+
+/// An outbox message that answers a sender through their provider.
+fn answer_outbox(
+    core: &Core,
+    m: &InboundMessage,
+    tip_id: Option<TipId>,
+    text: &str,
+) -> Result<NewOutbox, IntakeError> {
+    let key = format!("answer:{}:{}", m.channel.as_str(), m.provider_id);
+    let payload = Payload {
+        to: m.from.clone(),
+        facts: None,
+        mail: None,
+        relay: Some(Relay {
+            text: text.to_owned(),
+            via: m.via.clone(),
+            window_until: None,
+        }),
+    };
+    Ok(NewOutbox {
+        payload_sealed: seal_payload(core, &key, &payload)?,
+        outbox_key: key,
+        purpose: "answer".into(),
+        channel: format!("tipster_{}", m.provider.as_str()),
+        tip_id,
+        officer_id: None,
+        created_at: core.clock.now_ms(),
+    })
 }
 
 /// How long after a tipster's last WhatsApp message free text may still be sent to them.
@@ -242,7 +314,7 @@ pub async fn relays(core: &Core, tip_id: TipId, text: &str) -> Result<Vec<NewOut
         let Ok(back) = serde_json::from_slice::<ReplyAddress>(&plain) else {
             continue;
         };
-        let channel = format!("tipster_{}", sender.channel);
+        let channel = format!("tipster_{}", back.provider.as_str());
         let key = format!("relay:{}:{now}:{}", tip_id.get(), sender.channel);
         let payload = Payload {
             to: back.address,
@@ -268,8 +340,22 @@ pub async fn relays(core: &Core, tip_id: TipId, text: &str) -> Result<Vec<NewOut
     Ok(out)
 }
 
-/// Handles one message (see the module's description).
+/// Handles one message (see the module's description). For a provider that is not answered in
+/// the webhook's response, the answer is in the outbox when this returns (for a stored message,
+/// in the same transaction).
 pub async fn receive(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError> {
+    let handled = handle(core, m).await?;
+    if !m.provider.answers_in_response() {
+        if let Handled::Status(answer) | Handled::Empty(answer) = &handled {
+            let row = answer_outbox(core, m, None, answer)?;
+            core.store.enqueue(vec![row]).await?;
+        }
+        core.outbox_wake.notify_one();
+    }
+    Ok(handled)
+}
+
+async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError> {
     let channel = m.channel.as_str();
     let voice = Voice::of(core, &m.text);
     if let Some(found) = repeat(core, m, voice).await? {
@@ -293,11 +379,16 @@ pub async fn receive(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeE
     let Ok(text) = TipText::parse(&m.text) else {
         return Ok(Handled::Empty(voice.empty()));
     };
-    let pseudonym = core.keyring.keys().pseudonym(channel, &m.from).to_vec();
+    let pseudonym = core
+        .keyring
+        .keys()
+        .pseudonym(channel, &sender_key(m))
+        .to_vec();
     let (_, range_key) = core.keyring.current(RANGE_SCOPE)?;
     let address = serde_json::to_vec(&ReplyAddress {
+        provider: m.provider,
         address: m.from.clone(),
-        via: m.to.clone(),
+        via: m.via.clone(),
     })
     .unwrap_or_default();
     let inbound =
@@ -309,6 +400,11 @@ pub async fn receive(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeE
                 pseudonym: pseudonym.clone(),
                 reply_sealed: range_key.seal(&reply_aad(channel, tip_id), &address)?,
                 answer_sealed: key.seal(&answer_aad(channel, &m.provider_id), answer.as_bytes())?,
+                answer_outbox: if m.provider.answers_in_response() {
+                    Vec::new()
+                } else {
+                    vec![answer_outbox(core, m, Some(tip_id), answer)?]
+                },
             })
         };
     let outcome = match core.store.sender_tip(channel, &pseudonym).await? {
@@ -332,10 +428,9 @@ pub async fn receive(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeE
             .map(|()| Handled::Joined(answer))
         }
         None => {
-            let hotline = m.to.strip_prefix("whatsapp:").unwrap_or(&m.to);
             let district = core
                 .jurisdiction
-                .district_for_hotline(hotline)
+                .district_for_hotline(&m.to)
                 .map(|d| d.id.clone());
             let submission = Submission {
                 text,

@@ -15,7 +15,7 @@ use secrecy::ExposeSecret;
 use super::AppState;
 use crate::alerts::reply;
 use crate::channels::twilio::{Form, twilio_verify};
-use crate::channels::{self, InboundMessage};
+use crate::channels::{self, InboundMessage, Provider};
 use crate::domain::Channel;
 
 /// Twilio's Messaging webhook for replies to alerts: answers with TwiML.
@@ -105,13 +105,16 @@ pub async fn twilio_message(
     if from.is_empty() || provider_id.is_empty() {
         return (StatusCode::BAD_REQUEST, "From and MessageSid are required").into_response();
     }
+    let to = field("To");
     let message = InboundMessage {
+        provider: Provider::Twilio,
         channel: if from.starts_with("whatsapp:") {
             Channel::WhatsApp
         } else {
             Channel::Sms
         },
-        to: field("To"),
+        to: to.strip_prefix("whatsapp:").unwrap_or(&to).to_owned(),
+        via: to.clone(),
         from,
         text: field("Body"),
         provider_id,

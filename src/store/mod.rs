@@ -257,6 +257,8 @@ pub struct NewInbound {
     pub reply_sealed: Vec<u8>,
     /// The answer given, sealed under the tip's key.
     pub answer_sealed: Vec<u8>,
+    /// The answer to send, where the provider is not answered in the webhook's response.
+    pub answer_outbox: Vec<NewOutbox>,
 }
 
 /// A sender's way back, as stored.
@@ -480,6 +482,8 @@ pub trait Store: Send + Sync {
     ) -> Result<Option<TipId>, StoreError>;
     /// The ways back to a tip's senders on provider channels.
     async fn senders_of(&self, tip_id: TipId) -> Result<Vec<SenderRow>, StoreError>;
+    /// Stores messages in the outbox (each key once; a repeat is a no-op).
+    async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError>;
     /// Forgets the answers to provider messages stored before `before`.
     async fn forget_answers(&self, before: i64) -> Result<u64, StoreError>;
     /// The live events of every node (this one's too), where the backend carries them.

@@ -409,6 +409,13 @@ impl Store for PgStore {
         q::senders_of(&mut *self.pool.acquire().await?, tip_id).await
     }
 
+    async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        q::enqueue(&mut tx, &items).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn forget_answers(&self, before: i64) -> Result<u64, StoreError> {
         q::forget_answers(&mut *self.pool.acquire().await?, before).await
     }

@@ -294,7 +294,12 @@ macro_rules! backend_queries {
             .bind(&m.channel).bind(&m.pseudonym).bind(tip_id.get()).bind(&m.reply_sealed).bind(now)
             .execute(&mut *c)
             .await?;
-            Ok(())
+            insert_outbox(c, &m.answer_outbox).await
+        }
+
+        /// Stores outbox messages on their own.
+        pub async fn enqueue(c: &mut Conn, items: &[crate::store::NewOutbox]) -> Result<(), StoreError> {
+            insert_outbox(c, items).await
         }
 
         /// A provider message seen before: its tip and sealed answer.

@@ -698,6 +698,15 @@ impl Store for SqliteStore {
         q::senders_of(&mut *self.reader().await?, tip_id).await
     }
 
+    async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError> {
+        let items = Arc::new(items);
+        self.write(move |c| {
+            let items = items.clone();
+            Box::pin(async move { q::enqueue(c, &items).await })
+        })
+        .await
+    }
+
     async fn forget_answers(&self, before: i64) -> Result<u64, StoreError> {
         self.write_value(move |c| Box::pin(async move { q::forget_answers(c, before).await }))
             .await
