@@ -59,6 +59,7 @@ async fn app(backend: Backend, api_url: String) -> Option<TestApp> {
                 account_sid: "AC0000000000000000000000000000abcd".into(),
                 auth_token: SecretString::from(TOKEN),
             }),
+            meta: None,
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -312,6 +313,187 @@ async fn whatsapp_and_sms_tips_postgres() {
     let api = fake_twilio(sent.clone()).await;
     match app(Backend::Postgres, api).await {
         Some(app) => conversation(app, sent).await,
+        None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
+    }
+}
+
+const APP_SECRET: &str = "meta-app-secret-for-tests";
+const VERIFY_TOKEN: &str = "meta-verify-token";
+/// Mungeli's crime-stopper number, as Meta writes it (no `+`).
+const MUNGELI: &str = "917770840100";
+
+/// What the fake Graph API was asked to send: (phone number id, JSON body).
+type Graph = Arc<Mutex<Vec<(String, serde_json::Value)>>>;
+
+async fn fake_graph(sent: Graph) -> String {
+    let route = axum::routing::post(
+        move |axum::extract::Path(id): axum::extract::Path<String>,
+              headers: axum::http::HeaderMap,
+              body: axum::Json<serde_json::Value>| {
+            let sent = sent.clone();
+            async move {
+                assert_eq!(headers["authorization"], "Bearer graph-token");
+                sent.lock().unwrap().push((id, body.0));
+                axum::Json(
+                    serde_json::json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.OUT"}]}),
+                )
+            }
+        },
+    );
+    let router = axum::Router::new().route("/{id}/messages", route);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+fn notification(id: &str, from: &str, body: &str) -> String {
+    serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": MUNGELI, "phone_number_id": "106540352242922"},
+            "contacts": [{"profile": {"name": "रवि"}, "wa_id": from}],
+            "messages": [{"from": from, "id": id, "timestamp": "1749416383", "type": "text", "text": {"body": body}}]
+        }}]}]
+    })
+    .to_string()
+}
+
+async fn post_meta(app: &TestApp, body: &str, secret: &str) -> reqwest::Response {
+    let signature = tipline::crypto::encode_hex(&tipline::crypto::hmac_sha256(
+        secret.as_bytes(),
+        body.as_bytes(),
+    ));
+    reqwest::Client::new()
+        .post(app.url("/hooks/meta/whatsapp"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", format!("sha256={signature}"))
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn meta_conversation(app: TestApp, graph: Graph) {
+    // The subscription handshake.
+    let hs = |token: &str| {
+        format!(
+            "/hooks/meta/whatsapp?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1158201444"
+        )
+    };
+    let ok = app.get(&hs(VERIFY_TOKEN)).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    assert_eq!(app.get(&hs("wrong-token")).await.status(), 403);
+
+    // A message to Mungeli's number opens a tip there; the answer goes out through the Graph API.
+    let sender = "919812377002";
+    let text = "Lormi bazaar ke paas roz raat ko jua khela jata hai, bade log aate hain";
+    let body = notification("wamid.IN1", sender, text);
+    assert_eq!(post_meta(&app, &body, APP_SECRET).await.status(), 200);
+    assert_eq!(app.tip_count().await, 1);
+    let client = tipline::alerts::send::client().unwrap();
+    tipline::alerts::send::deliver_due(&app.core, &client)
+        .await
+        .unwrap();
+    let (number, first) = {
+        let sent = graph.lock().unwrap();
+        assert_eq!(sent.len(), 1);
+        let (id, json) = &sent[0];
+        assert_eq!(id, "106540352242922");
+        assert_eq!(json["to"], sender);
+        let answer = json["text"]["body"].as_str().unwrap().to_owned();
+        assert!(answer.starts_with("Aapki soochna darj ho gayi"), "{answer}");
+        let number = TipNumber::parse(&digits_after(&answer, "Soochna number: ")).unwrap();
+        (number, answer)
+    };
+    let tip_id = app
+        .core
+        .store
+        .tip_auth(number.as_str())
+        .await
+        .unwrap()
+        .unwrap()
+        .tip_id;
+    let record = app.core.store.tip(tip_id).await.unwrap().unwrap();
+    assert_eq!(record.district_id.as_deref(), Some("mungeli"));
+    assert_eq!(record.channel, "whatsapp");
+
+    // Meta delivers the same notification again: nothing stored, nothing sent twice.
+    assert_eq!(post_meta(&app, &body, APP_SECRET).await.status(), 200);
+    tipline::alerts::send::deliver_due(&app.core, &client)
+        .await
+        .unwrap();
+    assert_eq!(app.tip_count().await, 1);
+    assert_eq!(graph.lock().unwrap().len(), 1);
+
+    // The same person on WhatsApp through Twilio joins the same open tip.
+    let more = "Aaj bhi khel chal raha hai";
+    let joined = answer(
+        post(
+            &app,
+            "SM77",
+            &format!("whatsapp:+{sender}"),
+            &format!("whatsapp:+{MUNGELI}"),
+            more,
+            true,
+        )
+        .await,
+    )
+    .await;
+    assert!(joined.contains(&number.display()), "{joined}");
+    assert_eq!(app.tip_count().await, 1);
+
+    // Bad signatures, a status update and malformed bodies store nothing.
+    let other = notification("wamid.IN2", "919800000003", "Jua chal raha hai");
+    assert_eq!(
+        post_meta(&app, &other, "not-the-secret").await.status(),
+        401
+    );
+    let statuses = r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"display_phone_number":"917770840100","phone_number_id":"106540352242922"},"statuses":[{"id":"wamid.OUT","status":"delivered"}]}}]}]}"#;
+    assert_eq!(post_meta(&app, statuses, APP_SECRET).await.status(), 200);
+    assert_eq!(
+        post_meta(&app, "{\"object\":", APP_SECRET).await.status(),
+        400
+    );
+    assert_eq!(app.tip_count().await, 1);
+    assert!(!first.is_empty());
+}
+
+async fn meta_app(backend: Backend, graph_url: String) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |core| {
+        core.channels = Channels {
+            twilio: Some(Twilio {
+                api_url: "http://127.0.0.1:9".into(),
+                account_sid: "AC0000000000000000000000000000abcd".into(),
+                auth_token: SecretString::from(TOKEN),
+            }),
+            meta: Some(tipline::channels::config::Meta {
+                app_secret: SecretString::from(APP_SECRET),
+                verify_token: SecretString::from(VERIFY_TOKEN),
+                access_token: SecretString::from("graph-token"),
+                graph_url,
+            }),
+        };
+        core.public_url = "https://tips.example.in".into();
+    })
+    .await
+}
+
+#[tokio::test]
+async fn meta_whatsapp_tips_sqlite() {
+    let graph = Graph::default();
+    let url = fake_graph(graph.clone()).await;
+    meta_conversation(meta_app(Backend::Sqlite, url).await.unwrap(), graph).await;
+}
+
+#[tokio::test]
+async fn meta_whatsapp_tips_postgres() {
+    let graph = Graph::default();
+    let url = fake_graph(graph.clone()).await;
+    match meta_app(Backend::Postgres, url).await {
+        Some(app) => meta_conversation(app, graph).await,
         None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
     }
 }

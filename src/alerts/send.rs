@@ -176,6 +176,39 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
                 .form(&form);
             answer(request.send().await).await
         }
+        "tipster_meta" => {
+            let meta = core
+                .channels
+                .meta
+                .as_ref()
+                .ok_or_else(|| Failure::Permanent("channels.meta is not configured".into()))?;
+            let relay = payload
+                .relay
+                .as_ref()
+                .ok_or_else(|| Failure::Permanent("not a message for a tipster".into()))?;
+            if relay
+                .window_until
+                .is_some_and(|until| core.clock.now_ms() > until)
+            {
+                return Err(Failure::Permanent(
+                    "outside WhatsApp's 24-hour window: the tipster sees it on follow-up".into(),
+                ));
+            }
+            let to = payload.to.as_str();
+            let mut body = serde_json::json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "type": "text",
+                "text": { "preview_url": false, "body": relay.text },
+            });
+            // A business-scoped user id (`IN.…`) goes as `recipient`, a number as `to`.
+            body[if to.contains('.') { "recipient" } else { "to" }] = to.into();
+            let request = client
+                .post(format!("{}/{}/messages", meta.graph_url, relay.via))
+                .bearer_auth(meta.access_token.expose_secret())
+                .json(&body);
+            answer(request.send().await).await
+        }
         other => Err(Failure::Permanent(format!("unknown channel {other}"))),
     }
 }

@@ -10,6 +10,22 @@ use serde::Deserialize;
 pub struct RawChannels {
     /// SMS and WhatsApp through Twilio's Messaging webhook.
     pub twilio: Option<RawTwilio>,
+    /// WhatsApp through Meta's Cloud API.
+    pub meta: Option<RawMeta>,
+}
+
+/// `[channels.meta]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeta {
+    /// The app secret: the key of `X-Hub-Signature-256` (secret).
+    pub app_secret: String,
+    /// The token Meta echoes in the subscription handshake (secret).
+    pub verify_token: String,
+    /// The access token for sending (secret).
+    pub access_token: String,
+    /// Graph API base with its version, `https://graph.facebook.com/v25.0` by default.
+    pub graph_url: Option<String>,
 }
 
 /// `[channels.twilio]`.
@@ -29,6 +45,21 @@ pub struct RawTwilio {
 pub struct Channels {
     /// Twilio Messaging.
     pub twilio: Option<Twilio>,
+    /// Meta's WhatsApp Cloud API.
+    pub meta: Option<Meta>,
+}
+
+/// Meta settings.
+#[derive(Clone, Debug)]
+pub struct Meta {
+    /// App secret.
+    pub app_secret: SecretString,
+    /// Handshake token.
+    pub verify_token: SecretString,
+    /// Sending token.
+    pub access_token: SecretString,
+    /// Graph API base without a trailing slash.
+    pub graph_url: String,
 }
 
 /// Twilio settings.
@@ -67,6 +98,29 @@ impl RawChannels {
             }
             None => None,
         };
-        Ok(Channels { twilio })
+        let meta = match self.meta {
+            Some(m) => {
+                if m.app_secret.len() < 8 || m.verify_token.len() < 8 || m.access_token.is_empty() {
+                    return Err("channels.meta: app_secret and verify_token need at least 8 characters, and access_token must be set".into());
+                }
+                let graph_url = m
+                    .graph_url
+                    .as_deref()
+                    .unwrap_or("https://graph.facebook.com/v25.0");
+                if !graph_url.starts_with("https://") && !graph_url.starts_with("http://") {
+                    return Err(format!(
+                        "channels.meta.graph_url = `{graph_url}` must start with https:// or http://"
+                    ));
+                }
+                Some(Meta {
+                    app_secret: SecretString::from(m.app_secret),
+                    verify_token: SecretString::from(m.verify_token),
+                    access_token: SecretString::from(m.access_token),
+                    graph_url: graph_url.trim_end_matches('/').to_owned(),
+                })
+            }
+            None => None,
+        };
+        Ok(Channels { twilio, meta })
     }
 }

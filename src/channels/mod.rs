@@ -11,6 +11,7 @@
 //! twice.
 
 pub mod config;
+pub mod meta;
 pub mod twilio;
 
 use crate::alerts::{Payload, Relay, seal_payload};

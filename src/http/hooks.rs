@@ -1,5 +1,6 @@
 //! Provider webhooks: `POST /hooks/twilio/messages`, where Twilio delivers SMS and WhatsApp
-//! messages to the districts' numbers (see `channels`), and `POST /hooks/twilio/alerts`, where it
+//! messages to the districts' numbers (see `channels`); `GET` and `POST /hooks/meta/whatsapp`,
+//! Meta's WhatsApp Cloud API handshake and notifications; and `POST /hooks/twilio/alerts`, where it
 //! delivers the duty officers' replies to alerts (see `alerts::reply`).
 //!
 //! Must never: parse a request further than the form its signature covers before the signature
@@ -7,7 +8,7 @@
 //! number or the message.
 
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, State};
+use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
@@ -15,7 +16,7 @@ use secrecy::ExposeSecret;
 use super::AppState;
 use crate::alerts::reply;
 use crate::channels::twilio::{Form, twilio_verify};
-use crate::channels::{self, InboundMessage, Provider};
+use crate::channels::{self, InboundMessage, Provider, meta};
 use crate::domain::Channel;
 
 /// Twilio's Messaging webhook for replies to alerts: answers with TwiML.
@@ -134,6 +135,78 @@ pub async fn twilio_message(
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
+}
+
+/// The query of Meta's subscription handshake.
+#[derive(serde::Deserialize)]
+pub struct Handshake {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+/// Meta's subscription handshake: the challenge echoed when the token matches, else 403.
+pub async fn meta_handshake(
+    State(state): State<AppState>,
+    query: Result<Query<Handshake>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Some(meta) = &state.core.channels.meta else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Ok(Query(h)) = query else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let token_ok = h.verify_token.as_deref().is_some_and(|t| {
+        crate::crypto::ct_eq(t.as_bytes(), meta.verify_token.expose_secret().as_bytes())
+    });
+    match (h.mode.as_deref(), h.challenge) {
+        (Some("subscribe"), Some(challenge)) if token_ok && challenge.len() <= 256 => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            challenge,
+        )
+            .into_response(),
+        _ => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+/// Meta's WhatsApp notifications: each message opens or joins a tip (answers go through the
+/// outbox); 200 once all are stored, so that Meta does not send them again. A bad signature:
+/// 401, nothing stored or logged.
+pub async fn meta_notification(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let core = &state.core;
+    let Some(meta) = &core.channels.meta else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let signed = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| meta::verify(meta.app_secret.expose_secret(), &body, h));
+    if !signed {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Some(notification) = meta::Notification::parse(&body) else {
+        return (StatusCode::BAD_REQUEST, "not a WhatsApp notification").into_response();
+    };
+    for message in notification.messages() {
+        match channels::receive(core, &message).await {
+            Ok(handled) => {
+                tracing::info!(channel = "whatsapp", outcome = handled.name(), "message in");
+            }
+            Err(e) => {
+                // Meta sends the whole notification again; what was stored is found then.
+                tracing::warn!(channel = "whatsapp", error = %e, "message not stored");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        }
+    }
+    StatusCode::OK.into_response()
 }
 
 /// `<Response><Message>text</Message></Response>`.
