@@ -60,6 +60,7 @@ async fn app(backend: Backend, api_url: String) -> Option<TestApp> {
                 auth_token: SecretString::from(TOKEN),
             }),
             meta: None,
+            telegram: Vec::new(),
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -475,6 +476,7 @@ async fn meta_app(backend: Backend, graph_url: String) -> Option<TestApp> {
                 access_token: SecretString::from("graph-token"),
                 graph_url,
             }),
+            telegram: Vec::new(),
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -494,6 +496,152 @@ async fn meta_whatsapp_tips_postgres() {
     let url = fake_graph(graph.clone()).await;
     match meta_app(Backend::Postgres, url).await {
         Some(app) => meta_conversation(app, graph).await,
+        None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
+    }
+}
+
+const BOT_SECRET: &str = "telegram-secret-token_1";
+
+/// What the fake Bot API was asked to send: (path, JSON body).
+async fn fake_bot_api(sent: Graph) -> String {
+    let route = axum::routing::post(
+        move |axum::extract::Path(method): axum::extract::Path<String>,
+              body: axum::Json<serde_json::Value>| {
+            let sent = sent.clone();
+            async move {
+                sent.lock().unwrap().push((method, body.0));
+                axum::Json(serde_json::json!({"ok": true, "result": {"message_id": 7}}))
+            }
+        },
+    );
+    let router = axum::Router::new().route("/bot123456:ABCdef/{method}", route);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+async fn post_update(app: &TestApp, bot: &str, body: &str, secret: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url(&format!("/hooks/telegram/{bot}")))
+        .header("content-type", "application/json")
+        .header("x-telegram-bot-api-secret-token", secret)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+fn update(id: i64, chat: i64, text: &str) -> String {
+    serde_json::json!({"update_id": id, "message": {"message_id": id, "from": {"id": chat, "is_bot": false, "first_name": "R"}, "chat": {"id": chat, "type": "private"}, "date": 1733900000, "text": text}}).to_string()
+}
+
+async fn telegram_conversation(app: TestApp, sent: Graph) {
+    let client = tipline::alerts::send::client().unwrap();
+    let deliver = || tipline::alerts::send::deliver_due(&app.core, &client);
+    // /start is answered with what to write; nothing is stored.
+    assert_eq!(
+        post_update(&app, "korba", &update(1, 5551, "/start"), BOT_SECRET)
+            .await
+            .status(),
+        200
+    );
+    deliver().await.unwrap();
+    assert_eq!(app.tip_count().await, 0);
+    {
+        let s = sent.lock().unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].0, "sendMessage");
+        assert_eq!(s[0].1["chat_id"], 5551);
+    }
+    // A tip to Korba's bot lands in Korba; the answer carries the tip number.
+    let text = "Kusmunda khadan ke paas raat ko diesel chori hoti hai, tanker aate hain";
+    let body = update(2, 5551, text);
+    assert_eq!(
+        post_update(&app, "korba", &body, BOT_SECRET).await.status(),
+        200
+    );
+    deliver().await.unwrap();
+    assert_eq!(app.tip_count().await, 1);
+    let answer = sent.lock().unwrap()[1].1["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let number = TipNumber::parse(&digits_after(&answer, "Soochna number: ")).unwrap();
+    let tip_id = app
+        .core
+        .store
+        .tip_auth(number.as_str())
+        .await
+        .unwrap()
+        .unwrap()
+        .tip_id;
+    let record = app.core.store.tip(tip_id).await.unwrap().unwrap();
+    assert_eq!(
+        (record.channel.as_str(), record.district_id.as_deref()),
+        ("telegram", Some("korba"))
+    );
+    // Telegram sends the update again: nothing stored or sent twice.
+    assert_eq!(
+        post_update(&app, "korba", &body, BOT_SECRET).await.status(),
+        200
+    );
+    deliver().await.unwrap();
+    assert_eq!(app.tip_count().await, 1);
+    assert_eq!(sent.lock().unwrap().len(), 2);
+    // A wrong secret, an unknown bot, a body that is not an update: refused, nothing stored.
+    let other = update(3, 5552, "Jua chal raha hai");
+    assert_eq!(
+        post_update(&app, "korba", &other, "wrong-secret-token")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        post_update(&app, "raigarh", &other, BOT_SECRET)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        post_update(&app, "korba", "[1,2", BOT_SECRET)
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(app.tip_count().await, 1);
+}
+
+async fn telegram_app(backend: Backend, api_url: String) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |core| {
+        core.channels = Channels {
+            twilio: None,
+            meta: None,
+            telegram: vec![tipline::channels::config::Bot {
+                name: "korba".into(),
+                district: tipline::jurisdiction::DistrictId::parse("korba"),
+                token: SecretString::from("123456:ABCdef"),
+                secret_token: SecretString::from(BOT_SECRET),
+                api_url,
+            }],
+        };
+    })
+    .await
+}
+
+#[tokio::test]
+async fn telegram_tips_sqlite() {
+    let sent = Graph::default();
+    let url = fake_bot_api(sent.clone()).await;
+    telegram_conversation(telegram_app(Backend::Sqlite, url).await.unwrap(), sent).await;
+}
+
+#[tokio::test]
+async fn telegram_tips_postgres() {
+    let sent = Graph::default();
+    let url = fake_bot_api(sent.clone()).await;
+    match telegram_app(Backend::Postgres, url).await {
+        Some(app) => telegram_conversation(app, sent).await,
         None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
     }
 }

@@ -276,6 +276,7 @@ con-channel-api = App / API
 con-channel-phone = Phone
 con-channel-sms = SMS
 con-channel-whatsapp = WhatsApp
+con-channel-telegram = Telegram
 con-author-tipster = Informer
 con-author-police = Police
 con-author-note = Note

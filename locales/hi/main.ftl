@@ -276,6 +276,7 @@ con-channel-api = ऐप / API
 con-channel-phone = फ़ोन
 con-channel-sms = एसएमएस
 con-channel-whatsapp = व्हाट्सऐप
+con-channel-telegram = टेलीग्राम
 con-author-tipster = सूचनादाता
 con-author-police = पुलिस
 con-author-note = टिप्पणी

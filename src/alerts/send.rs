@@ -209,6 +209,30 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
                 .json(&body);
             answer(request.send().await).await
         }
+        "tipster_telegram" => {
+            let relay = payload
+                .relay
+                .as_ref()
+                .ok_or_else(|| Failure::Permanent("not a message for a tipster".into()))?;
+            let bot = core
+                .channels
+                .telegram
+                .iter()
+                .find(|b| b.name == relay.via)
+                .ok_or_else(|| Failure::Permanent(format!("no Telegram bot `{}`", relay.via)))?;
+            let chat_id: i64 = payload
+                .to
+                .parse()
+                .map_err(|_| Failure::Permanent("not a Telegram chat id".into()))?;
+            let request = client
+                .post(format!(
+                    "{}/bot{}/sendMessage",
+                    bot.api_url,
+                    bot.token.expose_secret()
+                ))
+                .json(&serde_json::json!({ "chat_id": chat_id, "text": relay.text }));
+            answer(request.send().await).await
+        }
         other => Err(Failure::Permanent(format!("unknown channel {other}"))),
     }
 }

@@ -12,6 +12,23 @@ pub struct RawChannels {
     pub twilio: Option<RawTwilio>,
     /// WhatsApp through Meta's Cloud API.
     pub meta: Option<RawMeta>,
+    /// Telegram bots (`[[channels.telegram]]`), one per district or for the range.
+    #[serde(default)]
+    pub telegram: Vec<RawBot>,
+}
+
+/// `[[channels.telegram]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBot {
+    /// The district whose tips it takes (none: the range's).
+    pub district: Option<String>,
+    /// The bot's token from BotFather (secret).
+    pub token: String,
+    /// The `secret_token` given to setWebhook (secret; 1 to 256 of `A-Z a-z 0-9 _ -`).
+    pub secret_token: String,
+    /// Bot API base, `https://api.telegram.org` by default.
+    pub api_url: Option<String>,
 }
 
 /// `[channels.meta]`.
@@ -47,6 +64,23 @@ pub struct Channels {
     pub twilio: Option<Twilio>,
     /// Meta's WhatsApp Cloud API.
     pub meta: Option<Meta>,
+    /// Telegram bots.
+    pub telegram: Vec<Bot>,
+}
+
+/// A Telegram bot.
+#[derive(Clone, Debug)]
+pub struct Bot {
+    /// Its name in the webhook path (`/hooks/telegram/NAME`): the district id, or `range`.
+    pub name: String,
+    /// Its district.
+    pub district: Option<crate::jurisdiction::DistrictId>,
+    /// Token.
+    pub token: SecretString,
+    /// Webhook secret.
+    pub secret_token: SecretString,
+    /// Bot API base without a trailing slash.
+    pub api_url: String,
 }
 
 /// Meta settings.
@@ -121,6 +155,45 @@ impl RawChannels {
             }
             None => None,
         };
-        Ok(Channels { twilio, meta })
+        let mut telegram: Vec<Bot> = Vec::new();
+        for b in self.telegram {
+            let district = match &b.district {
+                Some(d) => Some(crate::jurisdiction::DistrictId::parse(d).ok_or_else(|| {
+                    format!("channels.telegram: district = `{d}` is not a district id")
+                })?),
+                None => None,
+            };
+            let name = b.district.clone().unwrap_or_else(|| "range".into());
+            let secret_ok = (1..=256).contains(&b.secret_token.len())
+                && b.secret_token
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+            if !secret_ok || b.secret_token.len() < 16 || !b.token.contains(':') {
+                return Err(format!(
+                    "channels.telegram `{name}`: token must be BotFather's (`123:ABC…`) and secret_token 16 to 256 of A-Z a-z 0-9 _ -"
+                ));
+            }
+            if telegram.iter().any(|t| t.name == name) {
+                return Err(format!("channels.telegram: two bots for `{name}`"));
+            }
+            let api_url = b.api_url.as_deref().unwrap_or("https://api.telegram.org");
+            if !api_url.starts_with("https://") && !api_url.starts_with("http://") {
+                return Err(format!(
+                    "channels.telegram.api_url = `{api_url}` must start with https:// or http://"
+                ));
+            }
+            telegram.push(Bot {
+                name,
+                district,
+                token: SecretString::from(b.token),
+                secret_token: SecretString::from(b.secret_token),
+                api_url: api_url.trim_end_matches('/').to_owned(),
+            });
+        }
+        Ok(Channels {
+            twilio,
+            meta,
+            telegram,
+        })
     }
 }

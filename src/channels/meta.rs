@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::{InboundMessage, Provider};
 use crate::crypto::{ct_eq, encode_hex, hmac_sha256};
 use crate::domain::Channel;
+use crate::jurisdiction::DistrictId;
 
 /// Whether `header` (`sha256=<hex>`) is the app secret's signature of `body`.
 pub fn verify(app_secret: &str, body: &[u8], header: &str) -> bool {
@@ -92,7 +93,11 @@ impl Notification {
     /// The messages it carries (status updates and other events are left out). A message whose
     /// words cannot be read (a voice note, a sticker, a location) comes with empty text, so the
     /// sender is asked to write.
-    pub fn messages(&self) -> Vec<InboundMessage> {
+    /// `district_of` names the district of the number a message reached (`+1555…`).
+    pub fn messages(
+        &self,
+        district_of: impl Fn(&str) -> Option<DistrictId>,
+    ) -> Vec<InboundMessage> {
         let mut out = Vec::new();
         for change in self.entry.iter().flat_map(|e| &e.changes) {
             let Some(value) = change.value.as_ref().filter(|_| change.field == "messages") else {
@@ -121,7 +126,10 @@ impl Notification {
                 out.push(InboundMessage {
                     provider: Provider::Meta,
                     channel: Channel::WhatsApp,
-                    to: format!("+{}", meta.display_phone_number.trim_start_matches('+')),
+                    district: district_of(&format!(
+                        "+{}",
+                        meta.display_phone_number.trim_start_matches('+')
+                    )),
                     via: meta.phone_number_id.clone(),
                     from,
                     text,
@@ -175,10 +183,16 @@ mod tests {
     #[test]
     fn messages_are_read_and_other_events_left_out() {
         let n = Notification::parse(L2.as_bytes()).unwrap();
-        let m = n.messages();
+        let m = n.messages(|number| {
+            assert_eq!(number, "+15550783881");
+            DistrictId::parse("korba")
+        });
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].from, "919812345678");
-        assert_eq!(m[0].to, "+15550783881");
+        assert_eq!(
+            m[0].district.as_ref().map(DistrictId::as_str),
+            Some("korba")
+        );
         assert_eq!(m[0].via, "106540352242922");
         assert_eq!(m[0].text, "test");
         assert_eq!(m[0].provider_id, "wamid.TEST1");

@@ -12,6 +12,7 @@
 
 pub mod config;
 pub mod meta;
+pub mod telegram;
 pub mod twilio;
 
 use crate::alerts::{Payload, Relay, seal_payload};
@@ -21,6 +22,7 @@ use crate::domain::{
     TipText, fold_digits,
 };
 use crate::intake::{self, IntakeError, Receipt, Submission};
+use crate::jurisdiction::DistrictId;
 use crate::keyring::RANGE_SCOPE;
 use crate::store::{NewInbound, NewOutbox, StoreError};
 use crate::triage::language::Language as Written;
@@ -33,6 +35,8 @@ pub enum Provider {
     Twilio,
     /// Meta's WhatsApp Cloud API: answered through the outbox.
     Meta,
+    /// A Telegram bot: answered through the outbox.
+    Telegram,
 }
 
 impl Provider {
@@ -41,6 +45,7 @@ impl Provider {
         match self {
             Self::Twilio => "twilio",
             Self::Meta => "meta",
+            Self::Telegram => "telegram",
         }
     }
 
@@ -57,8 +62,8 @@ pub struct InboundMessage {
     pub provider: Provider,
     /// Which channel.
     pub channel: Channel,
-    /// The number it reached (`+91…`), which decides the district.
-    pub to: String,
+    /// The district of the number or account it reached (none: the range's).
+    pub district: Option<DistrictId>,
     /// What answers are sent from (Twilio: the number as Twilio gave it; Meta: the phone number
     /// id).
     pub via: String,
@@ -248,6 +253,13 @@ pub fn reply_aad(channel: &str, tip_id: TipId) -> Vec<u8> {
     format!("tip_sender.reply|{channel}|{}", tip_id.get()).into_bytes()
 }
 
+/// The district whose hotline `number` (`+91…`) is; none for a number no district has.
+pub fn district_of_number(core: &Core, number: &str) -> Option<DistrictId> {
+    core.jurisdiction
+        .district_for_hotline(number)
+        .map(|d| d.id.clone())
+}
+
 /// Where to answer a sender: the provider, their address and what they wrote to (sealed
 /// together).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -429,13 +441,9 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
             .map(|()| Handled::Joined(answer))
         }
         None => {
-            let district = core
-                .jurisdiction
-                .district_for_hotline(&m.to)
-                .map(|d| d.id.clone());
             let submission = Submission {
                 text,
-                district,
+                district: m.district.clone(),
                 place: None,
                 when: None,
                 happening_now: false,

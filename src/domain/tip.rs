@@ -191,6 +191,8 @@ pub enum Channel {
     Sms,
     /// WhatsApp to a district's number.
     WhatsApp,
+    /// A district's Telegram bot.
+    Telegram,
 }
 
 impl Channel {
@@ -202,6 +204,7 @@ impl Channel {
             Self::Phone => "phone",
             Self::Sms => "sms",
             Self::WhatsApp => "whatsapp",
+            Self::Telegram => "telegram",
         }
     }
 }

@@ -8,7 +8,7 @@
 //! number or the message.
 
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
@@ -16,7 +16,7 @@ use secrecy::ExposeSecret;
 use super::AppState;
 use crate::alerts::reply;
 use crate::channels::twilio::{Form, twilio_verify};
-use crate::channels::{self, InboundMessage, Provider, meta};
+use crate::channels::{self, InboundMessage, Provider, meta, telegram};
 use crate::domain::Channel;
 
 /// Twilio's Messaging webhook for replies to alerts: answers with TwiML.
@@ -114,7 +114,7 @@ pub async fn twilio_message(
         } else {
             Channel::Sms
         },
-        to: to.strip_prefix("whatsapp:").unwrap_or(&to).to_owned(),
+        district: channels::district_of_number(core, to.strip_prefix("whatsapp:").unwrap_or(&to)),
         via: to.clone(),
         from,
         text: field("Body"),
@@ -194,7 +194,7 @@ pub async fn meta_notification(
     let Some(notification) = meta::Notification::parse(&body) else {
         return (StatusCode::BAD_REQUEST, "not a WhatsApp notification").into_response();
     };
-    for message in notification.messages() {
+    for message in notification.messages(|n| channels::district_of_number(core, n)) {
         match channels::receive(core, &message).await {
             Ok(handled) => {
                 tracing::info!(channel = "whatsapp", outcome = handled.name(), "message in");
@@ -207,6 +207,43 @@ pub async fn meta_notification(
         }
     }
     StatusCode::OK.into_response()
+}
+
+/// A district's Telegram bot: the update's message opens or joins a tip (answers through the
+/// outbox). A wrong secret token or an unknown bot: 401/404, nothing stored or logged.
+pub async fn telegram_update(
+    State(state): State<AppState>,
+    Path(bot): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let core = &state.core;
+    let Some(bot) = core.channels.telegram.iter().find(|b| b.name == bot) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let header = headers
+        .get("x-telegram-bot-api-secret-token")
+        .and_then(|v| v.to_str().ok());
+    if !telegram::verify(bot.secret_token.expose_secret(), header) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Some(update) = telegram::Update::parse(&body) else {
+        return (StatusCode::BAD_REQUEST, "not a Telegram update").into_response();
+    };
+    let Some(message) = update.message(&bot.name, bot.district.clone()) else {
+        return StatusCode::OK.into_response();
+    };
+    match channels::receive(core, &message).await {
+        Ok(handled) => {
+            tracing::info!(channel = "telegram", outcome = handled.name(), "message in");
+            StatusCode::OK.into_response()
+        }
+        Err(e) => {
+            // Telegram sends the update again; what was stored is found then.
+            tracing::warn!(channel = "telegram", error = %e, "message not stored");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }
 
 /// `<Response><Message>text</Message></Response>`.

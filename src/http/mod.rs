@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tips", post(api::submit_tip))
         .route("/hooks/twilio/alerts", post(hooks::twilio_alert_reply))
         .route("/hooks/twilio/messages", post(hooks::twilio_message))
+        .route("/hooks/telegram/{bot}", post(hooks::telegram_update))
         .route(
             "/hooks/meta/whatsapp",
             get(hooks::meta_handshake).post(hooks::meta_notification),

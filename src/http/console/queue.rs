@@ -82,7 +82,7 @@ struct QueuePage {
 }
 
 /// Channels a tip can come in on (the filter's choices).
-const CHANNELS: [&str; 5] = ["web", "api", "phone", "sms", "whatsapp"];
+const CHANNELS: [&str; 6] = ["web", "api", "phone", "sms", "whatsapp", "telegram"];
 
 pub async fn queue_page(
     State(state): State<AppState>,
