@@ -483,6 +483,54 @@ pub async fn message_tipster(
     Ok(())
 }
 
+/// Opens a photo's cleaned copy for an officer who may read the tip's text, after writing the
+/// `attachment.view` audit entry: (content type, bytes), or `None` if the tip has no such photo.
+pub async fn open_photo(
+    core: &Core,
+    session: &Session,
+    case: &Case,
+    attachment_id: i64,
+) -> Result<Option<(String, Vec<u8>)>, CaseError> {
+    if !case.allows(session, Action::ViewTipText) {
+        return Err(CaseError::Forbidden);
+    }
+    let r = &case.record;
+    let Some(sealed) = core.store.attachment_clean(r.tip_id, attachment_id).await? else {
+        return Ok(None);
+    };
+    let facts = core
+        .store
+        .attachments(r.tip_id)
+        .await?
+        .into_iter()
+        .find(|(id, _)| *id == attachment_id)
+        .map(|(_, f)| f)
+        .ok_or(CaseError::NotFound)?;
+    let facts = core.keyring.open(
+        &r.key_scope,
+        &intake::attachment_aad("facts", attachment_id),
+        &facts,
+    )?;
+    let kind = serde_json::from_slice::<intake::AttachmentFacts>(&facts)
+        .map(|f| f.kind)
+        .unwrap_or_else(|_| "application/octet-stream".into());
+    core.store
+        .record_audit(audit(
+            core,
+            session,
+            "attachment.view",
+            r.tip_id,
+            json!({ "attachment": attachment_id }),
+        ))
+        .await?;
+    let bytes = core.keyring.open(
+        &r.key_scope,
+        &intake::attachment_aad("clean", attachment_id),
+        &sealed,
+    )?;
+    Ok(Some((kind, bytes)))
+}
+
 /// What an officer says triage should have found (the whole correction form).
 pub struct TriageInput {
     /// Main category id (a lexicon id, `other` or `not_a_tip`).

@@ -149,6 +149,7 @@ async fn seed_tips(core: &Core) -> anyhow::Result<usize> {
             channel: channels[i % channels.len()],
             station: None,
             entered_by: None,
+            photos: Vec::new(),
         };
         intake::submit_tip(core, submission).await?;
     }

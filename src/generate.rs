@@ -383,6 +383,7 @@ impl Maker {
             channel: c.channel,
             station: None,
             entered_by: None,
+            photos: Vec::new(),
         };
         let core = &self.core;
         let triaged = self

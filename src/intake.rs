@@ -49,6 +49,8 @@ pub struct Submission {
     /// The officer who typed it in for a caller (`officer:7`): the creation is then audited as
     /// `tip.entered` by that officer, in the same transaction as the tip.
     pub entered_by: Option<String>,
+    /// Photos sent with it (checked and cleaned).
+    pub photos: Vec<crate::domain::attachment::Photo>,
 }
 
 /// A new tip, announced to open queue pages: only what routing needs, never content.
@@ -371,6 +373,49 @@ fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeErro
     seal(core, s, &triage(core, s), &indexed, core.clock.now_ms())
 }
 
+/// Associated data of an attachment's sealed parts.
+pub fn attachment_aad(part: &str, attachment_id: i64) -> Vec<u8> {
+    aad(&format!("attachment.{part}"), attachment_id)
+}
+
+/// What officers see of an attachment (sealed with it).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct AttachmentFacts {
+    /// `image/jpeg` or `image/png`.
+    pub kind: String,
+    /// Size of the original in bytes.
+    pub size: usize,
+    /// SHA-256 of the original, hex.
+    pub sha256: String,
+}
+
+fn seal_photos(
+    core: &Core,
+    key_scope: &str,
+    photos: &[crate::domain::attachment::Photo],
+    now: i64,
+) -> Result<Vec<crate::store::NewAttachment>, IntakeError> {
+    let (_, key) = core.keyring.current(key_scope)?;
+    let mut out = Vec::new();
+    for photo in photos {
+        let attachment_id = TipId::generate(now)?.get();
+        let facts = AttachmentFacts {
+            kind: photo.kind.to_owned(),
+            size: photo.original.len(),
+            sha256: photo.sha256.clone(),
+        };
+        let facts = serde_json::to_vec(&facts).unwrap_or_default();
+        out.push(crate::store::NewAttachment {
+            attachment_id,
+            original_sealed: key
+                .seal(&attachment_aad("original", attachment_id), &photo.original)?,
+            clean_sealed: key.seal(&attachment_aad("clean", attachment_id), &photo.clean)?,
+            facts_sealed: key.seal(&attachment_aad("facts", attachment_id), &facts)?,
+        });
+    }
+    Ok(out)
+}
+
 /// Seals a triaged and indexed submission as a new tip stored at `now`: a fresh id, number and
 /// secret, the content under the district's current data key with the row identity as associated
 /// data. Triage and terms depend only on the submission, so `generate` computes them once per
@@ -438,6 +483,7 @@ pub(crate) fn seal(
         terms: indexed.terms.clone(),
         created_at: now,
         inbound: None,
+        attachments: seal_photos(core, scope, &s.photos, now)?,
         audit: AuditDraft {
             actor: s
                 .entered_by

@@ -28,6 +28,16 @@ err-category = That category is not in the list. Please choose from the list.
 err-encoding = Your message could not be read (the text encoding is invalid). Please type it again and send.
 err-too-large = The message is too large. Please shorten it and send again.
 err-form-type = The form was not sent correctly. Please reload the page and send again.
+field-photo = Photos (optional, up to 3)
+field-photo-hint = JPEG or PNG, at most 4 MB each. Location and camera details are removed before police see them; send only what does not show who you are.
+err-photo-type = A file is not a JPEG or PNG photo. Please send only photos.
+err-photo-size = A photo is larger than 4 MB. Please send a smaller one.
+err-photo-damaged = A photo could not be read. Please send it again.
+err-photo-count = Please send at most 3 photos.
+receipt-photos = { $count ->
+    [one] One photo received.
+   *[other] { $count } photos received.
+    }
 err-internal = The tip could not be saved just now; nothing was recorded. Please try again shortly, or call 112.
 receipt-title = Your tip has been received. Thank you!
 receipt-number = Tip number
@@ -277,6 +287,9 @@ con-channel-phone = Phone
 con-channel-sms = SMS
 con-channel-whatsapp = WhatsApp
 con-channel-telegram = Telegram
+con-photos = Photos
+con-photo = Photo
+con-photos-clean = Shown without location and camera details; the original is kept sealed. The SHA-256 is of the original as received.
 con-author-tipster = Informer
 con-author-police = Police
 con-author-note = Note

@@ -1,6 +1,8 @@
 //! Domain types: everything that crosses a trust boundary is parsed into one of these before the
 //! rest of the program sees it. No axum, no sqlx here.
 
+/// Photos from tipsters: recognised, bounded, hashed, and cleaned of identifying metadata.
+pub mod attachment;
 /// Officers: role, login name, new password, where they work.
 pub mod officer;
 /// The action-taken report a station or unit files.

@@ -58,6 +58,84 @@ fn decode(raw: &[u8]) -> Result<String, FormError> {
     String::from_utf8(bytes).map_err(|_| FormError::Encoding)
 }
 
+/// A file from a `multipart/form-data` body.
+#[derive(Debug)]
+pub struct FilePart {
+    /// The field name.
+    pub name: String,
+    /// The bytes.
+    pub data: Vec<u8>,
+}
+
+/// Parses `multipart/form-data` (RFC 7578): text fields into [`FormFields`] (strict UTF-8),
+/// file fields (those with a `filename`) into [`FilePart`]s; empty file inputs are left out.
+/// `content_type` is the request's header, which carries the boundary.
+pub fn parse_multipart(
+    content_type: &str,
+    body: &[u8],
+) -> Result<(FormFields, Vec<FilePart>), FormError> {
+    let boundary = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"'))
+        .filter(|b| !b.is_empty() && b.len() <= 70)
+        .ok_or(FormError::Encoding)?;
+    let delimiter = format!("--{boundary}");
+    let delimiter = delimiter.as_bytes();
+    let mut fields = Vec::new();
+    let mut files = Vec::new();
+    let mut rest = body;
+    // The preamble, then each part after a delimiter line, until the closing `--`.
+    let start = find(rest, delimiter).ok_or(FormError::Encoding)?;
+    rest = &rest[start + delimiter.len()..];
+    loop {
+        if rest.starts_with(b"--") {
+            return Ok((FormFields(fields), files));
+        }
+        rest = rest.strip_prefix(b"\r\n").ok_or(FormError::Encoding)?;
+        let head_end = find(rest, b"\r\n\r\n").ok_or(FormError::Encoding)?;
+        let head = std::str::from_utf8(&rest[..head_end]).map_err(|_| FormError::Encoding)?;
+        rest = &rest[head_end + 4..];
+        let mut next = Vec::with_capacity(delimiter.len() + 2);
+        next.extend_from_slice(b"\r\n");
+        next.extend_from_slice(delimiter);
+        let end = find(rest, &next).ok_or(FormError::Encoding)?;
+        let data = &rest[..end];
+        rest = &rest[end + next.len()..];
+        let disposition = head
+            .split("\r\n")
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+            .ok_or(FormError::Encoding)?;
+        let param = |key: &str| {
+            disposition.split(';').map(str::trim).find_map(|p| {
+                p.strip_prefix(key)
+                    .and_then(|v| v.strip_prefix('='))
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
+        };
+        let name = param("name").ok_or(FormError::Encoding)?;
+        match param("filename") {
+            Some(filename) => {
+                if !(filename.is_empty() && data.is_empty()) {
+                    files.push(FilePart {
+                        name,
+                        data: data.to_vec(),
+                    });
+                }
+            }
+            None => fields.push((
+                name,
+                String::from_utf8(data.to_vec()).map_err(|_| FormError::Encoding)?,
+            )),
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +157,27 @@ mod tests {
         assert_eq!(
             FormFields::parse(b"text=\xff").unwrap_err(),
             FormError::Encoding
+        );
+    }
+
+    #[test]
+    fn multipart_fields_and_files() {
+        let body = b"preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\n\xe0\xa4\x97\xe0\xa4\xbe\xe0\xa4\x82\xe0\xa4\x9c\xe0\xa4\xbe bikta hai\r\n--XyZ\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n\xff\xd8\r\n--\r\n\xff\xd9\r\n--XyZ\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n--XyZ--\r\n";
+        let (fields, files) = parse_multipart("multipart/form-data; boundary=XyZ", body).unwrap();
+        assert_eq!(fields.get("text"), Some("गांजा bikta hai"));
+        assert_eq!(files.len(), 1, "the empty file input is left out");
+        assert_eq!(files[0].name, "photo");
+        assert_eq!(files[0].data, b"\xff\xd8\r\n--\r\n\xff\xd9");
+        for bad in [
+            &b"--XyZ\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nno end"[..],
+            &b"--XyZ\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\n\xff\r\n--XyZ--"[..],
+            &b"no delimiter at all"[..],
+        ] {
+            assert!(parse_multipart("multipart/form-data; boundary=XyZ", bad).is_err());
+        }
+        assert!(
+            parse_multipart("multipart/form-data", body).is_err(),
+            "no boundary"
         );
     }
 }

@@ -33,6 +33,9 @@ pub use i18n::{Tr, ist};
 /// Largest request body accepted (a 5000-character Hindi tip, percent-encoded, fits well).
 pub const MAX_BODY_BYTES: usize = 128 * 1024;
 
+/// Largest web report: the text and up to three photos of 4 MB.
+pub const REPORT_MAX_BYTES: usize = 3 * crate::domain::attachment::PHOTO_MAX_BYTES + MAX_BODY_BYTES;
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -61,7 +64,10 @@ pub fn router(state: AppState) -> Router {
         .route("/{lang}/", get(pages::report_form))
         .route("/{lang}", get(pages::report_form))
         .route("/{lang}/d/{district}", get(pages::district_report_form))
-        .route("/{lang}/report", post(pages::submit_report))
+        .route(
+            "/{lang}/report",
+            post(pages::submit_report).layer(DefaultBodyLimit::max(REPORT_MAX_BYTES)),
+        )
         .route(
             "/{lang}/followup",
             get(pages::followup_form).post(pages::followup_status),

@@ -9,9 +9,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::forms::{FormError, FormFields};
+use super::forms::{FilePart, FormError, FormFields, parse_multipart};
 use super::submission::{self, RawSubmission};
 use super::{AppState, Tr, ist};
+use crate::domain::attachment::{AttachmentError, PHOTOS_MAX, Photo};
 use crate::domain::{Channel, Language, TipId, TipNumber, TipSecret, TipText};
 use crate::intake::{self, IntakeError, TipsterView};
 
@@ -51,6 +52,7 @@ struct ReceiptPage {
     secret: String,
     district: Option<String>,
     received: String,
+    photos: usize,
 }
 
 #[derive(Template)]
@@ -250,10 +252,23 @@ fn read_form(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<FormFields, (StatusCode, String)> {
-    let is_form = headers
+    let (fields, files) = read_form_with_files(t, headers, body)?;
+    if !files.is_empty() {
+        return Err((StatusCode::BAD_REQUEST, t.get("err-form-type")));
+    }
+    Ok(fields)
+}
+
+/// A form sent urlencoded, or as `multipart/form-data` with files.
+fn read_form_with_files(
+    t: Tr,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(FormFields, Vec<FilePart>), (StatusCode, String)> {
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or_default();
     let body = match body {
         Ok(b) => b,
         Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -261,11 +276,39 @@ fn read_form(
         }
         Err(_) => return Err((StatusCode::BAD_REQUEST, t.get("err-form-type"))),
     };
-    if !is_form {
-        return Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, t.get("err-form-type")));
+    let encoding = |FormError::Encoding| (StatusCode::BAD_REQUEST, t.get("err-encoding"));
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        // Only a form with files may be larger.
+        if body.len() > super::MAX_BODY_BYTES {
+            return Err((StatusCode::PAYLOAD_TOO_LARGE, t.get("err-too-large")));
+        }
+        Ok((FormFields::parse(&body).map_err(encoding)?, Vec::new()))
+    } else if content_type.starts_with("multipart/form-data") {
+        parse_multipart(content_type, &body).map_err(encoding)
+    } else {
+        Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, t.get("err-form-type")))
     }
-    FormFields::parse(&body)
-        .map_err(|FormError::Encoding| (StatusCode::BAD_REQUEST, t.get("err-encoding")))
+}
+
+/// The photos of a report, checked and cleaned; the message to show if one is refused.
+fn photos(t: Tr, files: Vec<FilePart>) -> Result<Vec<Photo>, String> {
+    let files: Vec<FilePart> = files.into_iter().filter(|f| f.name == "photo").collect();
+    if files.len() > PHOTOS_MAX {
+        return Err(t.get("err-photo-count"));
+    }
+    files
+        .iter()
+        .map(|f| {
+            Photo::parse(&f.data).map_err(|e| {
+                t.get(match e {
+                    AttachmentError::NotAPhoto => "err-photo-type",
+                    AttachmentError::TooLarge => "err-photo-size",
+                    AttachmentError::Damaged => "err-photo-damaged",
+                    AttachmentError::TooMany => "err-photo-count",
+                })
+            })
+        })
+        .collect()
 }
 
 /// `POST /{lang}/report`: stores the tip and shows the receipt, or shows the form again with
@@ -279,13 +322,14 @@ pub async fn submit_report(
     let Some(t) = language(&lang) else {
         return not_found().await;
     };
-    let fields = match read_form(t, &headers, body) {
+    let (fields, files) = match read_form_with_files(t, &headers, body) {
         Ok(f) => f,
         Err((status, msg)) => {
             let page = report_page(&state, t, None, None, FormValues::default(), vec![msg], "");
             return render(status, &page);
         }
     };
+    let photos = photos(t, files);
     let raw = RawSubmission {
         text: fields.get("text"),
         district: fields.get("district"),
@@ -294,16 +338,22 @@ pub async fn submit_report(
         now: fields.non_empty("now").is_some(),
         category: fields.get("category"),
     };
-    let submission = match submission::parse(&state.core, raw, t.language(), Channel::Web) {
-        Ok(s) => s,
-        Err(errors) => {
+    let parsed = submission::parse(&state.core, raw, t.language(), Channel::Web);
+    let submission = match (parsed, photos) {
+        (Ok(mut s), Ok(photos)) => {
+            s.photos = photos;
+            s
+        }
+        (parsed, photos) => {
+            let errors = parsed.err().unwrap_or_default();
             let form = FormValues {
                 text: fields.get("text").unwrap_or("").to_owned(),
                 place: fields.get("place").unwrap_or("").to_owned(),
                 when: fields.get("when").unwrap_or("").to_owned(),
                 now: fields.non_empty("now").is_some(),
             };
-            let messages = errors.iter().map(|e| e.message(&t)).collect();
+            let mut messages: Vec<String> = errors.iter().map(|e| e.message(&t)).collect();
+            messages.extend(photos.err());
             let page = report_page(
                 &state,
                 t,
@@ -316,6 +366,7 @@ pub async fn submit_report(
             return render(StatusCode::BAD_REQUEST, &page);
         }
     };
+    let photo_count = submission.photos.len();
     match intake::submit_tip(&state.core, submission).await {
         Ok(receipt) => {
             let district = receipt
@@ -336,6 +387,7 @@ pub async fn submit_report(
                 secret: receipt.secret.display(),
                 district,
                 received: ist(receipt.created_at),
+                photos: photo_count,
             };
             render(StatusCode::OK, &page)
         }

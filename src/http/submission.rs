@@ -158,6 +158,7 @@ pub fn parse(
             channel,
             station: None,
             entered_by: None,
+            photos: Vec::new(),
         }),
         _ => Err(errors),
     }

@@ -172,6 +172,8 @@ pub struct NewTip {
     pub created_at: i64,
     /// The provider message that brought it, if it came on a provider channel.
     pub inbound: Option<NewInbound>,
+    /// Photos sent with it, sealed.
+    pub attachments: Vec<NewAttachment>,
     /// The audit entry recording the creation.
     pub audit: AuditDraft,
 }
@@ -259,6 +261,20 @@ pub struct NewInbound {
     pub answer_sealed: Vec<u8>,
     /// The answer to send, where the provider is not answered in the webhook's response.
     pub answer_outbox: Vec<NewOutbox>,
+}
+
+/// A photo of a tip, sealed under the tip's key: the original (evidence), the copy without
+/// metadata (what officers see), and its facts (type, size, SHA-256).
+#[derive(Clone, Debug)]
+pub struct NewAttachment {
+    /// Id (also the sealing associated data).
+    pub attachment_id: i64,
+    /// The original bytes, sealed.
+    pub original_sealed: Vec<u8>,
+    /// The cleaned copy, sealed.
+    pub clean_sealed: Vec<u8>,
+    /// The facts as JSON, sealed.
+    pub facts_sealed: Vec<u8>,
 }
 
 /// A sender's way back, as stored.
@@ -482,6 +498,14 @@ pub trait Store: Send + Sync {
     ) -> Result<Option<TipId>, StoreError>;
     /// The ways back to a tip's senders on provider channels.
     async fn senders_of(&self, tip_id: TipId) -> Result<Vec<SenderRow>, StoreError>;
+    /// A tip's attachments: (id, sealed facts), oldest first.
+    async fn attachments(&self, tip_id: TipId) -> Result<Vec<(i64, Vec<u8>)>, StoreError>;
+    /// One attachment's cleaned copy, sealed; `None` if the tip has no such attachment.
+    async fn attachment_clean(
+        &self,
+        tip_id: TipId,
+        attachment_id: i64,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
     /// Stores messages in the outbox (each key once; a repeat is a no-op).
     async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError>;
     /// Forgets the answers to provider messages stored before `before`.

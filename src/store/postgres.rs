@@ -409,6 +409,18 @@ impl Store for PgStore {
         q::senders_of(&mut *self.pool.acquire().await?, tip_id).await
     }
 
+    async fn attachments(&self, tip_id: TipId) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        q::attachments(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn attachment_clean(
+        &self,
+        tip_id: TipId,
+        attachment_id: i64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        q::attachment_clean(&mut *self.pool.acquire().await?, tip_id, attachment_id).await
+    }
+
     async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         q::enqueue(&mut tx, &items).await?;

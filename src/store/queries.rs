@@ -269,6 +269,17 @@ macro_rules! backend_queries {
                 if let Some(inbound) = &t.inbound {
                     insert_inbound(c, inbound, t.tip_id, t.created_at).await?;
                 }
+                for a in &t.attachments {
+                    sqlx::query(
+                        "INSERT INTO attachment (attachment_id, tip_id, original_sealed, clean_sealed, facts_sealed, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(a.attachment_id).bind(t.tip_id.get()).bind(&a.original_sealed)
+                    .bind(&a.clean_sealed).bind(&a.facts_sealed).bind(t.created_at)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(|e| map_unique(e, "attachment id"))?;
+                }
             }
             let drafts: Vec<&AuditDraft> = tips.iter().map(|t| &t.audit).collect();
             append_audit(c, keys, &drafts).await
@@ -295,6 +306,25 @@ macro_rules! backend_queries {
             .execute(&mut *c)
             .await?;
             insert_outbox(c, &m.answer_outbox).await
+        }
+
+        /// A tip's attachments: (id, sealed facts).
+        pub async fn attachments(c: &mut Conn, tip_id: TipId) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+            Ok(sqlx::query_as("SELECT attachment_id, facts_sealed FROM attachment WHERE tip_id = $1 ORDER BY attachment_id")
+                .bind(tip_id.get())
+                .fetch_all(&mut *c)
+                .await?)
+        }
+
+        /// One attachment's cleaned copy, sealed.
+        pub async fn attachment_clean(c: &mut Conn, tip_id: TipId, attachment_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+            let row: Option<(Vec<u8>,)> = sqlx::query_as(
+                "SELECT clean_sealed FROM attachment WHERE tip_id = $1 AND attachment_id = $2",
+            )
+            .bind(tip_id.get()).bind(attachment_id)
+            .fetch_optional(&mut *c)
+            .await?;
+            Ok(row.map(|(b,)| b))
         }
 
         /// Stores outbox messages on their own.

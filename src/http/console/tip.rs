@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::queue::{age, category_label, deadline, desk_label, district_label, status_label};
@@ -18,6 +18,7 @@ use crate::domain::{
 use crate::http::forms::FormFields;
 use crate::http::pages::render;
 use crate::http::{AppState, Tr, ist};
+use crate::intake;
 use crate::officers::Session;
 
 /// Most related tips shown on a tip page.
@@ -66,6 +67,8 @@ struct TipPage {
     age: String,
     due: Option<(String, bool)>,
     text: Option<String>,
+    /// (id, type, size, SHA-256 of the original) of each photo.
+    photos: Vec<(i64, String, String, String)>,
     triage: Option<TriageView>,
     fixes: Corrections,
     briefs: Vec<(String, String)>,
@@ -138,6 +141,57 @@ fn refused(t: Tr, e: &CaseError) -> Response {
         CaseError::Intake(e) => return internal(t, e),
     };
     message(t, status, t.get(key))
+}
+
+/// The photos of a tip, as listed on its page (the facts are sealed with each).
+async fn photos(core: &Core, case: &Case) -> Result<Vec<(i64, String, String, String)>, CaseError> {
+    let r = &case.record;
+    let mut out = Vec::new();
+    for (id, sealed) in core.store.attachments(r.tip_id).await? {
+        let plain =
+            core.keyring
+                .open(&r.key_scope, &intake::attachment_aad("facts", id), &sealed)?;
+        if let Ok(f) = serde_json::from_slice::<intake::AttachmentFacts>(&plain) {
+            out.push((
+                id,
+                f.kind,
+                format!("{} KB", f.size.div_ceil(1024)),
+                f.sha256,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /console/tips/{number}/photos/{id}`: the photo without its metadata, for an officer who
+/// may read the tip's text; each opening audited.
+pub async fn photo(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path((number, id)): Path<(String, i64)>,
+) -> Response {
+    let t = officer.t;
+    let core = &state.core;
+    let case = match find(core, &officer.session, &number).await {
+        Ok(c) => c,
+        Err(e) => return refused(t, &e),
+    };
+    if !case.allows(&officer.session, Action::ViewTipText) {
+        return refused(t, &CaseError::Forbidden);
+    }
+    match cases::open_photo(core, &officer.session, &case, id).await {
+        Ok(Some((kind, bytes))) => (
+            [
+                (header::CONTENT_TYPE, kind),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+                (header::CONTENT_DISPOSITION, "inline".to_owned()),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(None) => refused(t, &CaseError::NotFound),
+        Err(e) => refused(t, &e),
+    }
 }
 
 async fn build(
@@ -236,6 +290,11 @@ async fn build(
                 stations: Vec::new(),
                 made: Vec::new(),
             }
+        },
+        photos: if full {
+            photos(core, case).await?
+        } else {
+            Vec::new()
         },
         text,
         briefs,
