@@ -219,7 +219,7 @@ pub(crate) mod tests {
         big.resize(PHOTO_MAX_BYTES + 1, 0);
         assert_eq!(Photo::parse(&big).unwrap_err(), AttachmentError::TooLarge);
         assert_eq!(
-            Photo::parse(&PNG_SIGNATURE[..]).unwrap_err(),
+            Photo::parse(PNG_SIGNATURE).unwrap_err(),
             AttachmentError::Damaged
         );
     }
