@@ -56,6 +56,13 @@ enum Command {
         #[command(subcommand)]
         command: tipline::officers::cli::UserCommand,
     },
+    /// Sends signed sample messages for each configured provider (SMS, WhatsApp, Telegram) to a
+    /// running server, to watch tips arrive.
+    Simulate {
+        /// The running server, e.g. http://127.0.0.1:8080 (signatures cover `public_url`).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
     /// Duty rosters: who receives alerts when.
     Roster {
         #[command(subcommand)]
@@ -152,6 +159,29 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::User { command } => {
             let core = tipline::app::Core::load(&config).await?;
             tipline::officers::cli::run(&core, command).await?;
+        }
+        Command::Simulate { url } => {
+            let (jurisdiction, _) = load_data(&config)?;
+            let public = config.public_url.clone().unwrap_or_else(|| url.clone());
+            let sent =
+                tipline::channels::simulate::run(&config.channels, &jurisdiction, &public, &url)
+                    .await?;
+            if sent.is_empty() {
+                anyhow::bail!(
+                    "no provider is configured: add [channels.twilio], [channels.meta] or [[channels.telegram]] to the config file (see README)"
+                );
+            }
+            for s in &sent {
+                println!(
+                    "{:<22} {}  {}",
+                    s.what,
+                    s.status,
+                    s.answer.as_deref().unwrap_or("(answer through the outbox)")
+                );
+            }
+            if sent.iter().any(|s| s.status != 200) {
+                return Ok(std::process::ExitCode::FAILURE);
+            }
         }
         Command::Roster { command } => {
             let core = tipline::app::Core::load(&config).await?;

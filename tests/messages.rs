@@ -645,3 +645,75 @@ async fn telegram_tips_postgres() {
         None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
     }
 }
+
+/// `tipline simulate` sends one signed message per configured provider; each opens a tip.
+async fn simulated(app: TestApp) {
+    let sent = tipline::channels::simulate::run(
+        &app.core.channels,
+        &app.core.jurisdiction,
+        "https://tips.example.in",
+        &app.url(""),
+    )
+    .await
+    .unwrap();
+    let what: Vec<&str> = sent.iter().map(|s| s.what.as_str()).collect();
+    assert_eq!(
+        what,
+        [
+            "Twilio SMS",
+            "Twilio WhatsApp",
+            "Meta WhatsApp",
+            "Telegram bot korba"
+        ]
+    );
+    assert!(sent.iter().all(|s| s.status == 200));
+    assert!(
+        sent[0]
+            .answer
+            .as_deref()
+            .unwrap()
+            .contains("Soochna number")
+    );
+    assert!(sent[1].answer.as_deref().unwrap().contains("सूचना संख्या"));
+    assert_eq!(app.tip_count().await, 4);
+}
+
+async fn all_channels_app(backend: Backend) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |core| {
+        core.channels = Channels {
+            twilio: Some(Twilio {
+                api_url: "http://127.0.0.1:9".into(),
+                account_sid: "AC0000000000000000000000000000abcd".into(),
+                auth_token: SecretString::from(TOKEN),
+            }),
+            meta: Some(tipline::channels::config::Meta {
+                app_secret: SecretString::from(APP_SECRET),
+                verify_token: SecretString::from(VERIFY_TOKEN),
+                access_token: SecretString::from("graph-token"),
+                graph_url: "http://127.0.0.1:9".into(),
+            }),
+            telegram: vec![tipline::channels::config::Bot {
+                name: "korba".into(),
+                district: tipline::jurisdiction::DistrictId::parse("korba"),
+                token: SecretString::from("123456:ABCdef"),
+                secret_token: SecretString::from(BOT_SECRET),
+                api_url: "http://127.0.0.1:9".into(),
+            }],
+        };
+        core.public_url = "https://tips.example.in".into();
+    })
+    .await
+}
+
+#[tokio::test]
+async fn simulate_reaches_every_channel_sqlite() {
+    simulated(all_channels_app(Backend::Sqlite).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn simulate_reaches_every_channel_postgres() {
+    match all_channels_app(Backend::Postgres).await {
+        Some(app) => simulated(app).await,
+        None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
+    }
+}

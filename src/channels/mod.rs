@@ -12,6 +12,7 @@
 
 pub mod config;
 pub mod meta;
+pub mod simulate;
 pub mod telegram;
 pub mod twilio;
 

@@ -54,6 +54,7 @@ const AUDIT: &str = "/console/audit";
 const OFFICERS: &str = "/console/officers";
 const RANGE: &str = "/console/range";
 const ROSTER: &str = "/console/roster";
+const DIGEST: &str = "/console/digest";
 
 const SEATS: [Seat; 7] = [
     Seat {
@@ -62,12 +63,12 @@ const SEATS: [Seat; 7] = [
         nav: &[ROSTER, QUEUE],
         opens: &[],
         hidden: &[Tip::Dispatched, Tip::Korba],
-        refused: &[AUDIT, ENTRY, RANGE],
+        refused: &[AUDIT, ENTRY, RANGE, DIGEST],
     },
     Seat {
         login: "ig.range",
         role: &["--role", "range_supervisor"],
-        nav: &[AUDIT, RANGE, ROSTER, QUEUE],
+        nav: &[AUDIT, RANGE, ROSTER, DIGEST, QUEUE],
         opens: &[Tip::Dispatched, Tip::Korba],
         hidden: &[],
         refused: &[OFFICERS, ENTRY],
@@ -75,7 +76,7 @@ const SEATS: [Seat; 7] = [
     Seat {
         login: "asp.bilaspur",
         role: &["--role", "district_supervisor", "--district", "bilaspur"],
-        nav: &[ENTRY, ROSTER, QUEUE],
+        nav: &[ENTRY, ROSTER, DIGEST, QUEUE],
         opens: &[Tip::Dispatched, Tip::Bilaspur],
         hidden: &[Tip::Korba],
         refused: &[OFFICERS, AUDIT, RANGE],
@@ -86,7 +87,7 @@ const SEATS: [Seat; 7] = [
         nav: &[ENTRY, QUEUE],
         opens: &[Tip::Bilaspur],
         hidden: &[Tip::Korba],
-        refused: &[OFFICERS, AUDIT, RANGE, ROSTER],
+        refused: &[OFFICERS, AUDIT, RANGE, ROSTER, DIGEST],
     },
     Seat {
         login: "sho.sarkanda",
@@ -101,7 +102,7 @@ const SEATS: [Seat; 7] = [
         nav: &[QUEUE],
         opens: &[Tip::Dispatched],
         hidden: &[Tip::Bilaspur, Tip::Korba],
-        refused: &[OFFICERS, AUDIT, ENTRY, RANGE, ROSTER],
+        refused: &[OFFICERS, AUDIT, ENTRY, RANGE, ROSTER, DIGEST],
     },
     Seat {
         login: "accu.bilaspur",
@@ -116,12 +117,12 @@ const SEATS: [Seat; 7] = [
         nav: &[QUEUE],
         opens: &[Tip::Dispatched],
         hidden: &[Tip::Bilaspur, Tip::Korba],
-        refused: &[OFFICERS, AUDIT, ENTRY, RANGE, ROSTER],
+        refused: &[OFFICERS, AUDIT, ENTRY, RANGE, ROSTER, DIGEST],
     },
     Seat {
         login: "asp.korba",
         role: &["--role", "district_supervisor", "--district", "korba"],
-        nav: &[ENTRY, ROSTER, QUEUE],
+        nav: &[ENTRY, ROSTER, DIGEST, QUEUE],
         opens: &[Tip::Korba],
         hidden: &[Tip::Dispatched, Tip::Bilaspur],
         refused: &[OFFICERS, AUDIT, RANGE],

@@ -1,0 +1,160 @@
+//! `tipline simulate`: sends realistic, correctly signed traffic for each configured provider to
+//! a running server (Twilio SMS and WhatsApp, Meta WhatsApp, each Telegram bot), so that a
+//! newcomer can watch tips arrive in the console. It signs with the secrets of the same config
+//! file and over the configured `public_url` (what the providers would sign), and sends to `--url`.
+
+use std::fmt::Write as _;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+
+use super::config::Channels;
+use super::twilio::{Form, twilio_signature};
+use crate::crypto::{encode_hex, hmac_sha256, random_digits};
+use crate::jurisdiction::Jurisdiction;
+
+/// What the simulated tipsters write.
+const TEXTS: [&str; 4] = [
+    "Sarkanda thana ke peeche roz shaam ganja bikta hai, do ladke laal bike par aate hain",
+    "हमारे गाँव में रोज़ रात को कच्ची शराब बनती है, नदी किनारे भट्ठी लगी है",
+    "Bus stand ke paas satta chal raha hai, roz shaam 6 baje se",
+    "Someone called posing as a bank officer and took 40,000 rupees from my father's account just now",
+];
+
+/// One line of the report per message sent.
+pub struct Sent {
+    /// Which provider and channel.
+    pub what: String,
+    /// The HTTP status the server answered.
+    pub status: u16,
+    /// The answer, where the provider gets it in the response (Twilio).
+    pub answer: Option<String>,
+}
+
+/// Sends one message per configured provider. `public_url` is what the signatures cover;
+/// `base` is where the requests go.
+pub async fn run(
+    channels: &Channels,
+    jurisdiction: &Jurisdiction,
+    public_url: &str,
+    base: &str,
+) -> anyhow::Result<Vec<Sent>> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?;
+    let public_url = public_url.trim_end_matches('/');
+    let base = base.trim_end_matches('/');
+    let hotline = |i: usize| {
+        jurisdiction
+            .districts
+            .get(i % jurisdiction.districts.len().max(1))
+            .and_then(|d| d.hotlines.first())
+            .map_or_else(|| "+910000000000".to_owned(), |h| h.e164.clone())
+    };
+    let sender = || -> anyhow::Result<String> { Ok(format!("+9199{}", random_digits(8)?)) };
+    let mut out = Vec::new();
+    if let Some(t) = &channels.twilio {
+        for (i, (what, prefix)) in [("Twilio SMS", ""), ("Twilio WhatsApp", "whatsapp:")]
+            .into_iter()
+            .enumerate()
+        {
+            let fields = [
+                ("AccountSid", t.account_sid.clone()),
+                ("ApiVersion", "2010-04-01".to_owned()),
+                ("Body", TEXTS[i].to_owned()),
+                ("From", format!("{prefix}{}", sender()?)),
+                ("MessageSid", format!("SM{}", random_digits(32)?)),
+                ("NumMedia", "0".to_owned()),
+                ("To", format!("{prefix}{}", hotline(i))),
+            ];
+            let mut raw = String::new();
+            for (k, v) in &fields {
+                let sep = if raw.is_empty() { "" } else { "&" };
+                let v =
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC);
+                let _ = write!(raw, "{sep}{k}={v}");
+            }
+            let form = Form::parse(raw.as_bytes()).context("form")?;
+            let path = "/hooks/twilio/messages";
+            let signature = twilio_signature(
+                t.auth_token.expose_secret(),
+                &format!("{public_url}{path}"),
+                &form,
+            );
+            let resp = client
+                .post(format!("{base}{path}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-twilio-signature", signature)
+                .body(raw)
+                .send()
+                .await
+                .with_context(|| format!("{what}: cannot reach {base}"))?;
+            let status = resp.status().as_u16();
+            let body = resp.text().await.unwrap_or_default();
+            let answer = body
+                .split_once("<Message>")
+                .and_then(|(_, rest)| rest.split_once("</Message>"))
+                .map(|(m, _)| m.to_owned());
+            out.push(Sent {
+                what: what.to_owned(),
+                status,
+                answer,
+            });
+        }
+    }
+    if let Some(m) = &channels.meta {
+        let body = serde_json::json!({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "0", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": hotline(2).trim_start_matches('+'), "phone_number_id": "100000000000001"},
+                "contacts": [{"profile": {"name": "simulated"}, "wa_id": sender()?.trim_start_matches('+')}],
+                "messages": [{"from": sender()?.trim_start_matches('+'), "id": format!("wamid.SIM{}", random_digits(20)?),
+                    "timestamp": "1764400000", "type": "text", "text": {"body": TEXTS[2]}}]
+            }}]}]
+        })
+        .to_string();
+        let signature = encode_hex(&hmac_sha256(
+            m.app_secret.expose_secret().as_bytes(),
+            body.as_bytes(),
+        ));
+        let resp = client
+            .post(format!("{base}/hooks/meta/whatsapp"))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", format!("sha256={signature}"))
+            .body(body)
+            .send()
+            .await
+            .context("Meta WhatsApp: cannot reach the server")?;
+        out.push(Sent {
+            what: "Meta WhatsApp".into(),
+            status: resp.status().as_u16(),
+            answer: None,
+        });
+    }
+    for bot in &channels.telegram {
+        let chat: i64 = random_digits(9)?.parse().unwrap_or(1);
+        let update: i64 = random_digits(9)?.parse().unwrap_or(1);
+        let body = serde_json::json!({"update_id": update, "message": {"message_id": 1,
+            "from": {"id": chat, "is_bot": false, "first_name": "sim"},
+            "chat": {"id": chat, "type": "private"}, "date": 1764400000, "text": TEXTS[3]}})
+        .to_string();
+        let resp = client
+            .post(format!("{base}/hooks/telegram/{}", bot.name))
+            .header("content-type", "application/json")
+            .header(
+                "x-telegram-bot-api-secret-token",
+                bot.secret_token.expose_secret(),
+            )
+            .body(body)
+            .send()
+            .await
+            .context("Telegram: cannot reach the server")?;
+        out.push(Sent {
+            what: format!("Telegram bot {}", bot.name),
+            status: resp.status().as_u16(),
+            answer: None,
+        });
+    }
+    Ok(out)
+}
