@@ -13,8 +13,6 @@ use crate::crypto::{encode_hex, hmac_sha256};
 use crate::keyring::RANGE_SCOPE;
 use crate::store::{Delivery, OutboxRow, StoreError};
 
-/// How long a claimed message is this node's.
-const LEASE_MS: i64 = 60_000;
 /// Attempts before a message is given up as failed.
 pub const MAX_ATTEMPTS: i64 = 10;
 /// Messages claimed at once.
@@ -37,7 +35,8 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 /// One pass: delivers every due message. Returns how many were handed over.
 pub async fn deliver_due(core: &Core, client: &reqwest::Client) -> Result<usize, StoreError> {
     let now = core.clock.now_ms();
-    let rows = core.store.claim_outbox(now, now + LEASE_MS, BATCH).await?;
+    let lease_ms = core.alerts.lease_seconds as i64 * 1000;
+    let rows = core.store.claim_outbox(now, now + lease_ms, BATCH).await?;
     let results =
         futures_util::future::join_all(rows.iter().map(|r| attempt(core, client, r))).await;
     let mut sent = 0;
