@@ -15,7 +15,10 @@
 //!    nothing stays pending or claimed in the outbox.
 //!
 //! PostgreSQL only: skipped without `TIPLINE_TEST_POSTGRES_URL` (an error with
-//! `TIPLINE_REQUIRE_POSTGRES=1`). Runs in about 20 s.
+//! `TIPLINE_REQUIRE_POSTGRES=1`). Runs in about 10 s.
+//!
+//! And, on SQLite in process: an attempt that gets no answer ends at half the lease, so a node
+//! records its outcome before another node may take the message over.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -29,6 +32,7 @@ mod officer;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::{Backend, TestApp};
 use fake::{Fake, Sms};
 use node::{Cluster, Node};
 use officer::Session;
@@ -342,4 +346,96 @@ async fn outbox(db: &sqlx::PgPool) -> Vec<AlertKey> {
         .collect();
     out.sort();
     out
+}
+
+/// A gateway that accepts connections and never answers.
+async fn silent_gateway() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((conn, _)) = listener.accept().await {
+            open.push(conn);
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn an_attempt_ends_inside_the_lease() {
+    use tipline::alerts::config::{Alerts, Sms};
+    let silent = silent_gateway().await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |core| {
+        core.alerts = Alerts {
+            sms: Some(Sms {
+                api_url: silent,
+                account_sid: "AC123".into(),
+                auth_token: secrecy::SecretString::from("token-123"),
+                from: "+919000000001".into(),
+                whatsapp: false,
+            }),
+            lease_seconds: 2,
+            ..Alerts::default()
+        };
+    })
+    .await
+    .unwrap();
+    let core = &app.core;
+    let (number, _) = app.submit_tip(URGENT_TEXT, Some("bilaspur")).await;
+    let tip_id = core.store.tip_auth(&number).await.unwrap().unwrap().tip_id;
+    let asp = app
+        .add_officer(
+            "asp.bilaspur",
+            tipline::domain::Role::DistrictSupervisor,
+            Some("bilaspur"),
+            None,
+        )
+        .await;
+    let now = core.clock.now_ms();
+    let on_duty = tipline::store::ShiftRow {
+        shift_id: 0,
+        duty: "asp".into(),
+        district_id: Some("bilaspur".into()),
+        desk_id: None,
+        officer_id: asp,
+        display_name: "ASP".into(),
+        phone: Some(ASP_PHONE.into()),
+        email: None,
+        starts_at: now,
+        ends_at: now,
+    };
+    let facts = tipline::alerts::AlertFacts {
+        event: "tip.urgent".into(),
+        tip_number: number,
+        district: Some("bilaspur".into()),
+        category: None,
+        priority: "urgent".into(),
+        late_step: None,
+        rung: None,
+        link: "http://127.0.0.1/".into(),
+    };
+    let key = format!("alert:{}", tip_id.get());
+    let items =
+        tipline::alerts::outbox_for(core, &key, "alert", tip_id, &facts, &[&on_duty], now).unwrap();
+    assert!(core.store.store_alerts(tip_id, items, now).await.unwrap());
+
+    let client = tipline::alerts::send::client().unwrap();
+    let started = Instant::now();
+    let sent = tipline::alerts::send::deliver_due(core, &client)
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(sent, 0);
+    assert!(
+        took < Duration::from_millis(1900),
+        "the attempt took {took:?}, lease 2 s"
+    );
+    let row = &core.store.outbox_about(Some(tip_id), 5).await.unwrap()[0];
+    assert_eq!(row.status, "pending", "to be retried: {row:?}");
+    assert!(
+        row.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("half the lease")
+    );
 }

@@ -69,8 +69,8 @@ pub struct Alerts {
     /// Webhook.
     pub webhook: Option<Webhook>,
     /// A claimed message is this node's for this long; a node that dies mid-send leaves it to
-    /// another once it runs out. Longer than any one attempt (the client gives up after 15 s),
-    /// or a slow gateway's message could be sent twice.
+    /// another once it runs out. An attempt is cut at half the lease, so that its outcome is
+    /// recorded before another node may take the message over.
     pub lease_seconds: u64,
     /// The escalation pass runs this often on every node.
     pub escalation_every_seconds: u64,
