@@ -274,7 +274,7 @@ impl Config {
         };
         let c = &self.policy.console;
         let rules = format!(
-            "{}{}{}{}\nconsole: sessions idle {} min, at most {} h; more than {} text views an hour flag an officer\nalerts: sms {}, email {}, webhook {}",
+            "{}{}{}{}\nconsole: sessions idle {} min, at most {} h; more than {} text views an hour flag an officer\nalerts: sms {}, email {}, webhook {}; lease {} s, escalation every {} s",
             limits("urgent", d.urgent),
             limits("high", d.high),
             limits("normal", d.normal),
@@ -304,6 +304,8 @@ impl Config {
                 .webhook
                 .as_ref()
                 .map_or("off".to_owned(), |w| format!("{} (secret hidden)", w.url)),
+            self.alerts.lease_seconds,
+            self.alerts.escalation_every_seconds,
         );
         format!(
             "listen: {}\ndata dir: {}\ndatabase: {}\nmaster key: {key}\njurisdiction: {}\nlexicon: {}\nHSTS: {}\nlog: {}{rules}",

@@ -61,11 +61,10 @@ async fn run_outbox(core: Arc<Core>) {
     }
 }
 
-/// How often the escalation ladder is looked at.
-const ESCALATION_EVERY: Duration = Duration::from_secs(15);
-
+/// Looks at the escalation ladder every `[alerts] escalation_every_seconds`.
 async fn run_escalation(core: Arc<Core>) {
-    let mut tick = tokio::time::interval(ESCALATION_EVERY);
+    let every = Duration::from_secs(core.alerts.escalation_every_seconds);
+    let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;

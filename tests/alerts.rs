@@ -174,6 +174,7 @@ async fn app_with_gateways(backend: Backend, seen: &Shared) -> Option<TestApp> {
                 url: format!("{hook}/hook"),
                 secret: SecretString::from(WEBHOOK_SECRET),
             }),
+            ..Alerts::default()
         };
         core.public_url = "https://tips.example".into();
     })

@@ -14,6 +14,10 @@ pub struct RawAlerts {
     pub email: Option<RawEmail>,
     /// A signed JSON webhook for urgent tips and escalations (e.g. towards a Dial 112 system).
     pub webhook: Option<RawWebhook>,
+    /// How long a node holds a message it claimed before another node may take it over.
+    pub lease_seconds: Option<u64>,
+    /// How often each node looks for late tips to escalate.
+    pub escalation_every_seconds: Option<u64>,
 }
 
 /// `[alerts.sms]`.
@@ -56,7 +60,7 @@ pub struct RawWebhook {
 }
 
 /// Validated alert settings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Alerts {
     /// SMS gateway.
     pub sms: Option<Sms>,
@@ -64,6 +68,29 @@ pub struct Alerts {
     pub email: Option<Email>,
     /// Webhook.
     pub webhook: Option<Webhook>,
+    /// A claimed message is this node's for this long; a node that dies mid-send leaves it to
+    /// another once it runs out. An attempt is cut at half the lease, so that its outcome is
+    /// recorded before another node may take the message over.
+    pub lease_seconds: u64,
+    /// The escalation pass runs this often on every node.
+    pub escalation_every_seconds: u64,
+}
+
+/// The default lease: well beyond one attempt's timeout.
+pub const LEASE_SECONDS: u64 = 60;
+/// The default escalation period: a rung is climbed at most this late.
+pub const ESCALATION_EVERY_SECONDS: u64 = 15;
+
+impl Default for Alerts {
+    fn default() -> Self {
+        Self {
+            sms: None,
+            email: None,
+            webhook: None,
+            lease_seconds: LEASE_SECONDS,
+            escalation_every_seconds: ESCALATION_EVERY_SECONDS,
+        }
+    }
 }
 
 /// SMS gateway settings.
@@ -111,9 +138,23 @@ fn http_url(name: &str, url: &str) -> Result<String, String> {
     }
 }
 
+/// A number of seconds from the file, within 1..=3600.
+fn seconds(name: &str, value: Option<u64>, default: u64) -> Result<u64, String> {
+    match value.unwrap_or(default) {
+        s @ 1..=3600 => Ok(s),
+        s => Err(format!("alerts.{name} = {s} must be between 1 and 3600")),
+    }
+}
+
 impl RawAlerts {
     /// Checks the values; messages name the key to fix.
     pub fn validate(self) -> Result<Alerts, String> {
+        let lease_seconds = seconds("lease_seconds", self.lease_seconds, LEASE_SECONDS)?;
+        let escalation_every_seconds = seconds(
+            "escalation_every_seconds",
+            self.escalation_every_seconds,
+            ESCALATION_EVERY_SECONDS,
+        )?;
         let sms = match self.sms {
             Some(s) => {
                 if !s.from.starts_with('+') || s.from.len() < 8 {
@@ -167,6 +208,31 @@ impl RawAlerts {
             sms,
             email,
             webhook,
+            lease_seconds,
+            escalation_every_seconds,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml_text: &str) -> Result<Alerts, String> {
+        toml::from_str::<RawAlerts>(toml_text)
+            .map_err(|e| e.to_string())?
+            .validate()
+    }
+
+    #[test]
+    fn timings_default_and_stay_in_range() {
+        let a = parse("").unwrap();
+        assert_eq!((a.lease_seconds, a.escalation_every_seconds), (60, 15));
+        let a = parse("lease_seconds = 3\nescalation_every_seconds = 1").unwrap();
+        assert_eq!((a.lease_seconds, a.escalation_every_seconds), (3, 1));
+        let err = parse("lease_seconds = 0").unwrap_err();
+        assert!(err.contains("alerts.lease_seconds"), "{err}");
+        let err = parse("escalation_every_seconds = 3601").unwrap_err();
+        assert!(err.contains("alerts.escalation_every_seconds"), "{err}");
     }
 }

@@ -13,8 +13,6 @@ use crate::crypto::{encode_hex, hmac_sha256};
 use crate::keyring::RANGE_SCOPE;
 use crate::store::{Delivery, OutboxRow, StoreError};
 
-/// How long a claimed message is this node's.
-const LEASE_MS: i64 = 60_000;
 /// Attempts before a message is given up as failed.
 pub const MAX_ATTEMPTS: i64 = 10;
 /// Messages claimed at once.
@@ -37,9 +35,21 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 /// One pass: delivers every due message. Returns how many were handed over.
 pub async fn deliver_due(core: &Core, client: &reqwest::Client) -> Result<usize, StoreError> {
     let now = core.clock.now_ms();
-    let rows = core.store.claim_outbox(now, now + LEASE_MS, BATCH).await?;
-    let results =
-        futures_util::future::join_all(rows.iter().map(|r| attempt(core, client, r))).await;
+    let lease = Duration::from_secs(core.alerts.lease_seconds);
+    let rows = core
+        .store
+        .claim_outbox(now, now + lease.as_millis() as i64, BATCH)
+        .await?;
+    // An attempt must end well inside the lease, or another node could take the message over and
+    // send it while this one still waits for the gateway. Half the default lease is more than the
+    // HTTP and SMTP timeouts; only a shorter configured lease cuts attempts shorter.
+    let limit = lease / 2;
+    let results = futures_util::future::join_all(rows.iter().map(|r| async move {
+        tokio::time::timeout(limit, attempt(core, client, r))
+            .await
+            .unwrap_or_else(|_| Err(Failure::Transient("no answer within half the lease".into())))
+    }))
+    .await;
     let mut sent = 0;
     for (row, result) in rows.iter().zip(results) {
         let delivery = match result {

@@ -43,7 +43,8 @@ pub fn postgres_url() -> Option<String> {
     url
 }
 
-async fn fresh_postgres_database(base: &str) -> String {
+/// A new, empty database on the PostgreSQL server at `base`; returns its URL.
+pub async fn fresh_postgres_database(base: &str) -> String {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(base)
         .await
