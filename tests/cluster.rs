@@ -417,7 +417,13 @@ async fn an_attempt_ends_inside_the_lease() {
     let key = format!("alert:{}", tip_id.get());
     let items =
         tipline::alerts::outbox_for(core, &key, "alert", tip_id, &facts, &[&on_duty], now).unwrap();
-    assert!(core.store.store_alerts(tip_id, items, now).await.unwrap());
+    assert_eq!(
+        core.store
+            .store_alerts(vec![(tip_id, items)], now)
+            .await
+            .unwrap(),
+        1
+    );
 
     let client = tipline::alerts::send::client().unwrap();
     let started = Instant::now();

@@ -309,7 +309,8 @@ pub async fn range_supervisors(core: &Core, now: i64) -> Result<Vec<ShiftRow>, S
 /// anyone); the live console still shows them.
 const ALERT_WINDOW_MS: i64 = 60 * 60 * 1000;
 
-/// Stores the alerts of new urgent tips, each once. Returns how many tips were alerted.
+/// Stores the alerts of new urgent tips, each once, in one transaction. Returns how many tips
+/// were alerted.
 pub async fn alert_new_tips(core: &Core) -> Result<usize, crate::intake::IntakeError> {
     let now = core.clock.now_ms();
     let ids = core.store.tips_to_alert(now - ALERT_WINDOW_MS, 100).await?;
@@ -318,7 +319,7 @@ pub async fn alert_new_tips(core: &Core) -> Result<usize, crate::intake::IntakeE
     }
     let shifts = core.store.shifts(now, now + 1).await?;
     let fallback = range_supervisors(core, now).await?;
-    let mut alerted = 0;
+    let mut batch = Vec::new();
     for tip in core.store.tips(&ids).await? {
         let facts = AlertFacts {
             event: "tip.urgent".into(),
@@ -332,11 +333,14 @@ pub async fn alert_new_tips(core: &Core) -> Result<usize, crate::intake::IntakeE
         };
         let who = for_new_tip(&shifts, &fallback, &tip);
         let key = format!("alert:{}", tip.tip_id.get());
-        let items = outbox_for(core, &key, "alert", tip.tip_id, &facts, &who, now)?;
-        if core.store.store_alerts(tip.tip_id, items, now).await? {
-            alerted += 1;
-        }
+        batch.push((
+            tip.tip_id,
+            outbox_for(core, &key, "alert", tip.tip_id, &facts, &who, now)?,
+        ));
     }
+    // One commit for the pass: a slow disk delays every tip's alerts by one commit, not by one
+    // commit per tip.
+    let alerted = core.store.store_alerts(batch, now).await?;
     core.outbox_wake.notify_one();
     Ok(alerted)
 }

@@ -518,13 +518,13 @@ pub trait Store: Send + Sync {
     async fn escalate(&self, escalation: Escalation) -> Result<bool, StoreError>;
     /// New urgent tips since a time whose alerts are not stored yet.
     async fn tips_to_alert(&self, since: i64, limit: i64) -> Result<Vec<TipId>, StoreError>;
-    /// Stores a tip's alerts and marks it alerted, once; false if that was done already.
+    /// Stores tips' alerts and marks each tip alerted, once, in one transaction; a tip done
+    /// already (by another node) is skipped. Returns how many tips this call alerted.
     async fn store_alerts(
         &self,
-        tip_id: TipId,
-        items: Vec<NewOutbox>,
+        batch: Vec<(TipId, Vec<NewOutbox>)>,
         now: i64,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<usize, StoreError>;
     /// Claims due outbox messages for this node until `lease_until`.
     async fn claim_outbox(
         &self,

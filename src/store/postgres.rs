@@ -272,12 +272,16 @@ impl Store for PgStore {
 
     async fn store_alerts(
         &self,
-        tip_id: TipId,
-        items: Vec<NewOutbox>,
+        batch: Vec<(TipId, Vec<NewOutbox>)>,
         now: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let stored = q::store_alerts(&mut tx, tip_id, &items, now).await?;
+        let mut stored = 0;
+        for (tip_id, items) in &batch {
+            if q::store_alerts(&mut tx, *tip_id, items, now).await? {
+                stored += 1;
+            }
+        }
         tx.commit().await?;
         Ok(stored)
     }

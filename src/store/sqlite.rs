@@ -547,14 +547,21 @@ impl Store for SqliteStore {
 
     async fn store_alerts(
         &self,
-        tip_id: TipId,
-        items: Vec<NewOutbox>,
+        batch: Vec<(TipId, Vec<NewOutbox>)>,
         now: i64,
-    ) -> Result<bool, StoreError> {
-        let items = Arc::new(items);
+    ) -> Result<usize, StoreError> {
+        let batch = Arc::new(batch);
         self.write_value(move |c| {
-            let items = items.clone();
-            Box::pin(async move { q::store_alerts(c, tip_id, &items, now).await })
+            let batch = batch.clone();
+            Box::pin(async move {
+                let mut stored = 0;
+                for (tip_id, items) in batch.iter() {
+                    if q::store_alerts(c, *tip_id, items, now).await? {
+                        stored += 1;
+                    }
+                }
+                Ok(stored)
+            })
         })
         .await
     }
