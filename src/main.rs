@@ -56,7 +56,8 @@ enum Command {
         #[command(subcommand)]
         command: tipline::officers::cli::UserCommand,
     },
-    /// Sends signed sample messages for each configured provider (SMS, WhatsApp, Telegram) to a
+    /// Sends signed sample messages for each configured provider (SMS, WhatsApp, Messenger, X,
+    /// Telegram) to a
     /// running server, to watch tips arrive.
     Simulate {
         /// The running server, e.g. http://127.0.0.1:8080 (signatures cover `public_url`).
@@ -168,7 +169,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     .await?;
             if sent.is_empty() {
                 anyhow::bail!(
-                    "no provider is configured: add [channels.twilio], [channels.meta] or [[channels.telegram]] to the config file (see README)"
+                    "no provider is configured: add [channels.twilio], [channels.meta], [channels.messenger], [channels.x] or [[channels.telegram]] to the config file (see README)"
                 );
             }
             for s in &sent {

@@ -61,6 +61,8 @@ async fn app(backend: Backend, api_url: String) -> Option<TestApp> {
             }),
             meta: None,
             telegram: Vec::new(),
+            messenger: None,
+            x: None,
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -477,6 +479,8 @@ async fn meta_app(backend: Backend, graph_url: String) -> Option<TestApp> {
                 graph_url,
             }),
             telegram: Vec::new(),
+            messenger: None,
+            x: None,
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -624,6 +628,8 @@ async fn telegram_app(backend: Backend, api_url: String) -> Option<TestApp> {
                 secret_token: SecretString::from(BOT_SECRET),
                 api_url,
             }],
+            messenger: None,
+            x: None,
         };
     })
     .await
@@ -699,6 +705,8 @@ async fn all_channels_app(backend: Backend) -> Option<TestApp> {
                 secret_token: SecretString::from(BOT_SECRET),
                 api_url: "http://127.0.0.1:9".into(),
             }],
+            messenger: None,
+            x: None,
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -714,6 +722,203 @@ async fn simulate_reaches_every_channel_sqlite() {
 async fn simulate_reaches_every_channel_postgres() {
     match all_channels_app(Backend::Postgres).await {
         Some(app) => simulated(app).await,
+        None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
+    }
+}
+
+const PAGE: &str = "1122334455";
+const X_ACCOUNT: &str = "4337869213";
+const X_SECRET: &str = "x-consumer-secret-for-tests";
+
+/// A fake Graph API (Messenger sends) and X API (DM sends) in one server.
+async fn fake_social(sent: Graph) -> String {
+    let graph = {
+        let sent = sent.clone();
+        axum::routing::post(
+            move |axum::extract::Path(id): axum::extract::Path<String>,
+                  headers: axum::http::HeaderMap,
+                  body: axum::Json<serde_json::Value>| {
+                let sent = sent.clone();
+                async move {
+                    assert_eq!(headers["authorization"], "Bearer page-token");
+                    sent.lock().unwrap().push((format!("page {id}"), body.0));
+                    axum::Json(serde_json::json!({"recipient_id": "1", "message_id": "m_1"}))
+                }
+            },
+        )
+    };
+    let dm = axum::routing::post(
+        move |axum::extract::Path(id): axum::extract::Path<String>,
+              headers: axum::http::HeaderMap,
+              body: axum::Json<serde_json::Value>| {
+            let sent = sent.clone();
+            async move {
+                assert_eq!(headers["authorization"], "Bearer x-user-token");
+                sent.lock().unwrap().push((format!("dm {id}"), body.0));
+                axum::Json(serde_json::json!({"data": {"dm_event_id": "1"}}))
+            }
+        },
+    );
+    let router = axum::Router::new()
+        .route("/{id}/messages", graph)
+        .route("/2/dm_conversations/with/{id}/messages", dm);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+async fn social_app(backend: Backend, api: String) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |core| {
+        let account = |id: &str, district: &str, token: &str| tipline::channels::config::Account {
+            id: id.into(),
+            district: tipline::jurisdiction::DistrictId::parse(district),
+            token: SecretString::from(token),
+        };
+        core.channels = Channels {
+            twilio: None,
+            meta: None,
+            telegram: Vec::new(),
+            messenger: Some(tipline::channels::config::Messenger {
+                app_secret: SecretString::from(APP_SECRET),
+                verify_token: SecretString::from(VERIFY_TOKEN),
+                graph_url: api.clone(),
+                pages: vec![account(PAGE, "raigarh", "page-token")],
+            }),
+            x: Some(tipline::channels::config::X {
+                consumer_secret: SecretString::from(X_SECRET),
+                api_url: api,
+                accounts: vec![account(X_ACCOUNT, "janjgir_champa", "x-user-token")],
+            }),
+        };
+    })
+    .await
+}
+
+async fn post_signed(app: &TestApp, path: &str, header: &str, value: String, body: &str) -> u16 {
+    reqwest::Client::new()
+        .post(app.url(path))
+        .header("content-type", "application/json")
+        .header(header, value)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn social_conversation(app: TestApp, sent: Graph) {
+    let client = tipline::alerts::send::client().unwrap();
+    // Messenger: the handshake, then a message to Raigarh's page.
+    let ok = app
+        .get(&format!(
+            "/hooks/meta/messenger?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=42"
+        ))
+        .await;
+    assert_eq!(ok.text().await.unwrap(), "42");
+    let body = serde_json::json!({"object": "page", "entry": [{"id": PAGE, "time": 1, "messaging": [
+        {"sender": {"id": "77001"}, "recipient": {"id": PAGE}, "timestamp": 1,
+         "message": {"mid": "m_IN1", "text": "Station road par raat me avaidh sharab ki bikri hoti hai"}}]}]})
+    .to_string();
+    let sig = format!(
+        "sha256={}",
+        tipline::crypto::encode_hex(&tipline::crypto::hmac_sha256(
+            APP_SECRET.as_bytes(),
+            body.as_bytes()
+        ))
+    );
+    let path = "/hooks/meta/messenger";
+    assert_eq!(
+        post_signed(&app, path, "x-hub-signature-256", sig.clone(), &body).await,
+        200
+    );
+    assert_eq!(
+        post_signed(&app, path, "x-hub-signature-256", sig, &body).await,
+        200
+    );
+    let bad = "sha256=00".to_owned();
+    assert_eq!(
+        post_signed(&app, path, "x-hub-signature-256", bad, &body).await,
+        401
+    );
+    assert_eq!(app.tip_count().await, 1, "stored once");
+
+    // X: the CRC, then a DM to Janjgir-Champa's account (and the account's own echo).
+    let crc: serde_json::Value = app
+        .get("/hooks/x?crc_token=abc123")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        crc["response_token"],
+        tipline::channels::x::sign(X_SECRET, b"abc123")
+    );
+    let body = serde_json::json!({"for_user_id": X_ACCOUNT, "direct_message_events": [
+        {"type": "message_create", "id": "9001", "message_create": {"target": {"recipient_id": X_ACCOUNT},
+         "sender_id": "3001969357", "message_data": {"text": "Nadi se raat me trucko se ret nikali ja rahi hai"}}},
+        {"type": "message_create", "id": "9002", "message_create": {"target": {"recipient_id": "3001969357"},
+         "sender_id": X_ACCOUNT, "message_data": {"text": "echo"}}}]})
+    .to_string();
+    let sig = tipline::channels::x::sign(X_SECRET, body.as_bytes());
+    assert_eq!(
+        post_signed(&app, "/hooks/x", "x-twitter-webhooks-signature", sig, &body).await,
+        200
+    );
+    let bad = tipline::channels::x::sign("wrong-secret-123", body.as_bytes());
+    assert_eq!(
+        post_signed(&app, "/hooks/x", "x-twitter-webhooks-signature", bad, &body).await,
+        401
+    );
+    assert_eq!(app.tip_count().await, 2, "the echo is no tip");
+
+    // The answers go back on each channel, from the district's page or account.
+    tipline::alerts::send::deliver_due(&app.core, &client)
+        .await
+        .unwrap();
+    let mut s = sent.lock().unwrap().clone();
+    s.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(s.len(), 2, "{s:?}");
+    assert_eq!(s[0].0, "dm 3001969357");
+    assert!(s[0].1["text"].as_str().unwrap().contains("Soochna number"));
+    assert_eq!(s[1].0, format!("page {PAGE}"));
+    assert_eq!(s[1].1["recipient"]["id"], "77001");
+    assert_eq!(s[1].1["messaging_type"], "RESPONSE");
+    // Each tip is in the district of the page or account it reached.
+    let mut districts: Vec<Option<String>> = app
+        .core
+        .store
+        .district_stats(i64::MAX)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, open, _, _)| *open > 0)
+        .map(|(district, _, _, _)| district)
+        .collect();
+    districts.sort();
+    assert_eq!(
+        districts,
+        [
+            Some("janjgir_champa".to_owned()),
+            Some("raigarh".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn messenger_and_x_tips_sqlite() {
+    let sent = Graph::default();
+    let api = fake_social(sent.clone()).await;
+    social_conversation(social_app(Backend::Sqlite, api).await.unwrap(), sent).await;
+}
+
+#[tokio::test]
+async fn messenger_and_x_tips_postgres() {
+    let sent = Graph::default();
+    let api = fake_social(sent.clone()).await;
+    match social_app(Backend::Postgres, api).await {
+        Some(app) => social_conversation(app, sent).await,
         None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
     }
 }

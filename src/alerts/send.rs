@@ -243,6 +243,60 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
                 .json(&serde_json::json!({ "chat_id": chat_id, "text": relay.text }));
             answer(request.send().await).await
         }
+        "tipster_messenger" | "tipster_x" => {
+            let relay = payload
+                .relay
+                .as_ref()
+                .ok_or_else(|| Failure::Permanent("not a message for a tipster".into()))?;
+            if relay
+                .window_until
+                .is_some_and(|until| core.clock.now_ms() > until)
+            {
+                return Err(Failure::Permanent(
+                    "outside Messenger's 24-hour window: the tipster sees it on follow-up".into(),
+                ));
+            }
+            let channels = &core.channels;
+            let (url, accounts, body) = if row.channel == "tipster_messenger" {
+                let m = channels.messenger.as_ref().ok_or_else(|| {
+                    Failure::Permanent("channels.messenger is not configured".into())
+                })?;
+                (
+                    format!("{}/{}/messages", m.graph_url, relay.via),
+                    &m.pages,
+                    serde_json::json!({
+                        "recipient": { "id": payload.to },
+                        "messaging_type": "RESPONSE",
+                        "message": { "text": relay.text },
+                    }),
+                )
+            } else {
+                let xc = channels
+                    .x
+                    .as_ref()
+                    .ok_or_else(|| Failure::Permanent("channels.x is not configured".into()))?;
+                if !payload.to.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(Failure::Permanent("not an X user id".into()));
+                }
+                (
+                    format!(
+                        "{}/2/dm_conversations/with/{}/messages",
+                        xc.api_url, payload.to
+                    ),
+                    &xc.accounts,
+                    serde_json::json!({ "text": relay.text }),
+                )
+            };
+            let account = accounts
+                .iter()
+                .find(|a| a.id == relay.via)
+                .ok_or_else(|| Failure::Permanent(format!("no token for `{}`", relay.via)))?;
+            let request = client
+                .post(url)
+                .bearer_auth(account.token.expose_secret())
+                .json(&body);
+            answer(request.send().await).await
+        }
         other => Err(Failure::Permanent(format!("unknown channel {other}"))),
     }
 }

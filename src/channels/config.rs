@@ -15,6 +15,51 @@ pub struct RawChannels {
     /// Telegram bots (`[[channels.telegram]]`), one per district or for the range.
     #[serde(default)]
     pub telegram: Vec<RawBot>,
+    /// Facebook Messenger, for the districts' pages.
+    pub messenger: Option<RawMessenger>,
+    /// X direct messages, for the districts' accounts.
+    pub x: Option<RawX>,
+}
+
+/// `[channels.messenger]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMessenger {
+    /// The app secret: the key of `X-Hub-Signature-256` (secret).
+    pub app_secret: String,
+    /// The token Meta echoes in the subscription handshake (secret).
+    pub verify_token: String,
+    /// Graph API base with its version, `https://graph.facebook.com/v25.0` by default.
+    pub graph_url: Option<String>,
+    /// The pages: page id, its district (none: the range's) and its page access token.
+    #[serde(default)]
+    pub pages: Vec<RawAccount>,
+}
+
+/// `[channels.x]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawX {
+    /// The app's consumer secret: the key of the CRC answer and of
+    /// `x-twitter-webhooks-signature` (secret).
+    pub consumer_secret: String,
+    /// API base, `https://api.x.com` by default.
+    pub api_url: Option<String>,
+    /// The accounts: user id, its district and a user access token with `dm.write`.
+    #[serde(default)]
+    pub accounts: Vec<RawAccount>,
+}
+
+/// A page or account of a district.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccount {
+    /// Page id or user id.
+    pub id: String,
+    /// Its district (none: the range's).
+    pub district: Option<String>,
+    /// The token to send with (secret).
+    pub token: String,
 }
 
 /// `[[channels.telegram]]`.
@@ -66,6 +111,84 @@ pub struct Channels {
     pub meta: Option<Meta>,
     /// Telegram bots.
     pub telegram: Vec<Bot>,
+    /// Facebook Messenger.
+    pub messenger: Option<Messenger>,
+    /// X direct messages.
+    pub x: Option<X>,
+}
+
+/// Messenger settings.
+#[derive(Clone, Debug)]
+pub struct Messenger {
+    /// App secret.
+    pub app_secret: SecretString,
+    /// Handshake token.
+    pub verify_token: SecretString,
+    /// Graph API base without a trailing slash.
+    pub graph_url: String,
+    /// The districts' pages.
+    pub pages: Vec<Account>,
+}
+
+/// X settings.
+#[derive(Clone, Debug)]
+pub struct X {
+    /// Consumer secret.
+    pub consumer_secret: SecretString,
+    /// API base without a trailing slash.
+    pub api_url: String,
+    /// The districts' accounts.
+    pub accounts: Vec<Account>,
+}
+
+/// A district's page or account.
+#[derive(Clone, Debug)]
+pub struct Account {
+    /// Page id or user id.
+    pub id: String,
+    /// Its district.
+    pub district: Option<crate::jurisdiction::DistrictId>,
+    /// Token to send with.
+    pub token: SecretString,
+}
+
+fn base_url(key: &str, given: Option<&str>, default: &str) -> Result<String, String> {
+    let url = given.unwrap_or(default);
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(url.trim_end_matches('/').to_owned())
+    } else {
+        Err(format!(
+            "{key} = `{url}` must start with https:// or http://"
+        ))
+    }
+}
+
+fn accounts(key: &str, raw: Vec<RawAccount>) -> Result<Vec<Account>, String> {
+    let mut out: Vec<Account> = Vec::new();
+    for a in raw {
+        let district = match &a.district {
+            Some(d) => Some(
+                crate::jurisdiction::DistrictId::parse(d)
+                    .ok_or_else(|| format!("{key}: district = `{d}` is not a district id"))?,
+            ),
+            None => None,
+        };
+        if a.id.is_empty() || !a.id.bytes().all(|b| b.is_ascii_digit()) || a.token.is_empty() {
+            return Err(format!(
+                "{key}: each needs a numeric id and a token (got id `{}`)",
+                a.id
+            ));
+        }
+        if out.iter().any(|o| o.id == a.id) {
+            return Err(format!("{key}: id `{}` is given twice", a.id));
+        }
+        out.push(Account {
+            id: a.id,
+            district,
+            token: SecretString::from(a.token),
+        });
+    }
+    Ok(out)
 }
 
 /// A Telegram bot.
@@ -190,10 +313,47 @@ impl RawChannels {
                 api_url: api_url.trim_end_matches('/').to_owned(),
             });
         }
+        let messenger = match self.messenger {
+            Some(m) => {
+                if m.app_secret.len() < 8 || m.verify_token.len() < 8 {
+                    return Err("channels.messenger: app_secret and verify_token need at least 8 characters".into());
+                }
+                Some(Messenger {
+                    app_secret: SecretString::from(m.app_secret),
+                    verify_token: SecretString::from(m.verify_token),
+                    graph_url: base_url(
+                        "channels.messenger.graph_url",
+                        m.graph_url.as_deref(),
+                        "https://graph.facebook.com/v25.0",
+                    )?,
+                    pages: accounts("channels.messenger.pages", m.pages)?,
+                })
+            }
+            None => None,
+        };
+        let x = match self.x {
+            Some(x) => {
+                if x.consumer_secret.len() < 8 {
+                    return Err("channels.x: consumer_secret needs at least 8 characters".into());
+                }
+                Some(X {
+                    consumer_secret: SecretString::from(x.consumer_secret),
+                    api_url: base_url(
+                        "channels.x.api_url",
+                        x.api_url.as_deref(),
+                        "https://api.x.com",
+                    )?,
+                    accounts: accounts("channels.x.accounts", x.accounts)?,
+                })
+            }
+            None => None,
+        };
         Ok(Channels {
             twilio,
             meta,
             telegram,
+            messenger,
+            x,
         })
     }
 }

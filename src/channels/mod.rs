@@ -11,10 +11,12 @@
 //! twice.
 
 pub mod config;
+pub mod messenger;
 pub mod meta;
 pub mod simulate;
 pub mod telegram;
 pub mod twilio;
+pub mod x;
 
 use crate::alerts::{Payload, Relay, seal_payload};
 use crate::app::Core;
@@ -38,6 +40,10 @@ pub enum Provider {
     Meta,
     /// A Telegram bot: answered through the outbox.
     Telegram,
+    /// Facebook Messenger: answered through the outbox.
+    Messenger,
+    /// X direct messages: answered through the outbox.
+    X,
 }
 
 impl Provider {
@@ -47,6 +53,8 @@ impl Provider {
             Self::Twilio => "twilio",
             Self::Meta => "meta",
             Self::Telegram => "telegram",
+            Self::Messenger => "messenger",
+            Self::X => "x",
         }
     }
 
@@ -337,7 +345,10 @@ pub async fn relays(core: &Core, tip_id: TipId, text: &str) -> Result<Vec<NewOut
             relay: Some(Relay {
                 text: text.to_owned(),
                 via: back.via,
-                window_until: (sender.channel == Channel::WhatsApp.as_str())
+                // WhatsApp and Messenger allow free text for 24 hours after the tipster's last
+                // message.
+                window_until: [Channel::WhatsApp.as_str(), Channel::Messenger.as_str()]
+                    .contains(&sender.channel.as_str())
                     .then_some(sender.last_seen_at + WHATSAPP_WINDOW_MS),
             }),
         };

@@ -1,5 +1,5 @@
 //! `tipline simulate`: sends realistic, correctly signed traffic for each configured provider to
-//! a running server (Twilio SMS and WhatsApp, Meta WhatsApp, each Telegram bot), so that a
+//! a running server (Twilio SMS and WhatsApp, Meta WhatsApp, Messenger, X, each Telegram bot), so that a
 //! newcomer can watch tips arrive in the console. It signs with the secrets of the same config
 //! file and over the configured `public_url` (what the providers would sign), and sends to `--url`.
 
@@ -128,6 +128,56 @@ pub async fn run(
             .context("Meta WhatsApp: cannot reach the server")?;
         out.push(Sent {
             what: "Meta WhatsApp".into(),
+            status: resp.status().as_u16(),
+            answer: None,
+        });
+    }
+    if let Some(m) = &channels.messenger {
+        let page = m.pages.first().map_or("0", |p| p.id.as_str());
+        let body =
+            serde_json::json!({"object": "page", "entry": [{"id": page, "time": 1764400000000_i64,
+            "messaging": [{"sender": {"id": random_digits(16)?}, "recipient": {"id": page},
+                "timestamp": 1764400000000_i64,
+                "message": {"mid": format!("m_SIM{}", random_digits(20)?), "text": TEXTS[1]}}]}]})
+            .to_string();
+        let signature = encode_hex(&hmac_sha256(
+            m.app_secret.expose_secret().as_bytes(),
+            body.as_bytes(),
+        ));
+        let resp = client
+            .post(format!("{base}/hooks/meta/messenger"))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", format!("sha256={signature}"))
+            .body(body)
+            .send()
+            .await
+            .context("Messenger: cannot reach the server")?;
+        out.push(Sent {
+            what: "Messenger".into(),
+            status: resp.status().as_u16(),
+            answer: None,
+        });
+    }
+    if let Some(x) = &channels.x {
+        let account = x.accounts.first().map_or("0", |a| a.id.as_str());
+        let body = serde_json::json!({"for_user_id": account, "direct_message_events": [
+            {"type": "message_create", "id": random_digits(18)?, "created_timestamp": "1764400000000",
+             "message_create": {"target": {"recipient_id": account}, "sender_id": random_digits(10)?,
+                "message_data": {"text": TEXTS[0]}}}]})
+        .to_string();
+        let resp = client
+            .post(format!("{base}/hooks/x"))
+            .header("content-type", "application/json")
+            .header(
+                "x-twitter-webhooks-signature",
+                super::x::sign(x.consumer_secret.expose_secret(), body.as_bytes()),
+            )
+            .body(body)
+            .send()
+            .await
+            .context("X: cannot reach the server")?;
+        out.push(Sent {
+            what: "X direct message".into(),
             status: resp.status().as_u16(),
             answer: None,
         });

@@ -193,6 +193,10 @@ pub enum Channel {
     WhatsApp,
     /// A district's Telegram bot.
     Telegram,
+    /// A district's Facebook page (Messenger).
+    Messenger,
+    /// A district's X account (direct messages).
+    X,
 }
 
 impl Channel {
@@ -205,6 +209,8 @@ impl Channel {
             Self::Sms => "sms",
             Self::WhatsApp => "whatsapp",
             Self::Telegram => "telegram",
+            Self::Messenger => "messenger",
+            Self::X => "x",
         }
     }
 }

@@ -16,7 +16,7 @@ use secrecy::ExposeSecret;
 use super::AppState;
 use crate::alerts::reply;
 use crate::channels::twilio::{Form, twilio_verify};
-use crate::channels::{self, InboundMessage, Provider, meta, telegram};
+use crate::channels::{self, InboundMessage, Provider, messenger, meta, telegram, x};
 use crate::domain::Channel;
 
 /// Twilio's Messaging webhook for replies to alerts: answers with TwiML.
@@ -153,15 +153,34 @@ pub async fn meta_handshake(
     State(state): State<AppState>,
     query: Result<Query<Handshake>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let Some(meta) = &state.core.channels.meta else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
+    match &state.core.channels.meta {
+        Some(meta) => handshake(meta.verify_token.expose_secret(), query),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The same handshake for Messenger.
+pub async fn messenger_handshake(
+    State(state): State<AppState>,
+    query: Result<Query<Handshake>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    match &state.core.channels.messenger {
+        Some(m) => handshake(m.verify_token.expose_secret(), query),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn handshake(
+    verify_token: &str,
+    query: Result<Query<Handshake>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let Ok(Query(h)) = query else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let token_ok = h.verify_token.as_deref().is_some_and(|t| {
-        crate::crypto::ct_eq(t.as_bytes(), meta.verify_token.expose_secret().as_bytes())
-    });
+    let token_ok = h
+        .verify_token
+        .as_deref()
+        .is_some_and(|t| crate::crypto::ct_eq(t.as_bytes(), verify_token.as_bytes()));
     match (h.mode.as_deref(), h.challenge) {
         (Some("subscribe"), Some(challenge)) if token_ok && challenge.len() <= 256 => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -170,6 +189,99 @@ pub async fn meta_handshake(
             .into_response(),
         _ => StatusCode::FORBIDDEN.into_response(),
     }
+}
+
+/// Stores each message of a verified notification; 200 once all are stored (the provider sends
+/// the whole notification again otherwise, and what was stored is found then).
+async fn receive_all(state: &AppState, channel: &str, messages: Vec<InboundMessage>) -> Response {
+    for message in messages {
+        match channels::receive(&state.core, &message).await {
+            Ok(handled) => {
+                tracing::info!(channel, outcome = handled.name(), "message in");
+            }
+            Err(e) => {
+                tracing::warn!(channel, error = %e, "message not stored");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        }
+    }
+    StatusCode::OK.into_response()
+}
+
+/// Messenger notifications for the districts' pages. A bad signature: 401, nothing stored.
+pub async fn messenger_notification(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(m) = &state.core.channels.messenger else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let signed = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| meta::verify(m.app_secret.expose_secret(), &body, h));
+    if !signed {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Some(n) = messenger::Notification::parse(&body) else {
+        return (StatusCode::BAD_REQUEST, "not a page notification").into_response();
+    };
+    let messages = n.messages(|page| {
+        m.pages
+            .iter()
+            .find(|p| p.id == page)
+            .and_then(|p| p.district.clone())
+    });
+    receive_all(&state, "messenger", messages).await
+}
+
+/// The query of X's challenge-response check.
+#[derive(serde::Deserialize)]
+pub struct Crc {
+    crc_token: Option<String>,
+}
+
+/// X's challenge-response check: the token signed with the consumer secret.
+pub async fn x_crc(
+    State(state): State<AppState>,
+    query: Result<Query<Crc>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Some(xc) = &state.core.channels.x else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match query {
+        Ok(Query(Crc {
+            crc_token: Some(token),
+        })) if !token.is_empty() && token.len() <= 256 => {
+            axum::Json(x::crc_response(xc.consumer_secret.expose_secret(), &token)).into_response()
+        }
+        _ => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
+/// X account activity for the districts' accounts. A bad signature: 401, nothing stored.
+pub async fn x_events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(xc) = &state.core.channels.x else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let signed = headers
+        .get("x-twitter-webhooks-signature")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| x::verify(xc.consumer_secret.expose_secret(), &body, h));
+    if !signed {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Some(events) = x::Events::parse(&body) else {
+        return (StatusCode::BAD_REQUEST, "not account activity").into_response();
+    };
+    let messages = events.messages(|account| {
+        xc.accounts
+            .iter()
+            .find(|a| a.id == account)
+            .and_then(|a| a.district.clone())
+    });
+    receive_all(&state, "x", messages).await
 }
 
 /// Meta's WhatsApp notifications: each message opens or joins a tip (answers go through the
@@ -194,19 +306,8 @@ pub async fn meta_notification(
     let Some(notification) = meta::Notification::parse(&body) else {
         return (StatusCode::BAD_REQUEST, "not a WhatsApp notification").into_response();
     };
-    for message in notification.messages(|n| channels::district_of_number(core, n)) {
-        match channels::receive(core, &message).await {
-            Ok(handled) => {
-                tracing::info!(channel = "whatsapp", outcome = handled.name(), "message in");
-            }
-            Err(e) => {
-                // Meta sends the whole notification again; what was stored is found then.
-                tracing::warn!(channel = "whatsapp", error = %e, "message not stored");
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
-            }
-        }
-    }
-    StatusCode::OK.into_response()
+    let messages = notification.messages(|n| channels::district_of_number(core, n));
+    receive_all(&state, "whatsapp", messages).await
 }
 
 /// A district's Telegram bot: the update's message opens or joins a tip (answers through the

@@ -58,6 +58,11 @@ pub fn router(state: AppState) -> Router {
         .route("/hooks/twilio/messages", post(hooks::twilio_message))
         .route("/hooks/telegram/{bot}", post(hooks::telegram_update))
         .route(
+            "/hooks/meta/messenger",
+            get(hooks::messenger_handshake).post(hooks::messenger_notification),
+        )
+        .route("/hooks/x", get(hooks::x_crc).post(hooks::x_events))
+        .route(
             "/hooks/meta/whatsapp",
             get(hooks::meta_handshake).post(hooks::meta_notification),
         )

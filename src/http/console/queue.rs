@@ -82,7 +82,16 @@ struct QueuePage {
 }
 
 /// Channels a tip can come in on (the filter's choices).
-const CHANNELS: [&str; 6] = ["web", "api", "phone", "sms", "whatsapp", "telegram"];
+const CHANNELS: [&str; 8] = [
+    "web",
+    "api",
+    "phone",
+    "sms",
+    "whatsapp",
+    "telegram",
+    "messenger",
+    "x",
+];
 
 pub async fn queue_page(
     State(state): State<AppState>,

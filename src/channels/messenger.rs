@@ -1,0 +1,107 @@
+//! Facebook Messenger: the same handshake and `X-Hub-Signature-256` as Meta's WhatsApp (see
+//! `meta`), and the page's `messaging` events parsed leniently into [`InboundMessage`]s (echoes of
+//! the page's own messages, deliveries, reads and postbacks carry no tip).
+
+use serde::Deserialize;
+
+use super::{InboundMessage, Provider};
+use crate::domain::Channel;
+use crate::jurisdiction::DistrictId;
+
+/// The notification envelope.
+#[derive(Debug, Deserialize)]
+pub struct Notification {
+    object: String,
+    #[serde(default)]
+    entry: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Entry {
+    #[serde(default)]
+    messaging: Vec<Event>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Event {
+    sender: Option<Id>,
+    recipient: Option<Id>,
+    message: Option<Message>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Id {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Message {
+    mid: String,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    is_echo: bool,
+}
+
+impl Notification {
+    /// Parses a verified body; `None` if it is not a page notification.
+    pub fn parse(body: &[u8]) -> Option<Self> {
+        let n: Self = serde_json::from_slice(body).ok()?;
+        (n.object == "page").then_some(n)
+    }
+
+    /// The messages sent to the pages; `district_of` names a page's district. A message without
+    /// words (a photo, a sticker) comes with empty text, so the sender is asked to write.
+    pub fn messages(
+        &self,
+        district_of: impl Fn(&str) -> Option<DistrictId>,
+    ) -> Vec<InboundMessage> {
+        let mut out = Vec::new();
+        for e in self.entry.iter().flat_map(|e| &e.messaging) {
+            let (Some(sender), Some(page), Some(m)) = (&e.sender, &e.recipient, &e.message) else {
+                continue;
+            };
+            if m.is_echo {
+                continue;
+            }
+            out.push(InboundMessage {
+                provider: Provider::Messenger,
+                channel: Channel::Messenger,
+                district: district_of(&page.id),
+                via: page.id.clone(),
+                from: sender.id.clone(),
+                text: m.text.clone().unwrap_or_default(),
+                provider_id: m.mid.clone(),
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_messages_are_read_and_echoes_left_out() {
+        let body = r#"{"object":"page","entry":[{"id":"111","time":1718000000000,"messaging":[
+            {"sender":{"id":"9001"},"recipient":{"id":"111"},"timestamp":1718000000000,"message":{"mid":"m_AbC","text":"थाने के पास जुआ चल रहा है"}},
+            {"sender":{"id":"111"},"recipient":{"id":"9001"},"timestamp":1718000000001,"message":{"mid":"m_echo","text":"धन्यवाद","is_echo":true}},
+            {"sender":{"id":"9001"},"recipient":{"id":"111"},"timestamp":1718000000002,"delivery":{"mids":["m_x"],"watermark":1}},
+            {"sender":{"id":"9002"},"recipient":{"id":"111"},"timestamp":1718000000003,"message":{"mid":"m_photo","attachments":[{"type":"image","payload":{"url":"https://x"}}]}}]}]}"#;
+        let n = Notification::parse(body.as_bytes()).unwrap();
+        let m = n.messages(|page| {
+            assert_eq!(page, "111");
+            DistrictId::parse("raigarh")
+        });
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].from, "9001");
+        assert_eq!(m[0].text, "थाने के पास जुआ चल रहा है");
+        assert_eq!(m[0].provider_id, "m_AbC");
+        assert_eq!(m[0].via, "111");
+        assert_eq!(m[1].text, "");
+        assert!(
+            Notification::parse(br#"{"object":"whatsapp_business_account","entry":[]}"#).is_none()
+        );
+    }
+}
