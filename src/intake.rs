@@ -240,6 +240,8 @@ pub async fn submit_tip_with(
 pub const NEAR_DUPLICATE_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
 /// Estimated word overlap from which two tips are near-duplicates.
 pub const NEAR_DUPLICATE_SIMILARITY: f64 = 0.5;
+/// A new tip repeats a place where a tip was closed after action within this window.
+pub const REPEAT_WINDOW_MS: i64 = 90 * 24 * 3600 * 1000;
 /// Tips about the same station and category within this window are linked.
 pub const SAME_PLACE_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 
@@ -284,6 +286,26 @@ pub async fn related_tips(core: &Core, tip: &TipRecord) -> Result<Vec<TipLink>, 
                     score: 100,
                 });
             }
+        }
+    }
+    // A repeat alarm: the same station and category, where a tip was closed after action in the
+    // last 90 days (the trade came back, or was never stopped). Listed on the range dashboard.
+    if let (Some(station), Some(category)) = (&tip.station_id, &tip.category) {
+        let since = tip.created_at - REPEAT_WINDOW_MS;
+        for id in core
+            .store
+            .tips_acted_at_station(station, category, since, 5)
+            .await?
+        {
+            if id == tip.tip_id {
+                continue;
+            }
+            links.retain(|l| l.related_tip_id != id);
+            links.push(TipLink {
+                related_tip_id: id,
+                kind: "repeat_after_action".into(),
+                score: 101,
+            });
         }
     }
     links.sort_by_key(|l| std::cmp::Reverse(l.score));

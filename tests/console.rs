@@ -391,6 +391,29 @@ on_both_backends!(workflow_from_new_to_closed, |app: TestApp| async move {
     ] {
         assert!(actions.iter().any(|x| x == a), "{a} recorded: {actions:?}");
     }
+    // A new tip about the same station and trade after the action: a repeat alarm, linked to the
+    // closed tip and listed on the range dashboard (and not before the indexer has seen it).
+    let (repeat, _) = app
+        .submit_tip(
+            "Sarkanda market ke paas phir se ganja bikne laga hai",
+            Some("bilaspur"),
+        )
+        .await;
+    while tipline::jobs::index_batch(&app.core, 100).await.unwrap() > 0 {}
+    let page = asp.tip_page(&repeat).await;
+    assert!(
+        page.contains(&format!("/console/tips/{number}")) && page.contains("दोबारा"),
+        "linked to the closed tip as a repeat"
+    );
+    let ig = app
+        .officer("ig.range", Role::RangeSupervisor, None, None)
+        .await;
+    let range = ig.get("/console/range").await.text().await.unwrap();
+    let listed = common::between(&range, "id=\"repeats\"", "</table>");
+    assert!(
+        listed.contains(&repeat) && !listed.contains(&number),
+        "{listed}"
+    );
 });
 
 on_both_backends!(

@@ -506,6 +506,20 @@ pub trait Store: Send + Sync {
         tip_id: TipId,
         attachment_id: i64,
     ) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Tips at a station in a category closed after an action-taken report since `since`.
+    async fn tips_acted_at_station(
+        &self,
+        station_id: &str,
+        category: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<TipId>, StoreError>;
+    /// Tips since `since` that repeat a place where action was taken: (number, district, time).
+    async fn repeat_alarms(
+        &self,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, Option<String>, i64)>, StoreError>;
     /// Stores messages in the outbox (each key once; a repeat is a no-op).
     async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError>;
     /// Forgets the answers to provider messages stored before `before`.

@@ -425,6 +425,31 @@ impl Store for PgStore {
         q::attachment_clean(&mut *self.pool.acquire().await?, tip_id, attachment_id).await
     }
 
+    async fn tips_acted_at_station(
+        &self,
+        station_id: &str,
+        category: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<TipId>, StoreError> {
+        q::tips_acted_at_station(
+            &mut *self.pool.acquire().await?,
+            station_id,
+            category,
+            since,
+            limit,
+        )
+        .await
+    }
+
+    async fn repeat_alarms(
+        &self,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
+        q::repeat_alarms(&mut *self.pool.acquire().await?, since, limit).await
+    }
+
     async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         q::enqueue(&mut tx, &items).await?;

@@ -234,6 +234,43 @@ macro_rules! backend_queries {
             Ok(rows.into_iter().map(|(id,)| TipId::from_db(id)).collect())
         }
 
+        /// Tips at a station in a category closed after an action-taken report since `since`
+        /// (by last change), newest first.
+        pub async fn tips_acted_at_station(
+            c: &mut Conn,
+            station_id: &str,
+            category: &str,
+            since: i64,
+            limit: i64,
+        ) -> Result<Vec<TipId>, StoreError> {
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "SELECT t.tip_id FROM tip t WHERE t.station_id = $1 AND t.category = $2 AND t.status = 'closed' \
+                 AND t.updated_at >= $3 AND EXISTS (SELECT 1 FROM action_report a WHERE a.tip_id = t.tip_id) \
+                 ORDER BY t.updated_at DESC LIMIT $4",
+            )
+            .bind(station_id)
+            .bind(category)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows.into_iter().map(|(id,)| TipId::from_db(id)).collect())
+        }
+
+        /// Tips since `since` linked as repeats after action: (tip number, district, arrival),
+        /// newest first.
+        pub async fn repeat_alarms(c: &mut Conn, since: i64, limit: i64) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
+            Ok(sqlx::query_as(
+                "SELECT t.tip_number, t.district_id, t.created_at FROM tip t WHERE t.created_at >= $1 \
+                 AND EXISTS (SELECT 1 FROM tip_link l WHERE l.tip_id = t.tip_id AND l.kind = 'repeat_after_action') \
+                 ORDER BY t.created_at DESC LIMIT $2",
+            )
+            .bind(since)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?)
+        }
+
         /// A tip's links to earlier tips.
         pub async fn tip_links(c: &mut Conn, tip_id: TipId) -> Result<Vec<TipLink>, StoreError> {
             let rows: Vec<(i64, String, i64)> = sqlx::query_as(

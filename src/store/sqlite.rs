@@ -717,6 +717,31 @@ impl Store for SqliteStore {
         q::attachment_clean(&mut *self.reader().await?, tip_id, attachment_id).await
     }
 
+    async fn tips_acted_at_station(
+        &self,
+        station_id: &str,
+        category: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<TipId>, StoreError> {
+        q::tips_acted_at_station(
+            &mut *self.reader().await?,
+            station_id,
+            category,
+            since,
+            limit,
+        )
+        .await
+    }
+
+    async fn repeat_alarms(
+        &self,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
+        q::repeat_alarms(&mut *self.reader().await?, since, limit).await
+    }
+
     async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError> {
         let items = Arc::new(items);
         self.write(move |c| {

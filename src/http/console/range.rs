@@ -34,7 +34,12 @@ struct RangePage {
     range_on_duty: String,
     /// (when, tip number, channel, error)
     failed: Vec<(String, String, String, String)>,
+    /// (when, tip number, district) of tips that repeat a place where action was taken.
+    repeats: Vec<(String, String, String)>,
 }
+
+/// Repeat alarms of the last two weeks are listed.
+const REPEATS_SHOWN_MS: i64 = 14 * 24 * 3_600_000;
 
 pub async fn range_page(State(state): State<AppState>, officer: Officer) -> Response {
     let t = officer.t;
@@ -43,10 +48,11 @@ pub async fn range_page(State(state): State<AppState>, officer: Officer) -> Resp
     }
     let core = &state.core;
     let now = core.clock.now_ms();
-    let (stats, shifts, failed) = match tokio::try_join!(
+    let (stats, shifts, failed, repeats) = match tokio::try_join!(
         core.store.district_stats(now),
         core.store.shifts(now, now + 1),
         core.store.outbox_about(None, 50),
+        core.store.repeat_alarms(now - REPEATS_SHOWN_MS, 50),
     ) {
         Ok(v) => v,
         Err(e) => return internal(t, &e),
@@ -99,7 +105,18 @@ pub async fn range_page(State(state): State<AppState>, officer: Officer) -> Resp
         };
         tip_numbers.push(number);
     }
+    let repeats = repeats
+        .into_iter()
+        .map(|(number, district, at)| {
+            (
+                ist(at),
+                number,
+                district_label(core, t, district.as_deref()),
+            )
+        })
+        .collect();
     let page = RangePage {
+        repeats,
         csrf: officer.session.form_token(core),
         districts,
         range_on_duty: names(None, &[Duty::Range])

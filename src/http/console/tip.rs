@@ -259,7 +259,7 @@ async fn build(
         },
         reports: reports(core, t, case).await?,
         related: if full {
-            related(core, session, r.tip_id).await?
+            related(core, session, t, r.tip_id).await?
         } else {
             Vec::new()
         },
@@ -420,6 +420,7 @@ fn describe_report(t: Tr, r: &serde_json::Value) -> String {
 async fn related(
     core: &Core,
     session: &Session,
+    t: Tr,
     tip_id: TipId,
 ) -> Result<Vec<(String, String)>, CaseError> {
     let mut out = Vec::new();
@@ -431,9 +432,14 @@ async fn related(
     for link in links.into_iter().take(MAX_RELATED) {
         // Only tips this officer may see are shown (a link must not reveal another district's tip).
         if let Ok(other) = cases::load(core, session, link.related_tip_id).await {
+            let label = t.get(&format!("con-link-{}", link.kind));
             out.push((
                 other.record.tip_number.clone(),
-                format!("{} {}%", link.kind, link.score),
+                if link.kind == "near_duplicate" {
+                    format!("{label} {}%", link.score)
+                } else {
+                    label
+                },
             ));
         }
     }
