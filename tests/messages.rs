@@ -922,3 +922,93 @@ async fn messenger_and_x_tips_postgres() {
         None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
     }
 }
+
+/// A sender who floods the line: every message is kept, the tip is marked, and answers pause.
+async fn flood(app: TestApp) {
+    let from = "+919811100000";
+    let first = answer(
+        post(
+            &app,
+            "SMF0",
+            from,
+            BILASPUR,
+            "Gaon me jua chal raha hai roz raat",
+            true,
+        )
+        .await,
+    )
+    .await;
+    let number = TipNumber::parse(&digits_after(&first, "Soochna number: ")).unwrap();
+    let mut answers = Vec::new();
+    for i in 1..25 {
+        let resp = post(
+            &app,
+            &format!("SMF{i}"),
+            from,
+            BILASPUR,
+            &format!("Aur suno {i}"),
+            true,
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+        answers.push(resp.text().await.unwrap());
+    }
+    // 19 ordinary answers, one notice, then silence (an empty TwiML response).
+    assert!(answers[..19].iter().all(|a| a.contains(&number.display())));
+    assert!(answers[19].contains("ghante"), "{}", answers[19]);
+    assert!(
+        answers[20..].iter().all(|a| a.ends_with("<Response/>")),
+        "{:?}",
+        &answers[20..]
+    );
+    let tip_id = app
+        .core
+        .store
+        .tip_auth(number.as_str())
+        .await
+        .unwrap()
+        .unwrap()
+        .tip_id;
+    let record = app.core.store.tip(tip_id).await.unwrap().unwrap();
+    assert!(record.flooded);
+    let view = tipline::intake::tipster_view(&app.core, tip_id)
+        .await
+        .unwrap();
+    assert_eq!(view.messages.len(), 24, "nothing dropped");
+    assert_eq!(app.tip_count().await, 1);
+    let asp = app
+        .officer(
+            "asp.flood",
+            Role::DistrictSupervisor,
+            Some("bilaspur"),
+            None,
+        )
+        .await;
+    assert!(
+        asp.tip_page(number.as_str())
+            .await
+            .contains("id=\"flooded\"")
+    );
+    // An hour later the sender is answered again.
+    app.clock.advance(3_600_001);
+    let later = answer(post(&app, "SMF99", from, BILASPUR, "Aaj phir", true).await).await;
+    assert!(later.contains(&number.display()), "{later}");
+}
+
+#[tokio::test]
+async fn floods_are_kept_marked_and_not_answered_sqlite() {
+    flood(
+        app(Backend::Sqlite, "http://127.0.0.1:9".into())
+            .await
+            .unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn floods_are_kept_marked_and_not_answered_postgres() {
+    match app(Backend::Postgres, "http://127.0.0.1:9".into()).await {
+        Some(app) => flood(app).await,
+        None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
+    }
+}

@@ -123,6 +123,7 @@ con-all-channels = All channels
 con-all-districts = All districts
 con-flag-urgent = Urgent
 con-flag-police = Police involvement
+con-flag-flood = Flood: the sender sent more than 20 messages in an hour (all kept)
 con-filter = Show
 con-queue-empty = No tips match.
 con-priority = Priority

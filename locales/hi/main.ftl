@@ -123,6 +123,7 @@ con-all-channels = सभी माध्यम
 con-all-districts = सभी ज़िले
 con-flag-urgent = तुरंत
 con-flag-police = पुलिस की संलिप्तता
+con-flag-flood = बाढ़: भेजने वाले ने एक घंटे में 20 से अधिक संदेश भेजे (सब रखे गए)
 con-filter = दिखाएँ
 con-queue-empty = कोई सूचना नहीं मिली।
 con-priority = प्राथमिकता

@@ -7,9 +7,12 @@ CREATE TABLE inbound_message (
     provider_id TEXT NOT NULL,
     tip_id INTEGER NOT NULL REFERENCES tip (tip_id),
     answer_sealed BLOB,
+    pseudonym BLOB NOT NULL,
     created_at INTEGER NOT NULL,
     PRIMARY KEY (channel, provider_id)
 );
+-- How many messages a sender sent lately (flood marking).
+CREATE INDEX inbound_message_sender ON inbound_message (pseudonym, created_at);
 CREATE INDEX inbound_message_created ON inbound_message (created_at) WHERE answer_sealed IS NOT NULL;
 
 -- Who wrote a tip on a provider channel: a pseudonym (HMAC of the address under a key outside the
@@ -25,3 +28,7 @@ CREATE TABLE tip_sender (
     PRIMARY KEY (channel, pseudonym, tip_id)
 );
 CREATE INDEX tip_sender_tip ON tip_sender (tip_id);
+
+-- A tip whose sender sent more messages in an hour than a person would (a flood or spam): kept,
+-- marked for the officer, and answered no more for that hour.
+ALTER TABLE tip ADD COLUMN flooded INTEGER NOT NULL DEFAULT 0;

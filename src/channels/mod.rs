@@ -225,6 +225,14 @@ impl Voice {
         }
     }
 
+    fn flooded(self) -> String {
+        match self {
+            Self::Hindi => "एक घंटे में बहुत संदेश आए। सब सुरक्षित रखे गए हैं और पढ़े जाएँगे; एक घंटे तक जवाब नहीं भेजे जाएँगे।".into(),
+            Self::Hinglish => "Ek ghante mein bahut sandesh aaye. Sab surakshit rakhe gaye hain aur padhe jayenge; ek ghante tak jawab nahin bheje jayenge.".into(),
+            Self::English => "Many messages in an hour. All are kept and will be read; no answers for an hour.".into(),
+        }
+    }
+
     fn stored(self) -> String {
         match self {
             Self::Hindi => "आपका संदेश पहले ही मिल चुका है। धन्यवाद।".into(),
@@ -317,6 +325,11 @@ fn answer_outbox(
         created_at: core.clock.now_ms(),
     })
 }
+
+/// Messages from one sender in [`FLOOD_WINDOW_MS`] from which its tip is marked as a flood.
+pub const FLOOD_PER_HOUR: i64 = 20;
+/// The flood window.
+pub const FLOOD_WINDOW_MS: i64 = 3_600_000;
 
 /// How long after a tipster's last WhatsApp message free text may still be sent to them.
 pub const WHATSAPP_WINDOW_MS: i64 = 24 * 3_600_000;
@@ -416,6 +429,13 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
         via: m.via.clone(),
     })
     .unwrap_or_default();
+    // A person does not send this many messages in an hour: the messages are all kept, the tip
+    // is marked for the officer, and answers pause (one notice) until the hour has passed.
+    let sent = core
+        .store
+        .sender_messages_since(&pseudonym, core.clock.now_ms() - FLOOD_WINDOW_MS)
+        .await?;
+    let flood = sent >= FLOOD_PER_HOUR;
     let inbound =
         |tip_id: TipId, key_scope: &str, answer: &str| -> Result<NewInbound, IntakeError> {
             let (_, key) = core.keyring.current(key_scope)?;
@@ -425,11 +445,12 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
                 pseudonym: pseudonym.clone(),
                 reply_sealed: range_key.seal(&reply_aad(channel, tip_id), &address)?,
                 answer_sealed: key.seal(&answer_aad(channel, &m.provider_id), answer.as_bytes())?,
-                answer_outbox: if m.provider.answers_in_response() {
+                answer_outbox: if m.provider.answers_in_response() || answer.is_empty() {
                     Vec::new()
                 } else {
                     vec![answer_outbox(core, m, Some(tip_id), answer)?]
                 },
+                flood,
             })
         };
     let outcome = match core.store.sender_tip(channel, &pseudonym).await? {
@@ -437,7 +458,11 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
             let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
             let number = TipNumber::parse(&record.tip_number)
                 .map_or(record.tip_number.clone(), |n| n.display());
-            let answer = voice.joined(&number);
+            let answer = match (flood, sent == FLOOD_PER_HOUR) {
+                (false, _) => voice.joined(&number),
+                (true, true) => voice.flooded(),
+                (true, false) => String::new(),
+            };
             let row = inbound(tip_id, &record.key_scope, &answer)?;
             let actor = format!("tipster:{channel}");
             intake::add_message_with(

@@ -349,6 +349,13 @@ pub async fn telegram_update(
 
 /// `<Response><Message>text</Message></Response>`.
 fn twiml(text: &str) -> Response {
+    if text.is_empty() {
+        return (
+            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>",
+        )
+            .into_response();
+    }
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -261,6 +261,8 @@ pub struct NewInbound {
     pub answer_sealed: Vec<u8>,
     /// The answer to send, where the provider is not answered in the webhook's response.
     pub answer_outbox: Vec<NewOutbox>,
+    /// The sender is flooding: the tip is marked.
+    pub flood: bool,
 }
 
 /// A photo of a tip, sealed under the tip's key: the original (evidence), the copy without
@@ -324,6 +326,8 @@ pub struct TipRecord {
     pub urgent: bool,
     /// Alleges police involvement.
     pub police_involvement: bool,
+    /// Its sender sent more messages in an hour than a person would.
+    pub flooded: bool,
     /// The station that must never receive it.
     pub barred_station_id: Option<String>,
     /// Channel name.
@@ -520,6 +524,8 @@ pub trait Store: Send + Sync {
         since: i64,
         limit: i64,
     ) -> Result<Vec<(String, Option<String>, i64)>, StoreError>;
+    /// Messages a sender (pseudonym) sent since a time.
+    async fn sender_messages_since(&self, pseudonym: &[u8], since: i64) -> Result<i64, StoreError>;
     /// Stores messages in the outbox (each key once; a repeat is a no-op).
     async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError>;
     /// Forgets the answers to provider messages stored before `before`.

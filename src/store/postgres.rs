@@ -450,6 +450,10 @@ impl Store for PgStore {
         q::repeat_alarms(&mut *self.pool.acquire().await?, since, limit).await
     }
 
+    async fn sender_messages_since(&self, pseudonym: &[u8], since: i64) -> Result<i64, StoreError> {
+        q::sender_messages_since(&mut *self.pool.acquire().await?, pseudonym, since).await
+    }
+
     async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         q::enqueue(&mut tx, &items).await?;

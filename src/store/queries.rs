@@ -325,10 +325,10 @@ macro_rules! backend_queries {
         /// Records a provider message (once: a second copy is a conflict) and its sender.
         async fn insert_inbound(c: &mut Conn, m: &NewInbound, tip_id: TipId, now: i64) -> Result<(), StoreError> {
             let done = sqlx::query(
-                "INSERT INTO inbound_message (channel, provider_id, tip_id, answer_sealed, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, provider_id) DO NOTHING",
+                "INSERT INTO inbound_message (channel, provider_id, tip_id, answer_sealed, pseudonym, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (channel, provider_id) DO NOTHING",
             )
-            .bind(&m.channel).bind(&m.provider_id).bind(tip_id.get()).bind(&m.answer_sealed).bind(now)
+            .bind(&m.channel).bind(&m.provider_id).bind(tip_id.get()).bind(&m.answer_sealed).bind(&m.pseudonym).bind(now)
             .execute(&mut *c)
             .await?;
             if done.rows_affected() == 0 {
@@ -342,7 +342,26 @@ macro_rules! backend_queries {
             .bind(&m.channel).bind(&m.pseudonym).bind(tip_id.get()).bind(&m.reply_sealed).bind(now)
             .execute(&mut *c)
             .await?;
+            if m.flood {
+                sqlx::query("UPDATE tip SET flooded = $2 WHERE tip_id = $1")
+                    .bind(tip_id.get())
+                    .bind(true)
+                    .execute(&mut *c)
+                    .await?;
+            }
             insert_outbox(c, &m.answer_outbox).await
+        }
+
+        /// Messages a sender (pseudonym) sent since a time, on every channel.
+        pub async fn sender_messages_since(c: &mut Conn, pseudonym: &[u8], since: i64) -> Result<i64, StoreError> {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM inbound_message WHERE pseudonym = $1 AND created_at >= $2",
+            )
+            .bind(pseudonym)
+            .bind(since)
+            .fetch_one(&mut *c)
+            .await?;
+            Ok(n)
         }
 
         /// A tip's attachments: (id, sealed facts).
@@ -607,7 +626,7 @@ macro_rules! backend_queries {
 
         const TIP_COLUMNS: &str = "SELECT tip_id, tip_number, status, district_id, category, station_id, priority, urgent, \
              police_involvement, barred_station_id, channel, key_scope, text_sealed, triage_sealed, fingerprint, \
-             created_at, updated_at, ack_due_at, action_due_at, report_due_at FROM tip WHERE ";
+             created_at, updated_at, ack_due_at, action_due_at, report_due_at, flooded FROM tip WHERE ";
 
         /// A tip by id.
         pub async fn tip(c: &mut Conn, tip_id: TipId) -> Result<Option<TipRecord>, StoreError> {
@@ -659,6 +678,7 @@ macro_rules! backend_queries {
                 priority: r.try_get("priority")?,
                 urgent: r.try_get("urgent")?,
                 police_involvement: r.try_get("police_involvement")?,
+                flooded: r.try_get("flooded")?,
                 barred_station_id: r.try_get("barred_station_id")?,
                 channel: r.try_get("channel")?,
                 key_scope: r.try_get("key_scope")?,

@@ -742,6 +742,10 @@ impl Store for SqliteStore {
         q::repeat_alarms(&mut *self.reader().await?, since, limit).await
     }
 
+    async fn sender_messages_since(&self, pseudonym: &[u8], since: i64) -> Result<i64, StoreError> {
+        q::sender_messages_since(&mut *self.reader().await?, pseudonym, since).await
+    }
+
     async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError> {
         let items = Arc::new(items);
         self.write(move |c| {
