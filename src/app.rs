@@ -79,6 +79,15 @@ pub fn load_data(config: &Config) -> anyhow::Result<(Jurisdiction, Lexicon)> {
     Ok((jurisdiction, lexicon))
 }
 
+/// Triage tables with an administrator's cue file.
+pub fn load_triage(config: &Config, cues: &std::path::Path) -> anyhow::Result<Triage> {
+    let (jurisdiction, lexicon) = load_data(config)?;
+    let text = std::fs::read_to_string(cues)
+        .with_context(|| format!("cannot read the cue file {}", cues.display()))?;
+    Triage::with_cues(&jurisdiction, &lexicon, &text)
+        .with_context(|| format!("the cue file {}", cues.display()))
+}
+
 /// Opens the store with keys derived from the master key.
 pub async fn open_store(config: &Config, keys: Arc<Keys>) -> anyhow::Result<Arc<dyn Store>> {
     store::open(config.database_url.expose(), keys)
@@ -100,6 +109,9 @@ impl Core {
         let store = open_store(config, keys.clone()).await?;
         let mut core =
             Self::assemble(store, keys, jurisdiction, lexicon, Arc::new(SystemClock)).await?;
+        if let Some(path) = &config.cues_file {
+            core.triage = Arc::new(load_triage(config, path)?);
+        }
         core.policy = config.policy.clone();
         core.alerts = config.alerts.clone();
         core.channels = config.channels.clone();

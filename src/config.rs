@@ -38,6 +38,8 @@ pub struct RawConfig {
     pub jurisdiction_file: Option<PathBuf>,
     /// A lexicon file replacing the built-in one.
     pub lexicon_file: Option<PathBuf>,
+    /// A triage cue file replacing the built-in `data/triage-cues.toml`.
+    pub cues_file: Option<PathBuf>,
     /// The public address, e.g. `https://tips.example.in`; `https` turns on HSTS.
     pub public_url: Option<String>,
     /// Log filter, e.g. `info` or `tipline=debug`.
@@ -70,6 +72,7 @@ impl RawConfig {
             master_key_file: get("TIPLINE_MASTER_KEY_FILE").map(PathBuf::from),
             jurisdiction_file: get("TIPLINE_JURISDICTION_FILE").map(PathBuf::from),
             lexicon_file: get("TIPLINE_LEXICON_FILE").map(PathBuf::from),
+            cues_file: get("TIPLINE_CUES_FILE").map(PathBuf::from),
             public_url: get("TIPLINE_PUBLIC_URL"),
             log: get("TIPLINE_LOG"),
             deadlines: None,
@@ -88,6 +91,7 @@ impl RawConfig {
             master_key_file: over.master_key_file.or(self.master_key_file),
             jurisdiction_file: over.jurisdiction_file.or(self.jurisdiction_file),
             lexicon_file: over.lexicon_file.or(self.lexicon_file),
+            cues_file: over.cues_file.or(self.cues_file),
             public_url: over.public_url.or(self.public_url),
             log: over.log.or(self.log),
             deadlines: over.deadlines.or(self.deadlines),
@@ -165,6 +169,8 @@ pub struct Config {
     pub jurisdiction_file: Option<PathBuf>,
     /// Lexicon file, or the built-in lexicon.
     pub lexicon_file: Option<PathBuf>,
+    /// The triage cue file, if not the built-in one.
+    pub cues_file: Option<PathBuf>,
     /// True when the public address is https (HSTS is sent).
     pub behind_tls: bool,
     /// Log filter.
@@ -215,6 +221,7 @@ impl Config {
         for (name, file) in [
             ("jurisdiction_file", &raw.jurisdiction_file),
             ("lexicon_file", &raw.lexicon_file),
+            ("cues_file", &raw.cues_file),
         ] {
             if let Some(f) = file.as_ref().filter(|f| !f.is_file()) {
                 return Err(ConfigError::Invalid(format!(
@@ -250,6 +257,7 @@ impl Config {
             master_key,
             jurisdiction_file: raw.jurisdiction_file,
             lexicon_file: raw.lexicon_file,
+            cues_file: raw.cues_file,
             behind_tls,
             log: raw.log.unwrap_or_else(|| "info".into()),
         })
@@ -308,12 +316,13 @@ impl Config {
             self.alerts.escalation_every_seconds,
         );
         format!(
-            "listen: {}\ndata dir: {}\ndatabase: {}\nmaster key: {key}\njurisdiction: {}\nlexicon: {}\nHSTS: {}\nlog: {}{rules}",
+            "listen: {}\ndata dir: {}\ndatabase: {}\nmaster key: {key}\njurisdiction: {}\nlexicon: {}\ntriage cues: {}\nHSTS: {}\nlog: {}{rules}",
             self.listen,
             self.data_dir.display(),
             self.database_url.redacted(),
             or_builtin(&self.jurisdiction_file),
             or_builtin(&self.lexicon_file),
+            or_builtin(&self.cues_file),
             if self.behind_tls {
                 "on"
             } else {

@@ -253,8 +253,11 @@ fn check(config: &Config) -> anyhow::Result<()> {
         lex.categories.len(),
         terms
     );
-    let triage =
-        tipline::triage::Triage::new(&j, &lex).context("triage tables (data/triage-cues.toml)")?;
+    let triage = match &config.cues_file {
+        Some(path) => tipline::app::load_triage(config, path)?,
+        None => tipline::triage::Triage::new(&j, &lex)
+            .context("triage tables (data/triage-cues.toml)")?,
+    };
     println!(
         "triage: tables built, {} place names",
         triage.place_name_count()

@@ -76,6 +76,26 @@ fn bad_configuration_is_refused_clearly() {
     );
     assert!(!out.status.success());
     assert!(text(&out).contains("district id `A`"), "{}", text(&out));
+    // An administrator's cue file: a valid one is used (and named), a broken one refused.
+    let cues = dir.path().join("cues.toml");
+    std::fs::write(&cues, include_str!("../data/triage-cues.toml")).unwrap();
+    let out = tipline(
+        &["check", "--data-dir", dir.path().to_str().unwrap()],
+        &[("TIPLINE_CUES_FILE", cues.to_str().unwrap())],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("triage cues: {}", cues.display())),
+        "{}",
+        text(&out)
+    );
+    std::fs::write(&cues, "[police_actors\nwords = 3\n").unwrap();
+    let out = tipline(
+        &["check", "--data-dir", dir.path().to_str().unwrap()],
+        &[("TIPLINE_CUES_FILE", cues.to_str().unwrap())],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("cues.toml"), "{}", text(&out));
 }
 
 #[tokio::test]
