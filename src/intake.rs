@@ -240,6 +240,10 @@ pub async fn submit_tip_with(
 pub const NEAR_DUPLICATE_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
 /// Estimated word overlap from which two tips are near-duplicates.
 pub const NEAR_DUPLICATE_SIMILARITY: f64 = 0.5;
+/// Tips naming one person within this window...
+pub const HARASSMENT_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
+/// ...from this many on are flagged as a possible harassment campaign.
+pub const HARASSMENT_TIPS: usize = 3;
 /// A new tip repeats a place where a tip was closed after action within this window.
 pub const REPEAT_WINDOW_MS: i64 = 90 * 24 * 3600 * 1000;
 /// Tips about the same station and category within this window are linked.
@@ -308,6 +312,28 @@ pub async fn related_tips(core: &Core, tip: &TipRecord) -> Result<Vec<TipLink>, 
             });
         }
     }
+    // A possible harassment campaign: the same person named in this week's tips, this one and at
+    // least two others. Linked (never merged) and listed for the range supervisor.
+    for person in core.store.persons_of(tip.tip_id).await? {
+        let since = tip.created_at - HARASSMENT_WINDOW_MS;
+        let others: Vec<TipId> = core
+            .store
+            .tips_naming(&person, since, 20)
+            .await?
+            .into_iter()
+            .filter(|id| *id != tip.tip_id)
+            .collect();
+        if others.len() + 1 >= HARASSMENT_TIPS {
+            for id in others {
+                links.retain(|l| l.related_tip_id != id);
+                links.push(TipLink {
+                    related_tip_id: id,
+                    kind: "same_person_burst".into(),
+                    score: 102,
+                });
+            }
+        }
+    }
     links.sort_by_key(|l| std::cmp::Reverse(l.score));
     links.truncate(20);
     Ok(links)
@@ -372,6 +398,7 @@ pub(crate) fn triage(core: &Core, s: &Submission) -> Triaged {
 pub(crate) struct Indexed {
     terms: Vec<[u8; 16]>,
     fingerprint: Option<Fingerprint>,
+    persons: Vec<[u8; 16]>,
 }
 
 /// The blind-index terms of a submission: its text's, then its place's.
@@ -387,7 +414,15 @@ pub(crate) fn index(keys: &crate::crypto::Keys, s: &Submission) -> Indexed {
             .collect();
         terms.extend(extra);
     }
-    Indexed { terms, fingerprint }
+    let persons = crate::triage::person::named_persons(s.text.as_str())
+        .iter()
+        .map(|name| keys.search_term(name))
+        .collect();
+    Indexed {
+        terms,
+        fingerprint,
+        persons,
+    }
 }
 
 fn seal_tip(core: &Core, s: &Submission) -> Result<(NewTip, Receipt), IntakeError> {
@@ -506,6 +541,7 @@ pub(crate) fn seal(
         created_at: now,
         inbound: None,
         attachments: seal_photos(core, scope, &s.photos, now)?,
+        persons: indexed.persons.clone(),
         audit: AuditDraft {
             actor: s
                 .entered_by

@@ -843,3 +843,59 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    a_burst_of_tips_against_one_person_is_flagged,
+    |app: TestApp| async move {
+        let index =
+            || async { while tipline::jobs::index_batch(&app.core, 100).await.unwrap() > 0 {} };
+        let (first, _) = app
+            .submit_tip(
+                "Torwa me Ramesh naam ka aadmi satta chalata hai",
+                Some("bilaspur"),
+            )
+            .await;
+        let (second, _) = app
+            .submit_tip(
+                "रमेश नाम का आदमी रोज़ शाम जुआ खिलाता है, तोरवा में",
+                Some("bilaspur"),
+            )
+            .await;
+        let (other, _) = app
+            .submit_tip(
+                "Sirgitti me Suresh naam ka aadmi sharab bechta hai",
+                Some("bilaspur"),
+            )
+            .await;
+        index().await;
+        let ig = app
+            .officer("ig.range", Role::RangeSupervisor, None, None)
+            .await;
+        let range = ig.get("/console/range").await.text().await.unwrap();
+        assert!(!range.contains("id=\"bursts\""), "two tips are no burst");
+        // A third tip naming Ramesh, in other words: a possible campaign.
+        let (third, _) = app
+            .submit_tip(
+                "Ramesh naam ka vyakti ladkiyon ko pareshan karta hai",
+                Some("bilaspur"),
+            )
+            .await;
+        index().await;
+        let range = ig.get("/console/range").await.text().await.unwrap();
+        let listed = common::between(&range, "id=\"bursts\"", "</table>");
+        assert!(listed.contains(&third), "{listed}");
+        assert!(!listed.contains(&other));
+        let page = ig.tip_page(&third).await;
+        for earlier in [&first, &second] {
+            assert!(
+                page.contains(&format!("/console/tips/{earlier}")),
+                "linked to {earlier}"
+            );
+        }
+        assert!(!page.contains(&format!("/console/tips/{other}")));
+        assert!(
+            page.contains("उत्पीड़न"),
+            "named as a possible harassment campaign"
+        );
+    }
+);

@@ -92,6 +92,7 @@ fn tip(i: i64, number: &str) -> NewTip {
         created_at: common::START_MS,
         inbound: None,
         attachments: Vec::new(),
+        persons: Vec::new(),
         audit: AuditDraft {
             actor: "tipster:web".into(),
             action: "tip.create".into(),

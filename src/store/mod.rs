@@ -174,6 +174,8 @@ pub struct NewTip {
     pub inbound: Option<NewInbound>,
     /// Photos sent with it, sealed.
     pub attachments: Vec<NewAttachment>,
+    /// Keyed terms of the people it names.
+    pub persons: Vec<[u8; 16]>,
     /// The audit entry recording the creation.
     pub audit: AuditDraft,
 }
@@ -518,12 +520,23 @@ pub trait Store: Send + Sync {
         since: i64,
         limit: i64,
     ) -> Result<Vec<TipId>, StoreError>;
-    /// Tips since `since` that repeat a place where action was taken: (number, district, time).
-    async fn repeat_alarms(
+    /// Tips since `since` with a link of `kind` (`repeat_after_action`, `same_person_burst`):
+    /// (number, district, time), newest first.
+    async fn linked_alarms(
         &self,
+        kind: &str,
         since: i64,
         limit: i64,
     ) -> Result<Vec<(String, Option<String>, i64)>, StoreError>;
+    /// The keyed terms of the people a tip names.
+    async fn persons_of(&self, tip_id: TipId) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// Tips since a time naming a person (by term), newest first.
+    async fn tips_naming(
+        &self,
+        term: &[u8],
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<TipId>, StoreError>;
     /// Messages a sender (pseudonym) sent since a time.
     async fn sender_messages_since(&self, pseudonym: &[u8], since: i64) -> Result<i64, StoreError>;
     /// Stores messages in the outbox (each key once; a repeat is a no-op).

@@ -442,12 +442,26 @@ impl Store for PgStore {
         .await
     }
 
-    async fn repeat_alarms(
+    async fn linked_alarms(
         &self,
+        kind: &str,
         since: i64,
         limit: i64,
     ) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
-        q::repeat_alarms(&mut *self.pool.acquire().await?, since, limit).await
+        q::linked_alarms(&mut *self.pool.acquire().await?, kind, since, limit).await
+    }
+
+    async fn persons_of(&self, tip_id: TipId) -> Result<Vec<Vec<u8>>, StoreError> {
+        q::persons_of(&mut *self.pool.acquire().await?, tip_id).await
+    }
+
+    async fn tips_naming(
+        &self,
+        term: &[u8],
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<TipId>, StoreError> {
+        q::tips_naming(&mut *self.pool.acquire().await?, term, since, limit).await
     }
 
     async fn sender_messages_since(&self, pseudonym: &[u8], since: i64) -> Result<i64, StoreError> {

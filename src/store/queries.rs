@@ -257,18 +257,40 @@ macro_rules! backend_queries {
             Ok(rows.into_iter().map(|(id,)| TipId::from_db(id)).collect())
         }
 
-        /// Tips since `since` linked as repeats after action: (tip number, district, arrival),
-        /// newest first.
-        pub async fn repeat_alarms(c: &mut Conn, since: i64, limit: i64) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
+        /// Tips since `since` with a link of `kind`: (tip number, district, arrival), newest first.
+        pub async fn linked_alarms(c: &mut Conn, kind: &str, since: i64, limit: i64) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
             Ok(sqlx::query_as(
-                "SELECT t.tip_number, t.district_id, t.created_at FROM tip t WHERE t.created_at >= $1 \
-                 AND EXISTS (SELECT 1 FROM tip_link l WHERE l.tip_id = t.tip_id AND l.kind = 'repeat_after_action') \
-                 ORDER BY t.created_at DESC LIMIT $2",
+                "SELECT t.tip_number, t.district_id, t.created_at FROM tip t WHERE t.created_at >= $2 \
+                 AND EXISTS (SELECT 1 FROM tip_link l WHERE l.tip_id = t.tip_id AND l.kind = $1) \
+                 ORDER BY t.created_at DESC LIMIT $3",
             )
+            .bind(kind)
             .bind(since)
             .bind(limit)
             .fetch_all(&mut *c)
             .await?)
+        }
+
+        /// The keyed terms of the people a tip names.
+        pub async fn persons_of(c: &mut Conn, tip_id: TipId) -> Result<Vec<Vec<u8>>, StoreError> {
+            let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT term FROM tip_person WHERE tip_id = $1")
+                .bind(tip_id.get())
+                .fetch_all(&mut *c)
+                .await?;
+            Ok(rows.into_iter().map(|(t,)| t).collect())
+        }
+
+        /// Tips since a time naming a person, newest first.
+        pub async fn tips_naming(c: &mut Conn, term: &[u8], since: i64, limit: i64) -> Result<Vec<TipId>, StoreError> {
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "SELECT tip_id FROM tip_person WHERE term = $1 AND created_at >= $2 ORDER BY tip_id DESC LIMIT $3",
+            )
+            .bind(term)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows.into_iter().map(|(id,)| TipId::from_db(id)).collect())
         }
 
         /// A tip's links to earlier tips.
@@ -305,6 +327,14 @@ macro_rules! backend_queries {
             for t in tips {
                 if let Some(inbound) = &t.inbound {
                     insert_inbound(c, inbound, t.tip_id, t.created_at).await?;
+                }
+                for term in &t.persons {
+                    sqlx::query("INSERT INTO tip_person (term, tip_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                        .bind(&term[..])
+                        .bind(t.tip_id.get())
+                        .bind(t.created_at)
+                        .execute(&mut *c)
+                        .await?;
                 }
                 for a in &t.attachments {
                     sqlx::query(

@@ -734,12 +734,26 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn repeat_alarms(
+    async fn linked_alarms(
         &self,
+        kind: &str,
         since: i64,
         limit: i64,
     ) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
-        q::repeat_alarms(&mut *self.reader().await?, since, limit).await
+        q::linked_alarms(&mut *self.reader().await?, kind, since, limit).await
+    }
+
+    async fn persons_of(&self, tip_id: TipId) -> Result<Vec<Vec<u8>>, StoreError> {
+        q::persons_of(&mut *self.reader().await?, tip_id).await
+    }
+
+    async fn tips_naming(
+        &self,
+        term: &[u8],
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<TipId>, StoreError> {
+        q::tips_naming(&mut *self.reader().await?, term, since, limit).await
     }
 
     async fn sender_messages_since(&self, pseudonym: &[u8], since: i64) -> Result<i64, StoreError> {

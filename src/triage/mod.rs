@@ -9,6 +9,7 @@ pub mod eval;
 pub mod language;
 pub mod lookup;
 pub mod normalize;
+pub mod person;
 pub mod place;
 pub mod signals;
 

@@ -36,6 +36,8 @@ struct RangePage {
     failed: Vec<(String, String, String, String)>,
     /// (when, tip number, district) of tips that repeat a place where action was taken.
     repeats: Vec<(String, String, String)>,
+    /// (when, tip number, district) of tips in a burst naming one person.
+    bursts: Vec<(String, String, String)>,
 }
 
 /// Repeat alarms of the last two weeks are listed.
@@ -48,11 +50,14 @@ pub async fn range_page(State(state): State<AppState>, officer: Officer) -> Resp
     }
     let core = &state.core;
     let now = core.clock.now_ms();
-    let (stats, shifts, failed, repeats) = match tokio::try_join!(
+    let (stats, shifts, failed, repeats, bursts) = match tokio::try_join!(
         core.store.district_stats(now),
         core.store.shifts(now, now + 1),
         core.store.outbox_about(None, 50),
-        core.store.repeat_alarms(now - REPEATS_SHOWN_MS, 50),
+        core.store
+            .linked_alarms("repeat_after_action", now - REPEATS_SHOWN_MS, 50),
+        core.store
+            .linked_alarms("same_person_burst", now - REPEATS_SHOWN_MS, 50),
     ) {
         Ok(v) => v,
         Err(e) => return internal(t, &e),
@@ -105,18 +110,20 @@ pub async fn range_page(State(state): State<AppState>, officer: Officer) -> Resp
         };
         tip_numbers.push(number);
     }
-    let repeats = repeats
-        .into_iter()
-        .map(|(number, district, at)| {
-            (
-                ist(at),
-                number,
-                district_label(core, t, district.as_deref()),
-            )
-        })
-        .collect();
+    let alarm_lines = |rows: Vec<(String, Option<String>, i64)>| -> Vec<(String, String, String)> {
+        rows.into_iter()
+            .map(|(number, district, at)| {
+                (
+                    ist(at),
+                    number,
+                    district_label(core, t, district.as_deref()),
+                )
+            })
+            .collect()
+    };
     let page = RangePage {
-        repeats,
+        repeats: alarm_lines(repeats),
+        bursts: alarm_lines(bursts),
         csrf: officer.session.form_token(core),
         districts,
         range_on_duty: names(None, &[Duty::Range])
