@@ -452,25 +452,33 @@ fn seal_photos(
     photos: &[crate::domain::attachment::Photo],
     now: i64,
 ) -> Result<Vec<crate::store::NewAttachment>, IntakeError> {
+    photos
+        .iter()
+        .map(|photo| seal_photo(core, key_scope, photo, now))
+        .collect()
+}
+
+/// Seals one photo as an attachment under `key_scope`'s current key.
+pub fn seal_photo(
+    core: &Core,
+    key_scope: &str,
+    photo: &crate::domain::attachment::Photo,
+    now: i64,
+) -> Result<crate::store::NewAttachment, IntakeError> {
     let (_, key) = core.keyring.current(key_scope)?;
-    let mut out = Vec::new();
-    for photo in photos {
-        let attachment_id = TipId::generate(now)?.get();
-        let facts = AttachmentFacts {
-            kind: photo.kind.to_owned(),
-            size: photo.original.len(),
-            sha256: photo.sha256.clone(),
-        };
-        let facts = serde_json::to_vec(&facts).unwrap_or_default();
-        out.push(crate::store::NewAttachment {
-            attachment_id,
-            original_sealed: key
-                .seal(&attachment_aad("original", attachment_id), &photo.original)?,
-            clean_sealed: key.seal(&attachment_aad("clean", attachment_id), &photo.clean)?,
-            facts_sealed: key.seal(&attachment_aad("facts", attachment_id), &facts)?,
-        });
-    }
-    Ok(out)
+    let attachment_id = TipId::generate(now)?.get();
+    let facts = AttachmentFacts {
+        kind: photo.kind.to_owned(),
+        size: photo.original.len(),
+        sha256: photo.sha256.clone(),
+    };
+    let facts = serde_json::to_vec(&facts).unwrap_or_default();
+    Ok(crate::store::NewAttachment {
+        attachment_id,
+        original_sealed: key.seal(&attachment_aad("original", attachment_id), &photo.original)?,
+        clean_sealed: key.seal(&attachment_aad("clean", attachment_id), &photo.clean)?,
+        facts_sealed: key.seal(&attachment_aad("facts", attachment_id), &facts)?,
+    })
 }
 
 /// Seals a triaged and indexed submission as a new tip stored at `now`: a fresh id, number and

@@ -20,6 +20,7 @@ pub fn spawn(core: Arc<Core>) {
     tokio::spawn(run_escalation(core.clone()));
     tokio::spawn(run_alerts(core.clone()));
     tokio::spawn(run_digest(core.clone()));
+    tokio::spawn(run_media(core.clone()));
     tokio::spawn(run_outbox(core));
 }
 
@@ -94,6 +95,25 @@ async fn run_digest(core: Arc<Core>) {
         let day_ago = core.clock.now_ms() - 24 * 3_600_000;
         if let Err(e) = core.store.forget_answers(day_ago).await {
             tracing::warn!(error = %e, "forgetting old answers failed; will retry");
+        }
+    }
+}
+
+/// Fetches photos sent on provider channels, every two seconds.
+async fn run_media(core: Arc<Core>) {
+    let client = match crate::alerts::send::client() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the HTTP client; photos from channels are not fetched");
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = crate::channels::media::fetch_due(&core, &client).await {
+            tracing::warn!(error = %e, "fetching photos failed; will retry");
         }
     }
 }

@@ -1012,3 +1012,154 @@ async fn floods_are_kept_marked_and_not_answered_postgres() {
         None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
     }
 }
+
+/// A small JPEG-shaped file whose EXIF segment holds `exif`.
+fn jpeg(exif: &str) -> Vec<u8> {
+    let segment = |marker: u8, body: &[u8]| {
+        let len = body.len() + 2;
+        let mut s = vec![0xFF, marker, (len >> 8) as u8, len as u8];
+        s.extend_from_slice(body);
+        s
+    };
+    let mut j = vec![0xFF, 0xD8];
+    j.extend(segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"));
+    j.extend(segment(0xE1, format!("Exif\0\0{exif}").as_bytes()));
+    j.extend(segment(0xDA, &[1, 1, 0, 0, 63, 0]));
+    j.extend_from_slice(&[0x12, 0x34, 0xFF, 0xD9]);
+    j
+}
+
+/// Fakes of Meta's media endpoints and Telegram's getFile, serving JPEGs with a GPS canary, and
+/// the send endpoints (accepting everything).
+async fn fake_media() -> String {
+    let photo = jpeg("GPS 21.9N 82.1E CANARY-MEDIA-GPS");
+    let router = axum::Router::new()
+        .route(
+            "/{id}",
+            axum::routing::get(
+                |axum::extract::Path(id): axum::extract::Path<String>,
+                 headers: axum::http::HeaderMap| async move {
+                    assert_eq!(headers["authorization"], "Bearer graph-token");
+                    let host = headers["host"].to_str().unwrap().to_owned();
+                    axum::Json(serde_json::json!({"url": format!("http://{host}/files/{id}"), "mime_type": "image/jpeg"}))
+                },
+            ),
+        )
+        .route("/files/{id}", axum::routing::get({
+            let photo = photo.clone();
+            move |headers: axum::http::HeaderMap| {
+                let photo = photo.clone();
+                async move {
+                    assert_eq!(headers["authorization"], "Bearer graph-token");
+                    photo
+                }
+            }
+        }))
+        .route(
+            "/bot123456:ABCdef/getFile",
+            axum::routing::get(|| async {
+                axum::Json(serde_json::json!({"ok": true, "result": {"file_id": "x", "file_path": "photos/file_7.jpg"}}))
+            }),
+        )
+        .route("/file/bot123456:ABCdef/photos/file_7.jpg", axum::routing::get(move || {
+            let photo = photo.clone();
+            async move { photo }
+        }))
+        .route("/{id}/messages", axum::routing::post(|| async { "{}" }))
+        .route("/bot123456:ABCdef/sendMessage", axum::routing::post(|| async { "{\"ok\":true}" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+async fn photos_from_channels(app: TestApp) {
+    // A WhatsApp photo with a caption, and a Telegram photo without words.
+    let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "metadata": {"display_phone_number": MUNGELI, "phone_number_id": "106540352242922"},
+        "messages": [{"from": "919812300001", "id": "wamid.PHOTO1", "timestamp": "1", "type": "image",
+            "image": {"caption": "Yahi gaadi roz raat ko sharab laati hai", "mime_type": "image/jpeg", "sha256": "x", "id": "9988776655"}}]}}]}]})
+    .to_string();
+    assert_eq!(post_meta(&app, &body, APP_SECRET).await.status(), 200);
+    let update = serde_json::json!({"update_id": 77, "message": {"message_id": 1, "chat": {"id": 4242, "type": "private"},
+        "date": 1, "photo": [{"file_id": "small", "width": 90, "height": 90}, {"file_id": "large", "width": 1280, "height": 960}]}})
+    .to_string();
+    assert_eq!(
+        post_update(&app, "korba", &update, BOT_SECRET)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.tip_count().await,
+        2,
+        "a photo without words still opens a tip"
+    );
+
+    let client = tipline::alerts::send::client().unwrap();
+    assert_eq!(
+        tipline::channels::media::fetch_due(&app.core, &client)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        tipline::channels::media::fetch_due(&app.core, &client)
+            .await
+            .unwrap(),
+        0,
+        "fetched once"
+    );
+    // Each tip has its photo, cleaned, for the officer of its district.
+    for (district, login) in [("mungeli", "asp.mungeli"), ("korba", "asp.korba")] {
+        let asp = app
+            .officer(login, Role::DistrictSupervisor, Some(district), None)
+            .await;
+        let queue = asp.get("/console/").await.text().await.unwrap();
+        let number = common::between(&queue, "/console/tips/", "\"");
+        let page = asp.tip_page(&number).await;
+        let href = common::between(&page, "<ul id=\"photos\"><li><a href=\"", "\"");
+        let seen = asp.get(&href).await.bytes().await.unwrap();
+        assert!(seen.starts_with(&[0xFF, 0xD8]));
+        assert!(!String::from_utf8_lossy(&seen).contains("CANARY-MEDIA-GPS"));
+    }
+}
+
+async fn media_app(backend: Backend, api: String) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |core| {
+        core.channels = Channels {
+            twilio: None,
+            meta: Some(tipline::channels::config::Meta {
+                app_secret: SecretString::from(APP_SECRET),
+                verify_token: SecretString::from(VERIFY_TOKEN),
+                access_token: SecretString::from("graph-token"),
+                graph_url: api.clone(),
+            }),
+            telegram: vec![tipline::channels::config::Bot {
+                name: "korba".into(),
+                district: tipline::jurisdiction::DistrictId::parse("korba"),
+                token: SecretString::from("123456:ABCdef"),
+                secret_token: SecretString::from(BOT_SECRET),
+                api_url: api,
+            }],
+            messenger: None,
+            x: None,
+        };
+    })
+    .await
+}
+
+#[tokio::test]
+async fn photos_from_channels_are_fetched_and_cleaned_sqlite() {
+    let api = fake_media().await;
+    photos_from_channels(media_app(Backend::Sqlite, api).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn photos_from_channels_are_fetched_and_cleaned_postgres() {
+    let api = fake_media().await;
+    match media_app(Backend::Postgres, api).await {
+        Some(app) => photos_from_channels(app).await,
+        None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
+    }
+}

@@ -65,6 +65,7 @@ impl Notification {
                 continue;
             }
             out.push(InboundMessage {
+                photos: Vec::new(),
                 provider: Provider::Messenger,
                 channel: Channel::Messenger,
                 district: district_of(&page.id),

@@ -81,6 +81,8 @@ struct Text {
 struct Captioned {
     #[serde(default)]
     caption: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
 }
 
 impl Notification {
@@ -123,7 +125,12 @@ impl Notification {
                     "document" => caption(&m.document),
                     _ => String::new(),
                 };
+                let photos = match (m.kind.as_str(), &m.image) {
+                    ("image", Some(image)) => image.id.iter().cloned().collect(),
+                    _ => Vec::new(),
+                };
                 out.push(InboundMessage {
+                    photos,
                     provider: Provider::Meta,
                     channel: Channel::WhatsApp,
                     district: district_of(&format!(

@@ -11,6 +11,7 @@
 //! twice.
 
 pub mod config;
+pub mod media;
 pub mod messenger;
 pub mod meta;
 pub mod simulate;
@@ -82,6 +83,8 @@ pub struct InboundMessage {
     pub text: String,
     /// The provider's message id.
     pub provider_id: String,
+    /// The provider's references of photos sent with it (fetched later by `media`).
+    pub photos: Vec<String>,
 }
 
 /// How a message was handled (the answer is what the sender is told).
@@ -230,6 +233,13 @@ impl Voice {
             Self::Hindi => "एक घंटे में बहुत संदेश आए। सब सुरक्षित रखे गए हैं और पढ़े जाएँगे; एक घंटे तक जवाब नहीं भेजे जाएँगे।".into(),
             Self::Hinglish => "Ek ghante mein bahut sandesh aaye. Sab surakshit rakhe gaye hain aur padhe jayenge; ek ghante tak jawab nahin bheje jayenge.".into(),
             Self::English => "Many messages in an hour. All are kept and will be read; no answers for an hour.".into(),
+        }
+    }
+
+    fn photo_only(self) -> String {
+        match self {
+            Self::English => "[photo sent without words]".into(),
+            _ => "[बिना शब्दों के फ़ोटो भेजी गई]".into(),
         }
     }
 
@@ -414,7 +424,13 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
             },
         ));
     }
-    let Ok(text) = TipText::parse(&m.text) else {
+    // A photo without words still opens or joins a tip; the photo follows when fetched.
+    let written = if m.text.trim().is_empty() && !m.photos.is_empty() {
+        voice.photo_only()
+    } else {
+        m.text.clone()
+    };
+    let Ok(text) = TipText::parse(&written) else {
         return Ok(Handled::Empty(voice.empty()));
     };
     let pseudonym = core
@@ -451,6 +467,11 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
                     vec![answer_outbox(core, m, Some(tip_id), answer)?]
                 },
                 flood,
+                media: m
+                    .photos
+                    .iter()
+                    .map(|reference| media::pending(core, m, reference))
+                    .collect::<Result<_, _>>()?,
             })
         };
     let outcome = match core.store.sender_tip(channel, &pseudonym).await? {

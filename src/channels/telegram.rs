@@ -30,6 +30,15 @@ struct Message {
     text: Option<String>,
     #[serde(default)]
     caption: Option<String>,
+    #[serde(default)]
+    photo: Vec<PhotoSize>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PhotoSize {
+    file_id: String,
+    #[serde(default)]
+    width: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,7 +71,15 @@ impl Update {
         } else {
             text
         };
+        // The largest size of a photo.
+        let photos = m
+            .photo
+            .iter()
+            .max_by_key(|p| p.width)
+            .map(|p| vec![p.file_id.clone()])
+            .unwrap_or_default();
         Some(InboundMessage {
+            photos,
             provider: Provider::Telegram,
             channel: Channel::Telegram,
             district,

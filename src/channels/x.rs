@@ -77,6 +77,7 @@ impl Events {
             .filter_map(|e| {
                 let m = e.message_create.as_ref()?;
                 (m.sender_id != *account).then(|| InboundMessage {
+                    photos: Vec::new(),
                     provider: Provider::X,
                     channel: Channel::X,
                     district: district_of(account),

@@ -119,6 +119,8 @@ pub async fn twilio_message(
         from,
         text: field("Body"),
         provider_id,
+        // Twilio's media URLs need the account's credentials; photos on Twilio are not fetched yet.
+        photos: Vec::new(),
     };
     match channels::receive(core, &message).await {
         Ok(handled) => {

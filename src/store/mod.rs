@@ -265,6 +265,46 @@ pub struct NewInbound {
     pub answer_outbox: Vec<NewOutbox>,
     /// The sender is flooding: the tip is marked.
     pub flood: bool,
+    /// Photos to fetch from the provider.
+    pub media: Vec<NewMedia>,
+}
+
+/// A photo to fetch from a provider: an id, and the provider's reference (and what to fetch it
+/// through) sealed under the range key.
+#[derive(Clone, Debug)]
+pub struct NewMedia {
+    /// Id (also the sealing associated data).
+    pub media_id: i64,
+    /// `meta`, `telegram`.
+    pub provider: String,
+    /// The sealed reference.
+    pub ref_sealed: Vec<u8>,
+}
+
+/// A photo waiting to be fetched.
+#[derive(Clone, Debug)]
+pub struct MediaRow {
+    /// Id.
+    pub media_id: i64,
+    /// The tip it belongs to.
+    pub tip_id: TipId,
+    /// Provider.
+    pub provider: String,
+    /// The sealed reference.
+    pub ref_sealed: Vec<u8>,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// How a fetch ended.
+#[derive(Clone, Debug)]
+pub enum MediaDone {
+    /// Fetched: the photo, sealed, becomes an attachment.
+    Stored(NewAttachment),
+    /// Try again at this time.
+    Retry(i64),
+    /// Given up (not a photo, or too many attempts).
+    Dropped,
 }
 
 /// A photo of a tip, sealed under the tip's key: the original (evidence), the copy without
@@ -537,6 +577,15 @@ pub trait Store: Send + Sync {
         since: i64,
         limit: i64,
     ) -> Result<Vec<TipId>, StoreError>;
+    /// Photos due to be fetched.
+    async fn media_due(&self, now: i64, limit: i64) -> Result<Vec<MediaRow>, StoreError>;
+    /// Ends a fetch (once: false if another node ended it first).
+    async fn finish_media(
+        &self,
+        row: MediaRow,
+        done: MediaDone,
+        now: i64,
+    ) -> Result<bool, StoreError>;
     /// Messages a sender (pseudonym) sent since a time.
     async fn sender_messages_since(&self, pseudonym: &[u8], since: i64) -> Result<i64, StoreError>;
     /// Stores messages in the outbox (each key once; a repeat is a no-op).

@@ -10,10 +10,10 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use super::queries::postgres as q;
 use super::{
     ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, Delivery,
-    DigestRow, DueTip, Escalation, ImportedTip, NewMessage, NewOfficer, NewOutbox, NewShift,
-    NewTip, OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SenderRow,
-    SessionRow, ShiftRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange,
-    TipLink, TipRecord, TriageCorrection,
+    DigestRow, DueTip, Escalation, ImportedTip, MediaDone, MediaRow, NewMessage, NewOfficer,
+    NewOutbox, NewShift, NewTip, OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter,
+    QueueRow, SenderRow, SessionRow, ShiftRow, Store, StoreError, StoredDataKey, StoredMessage,
+    TipAuth, TipChange, TipLink, TipRecord, TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -466,6 +466,22 @@ impl Store for PgStore {
 
     async fn sender_messages_since(&self, pseudonym: &[u8], since: i64) -> Result<i64, StoreError> {
         q::sender_messages_since(&mut *self.pool.acquire().await?, pseudonym, since).await
+    }
+
+    async fn media_due(&self, now: i64, limit: i64) -> Result<Vec<MediaRow>, StoreError> {
+        q::media_due(&mut *self.pool.acquire().await?, now, limit).await
+    }
+
+    async fn finish_media(
+        &self,
+        row: MediaRow,
+        done: MediaDone,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = q::finish_media(&mut tx, &row, &done, now).await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError> {

@@ -31,7 +31,7 @@ macro_rules! backend_queries {
         use crate::crypto::Keys;
         use crate::domain::TipId;
         use crate::store::{
-            AuditDraft, AuditEntry, ImportedTip, NewInbound, NewMessage, NewTip, PendingTerms, SenderRow, StoreError, StoredDataKey, StoredMessage, TipAuth, TipLink, TipRecord,
+            AuditDraft, AuditEntry, ImportedTip, MediaDone, MediaRow, NewInbound, NewMessage, NewTip, PendingTerms, SenderRow, StoreError, StoredDataKey, StoredMessage, TipAuth, TipLink, TipRecord,
             audit_mac,
         };
 
@@ -379,7 +379,63 @@ macro_rules! backend_queries {
                     .execute(&mut *c)
                     .await?;
             }
+            for media in &m.media {
+                sqlx::query(
+                    "INSERT INTO media_pending (media_id, tip_id, provider, ref_sealed, next_attempt_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5)",
+                )
+                .bind(media.media_id).bind(tip_id.get()).bind(&media.provider).bind(&media.ref_sealed).bind(now)
+                .execute(&mut *c)
+                .await?;
+            }
             insert_outbox(c, &m.answer_outbox).await
+        }
+
+        /// Photos due to be fetched, oldest first.
+        pub async fn media_due(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<MediaRow>, StoreError> {
+            let rows: Vec<(i64, i64, String, Vec<u8>, i64)> = sqlx::query_as(
+                "SELECT media_id, tip_id, provider, ref_sealed, attempts FROM media_pending \
+                 WHERE next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
+            )
+            .bind(now).bind(limit)
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(media_id, tip_id, provider, ref_sealed, attempts)| MediaRow {
+                    media_id, tip_id: TipId::from_db(tip_id), provider, ref_sealed, attempts,
+                })
+                .collect())
+        }
+
+        /// Ends a fetch once: the row is taken (or pushed back) only if still as it was read.
+        pub async fn finish_media(c: &mut Conn, row: &MediaRow, done: &MediaDone, now: i64) -> Result<bool, StoreError> {
+            let taken = match done {
+                MediaDone::Retry(at) => sqlx::query(
+                    "UPDATE media_pending SET attempts = attempts + 1, next_attempt_at = $3 WHERE media_id = $1 AND attempts = $2",
+                )
+                .bind(row.media_id).bind(row.attempts).bind(*at)
+                .execute(&mut *c)
+                .await?,
+                _ => sqlx::query("DELETE FROM media_pending WHERE media_id = $1 AND attempts = $2")
+                    .bind(row.media_id).bind(row.attempts)
+                    .execute(&mut *c)
+                    .await?,
+            };
+            if taken.rows_affected() == 0 {
+                return Ok(false);
+            }
+            if let MediaDone::Stored(a) = done {
+                sqlx::query(
+                    "INSERT INTO attachment (attachment_id, tip_id, original_sealed, clean_sealed, facts_sealed, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(a.attachment_id).bind(row.tip_id.get()).bind(&a.original_sealed)
+                .bind(&a.clean_sealed).bind(&a.facts_sealed).bind(now)
+                .execute(&mut *c)
+                .await?;
+            }
+            Ok(true)
         }
 
         /// Messages a sender (pseudonym) sent since a time, on every channel.

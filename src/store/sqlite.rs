@@ -24,10 +24,10 @@ use tokio::sync::{mpsc, oneshot};
 use super::queries::sqlite as q;
 use super::{
     ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, Delivery,
-    DigestRow, DueTip, Escalation, ImportedTip, NewMessage, NewOfficer, NewOutbox, NewShift,
-    NewTip, OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter, QueueRow, SenderRow,
-    SessionRow, ShiftRow, Store, StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange,
-    TipLink, TipRecord, TriageCorrection,
+    DigestRow, DueTip, Escalation, ImportedTip, MediaDone, MediaRow, NewMessage, NewOfficer,
+    NewOutbox, NewShift, NewTip, OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter,
+    QueueRow, SenderRow, SessionRow, ShiftRow, Store, StoreError, StoredDataKey, StoredMessage,
+    TipAuth, TipChange, TipLink, TipRecord, TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -758,6 +758,24 @@ impl Store for SqliteStore {
 
     async fn sender_messages_since(&self, pseudonym: &[u8], since: i64) -> Result<i64, StoreError> {
         q::sender_messages_since(&mut *self.reader().await?, pseudonym, since).await
+    }
+
+    async fn media_due(&self, now: i64, limit: i64) -> Result<Vec<MediaRow>, StoreError> {
+        q::media_due(&mut *self.reader().await?, now, limit).await
+    }
+
+    async fn finish_media(
+        &self,
+        row: MediaRow,
+        done: MediaDone,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let work = Arc::new((row, done));
+        self.write_value(move |c| {
+            let work = work.clone();
+            Box::pin(async move { q::finish_media(c, &work.0, &work.1, now).await })
+        })
+        .await
     }
 
     async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError> {

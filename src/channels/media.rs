@@ -1,0 +1,175 @@
+//! Photos sent on provider channels, fetched after the message is stored (the webhook answers at
+//! once; the provider's copy is fetched by a background job with retries): through Meta's Graph
+//! API (`/{media-id}` then its short-lived URL, both with the access token) or Telegram's
+//! `getFile`. A fetched file is checked and cleaned like a web photo (`domain::attachment`) and
+//! becomes an attachment of the tip; a file that is not a photo is dropped.
+//!
+//! Must never: keep the provider's reference in clear (it is sealed under the range key), or
+//! follow a redirect to a file larger than a photo may be.
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+
+use super::{InboundMessage, Provider};
+use crate::app::Core;
+use crate::domain::TipId;
+use crate::domain::attachment::{PHOTO_MAX_BYTES, Photo};
+use crate::intake::{self, IntakeError};
+use crate::keyring::RANGE_SCOPE;
+use crate::store::{MediaDone, MediaRow, NewMedia};
+
+/// Attempts before a photo is given up.
+const MAX_ATTEMPTS: i64 = 6;
+
+/// What is sealed in a pending row: the reference and what to fetch it through.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Reference {
+    reference: String,
+    via: String,
+}
+
+fn ref_aad(media_id: i64) -> Vec<u8> {
+    format!("media_pending.ref|{media_id}").into_bytes()
+}
+
+/// A pending row for a photo of `m`.
+pub fn pending(core: &Core, m: &InboundMessage, reference: &str) -> Result<NewMedia, IntakeError> {
+    let media_id = TipId::generate(core.clock.now_ms())?.get();
+    let (_, key) = core.keyring.current(RANGE_SCOPE)?;
+    let plain = serde_json::to_vec(&Reference {
+        reference: reference.to_owned(),
+        via: m.via.clone(),
+    })
+    .unwrap_or_default();
+    Ok(NewMedia {
+        media_id,
+        provider: m.provider.as_str().to_owned(),
+        ref_sealed: key.seal(&ref_aad(media_id), &plain)?,
+    })
+}
+
+/// One pass: fetches the photos that are due. Returns how many became attachments.
+pub async fn fetch_due(core: &Core, client: &reqwest::Client) -> Result<usize, IntakeError> {
+    let now = core.clock.now_ms();
+    let mut stored = 0;
+    for row in core.store.media_due(now, 20).await? {
+        let done = match fetch(core, client, &row).await {
+            Ok(bytes) => match Photo::parse(&bytes) {
+                Ok(photo) => {
+                    let record = core.store.tip(row.tip_id).await?;
+                    match record {
+                        Some(r) => {
+                            MediaDone::Stored(intake::seal_photo(core, &r.key_scope, &photo, now)?)
+                        }
+                        None => MediaDone::Dropped,
+                    }
+                }
+                Err(e) => {
+                    tracing::info!(media_id = row.media_id, error = %e, "provider file is not a photo; dropped");
+                    MediaDone::Dropped
+                }
+            },
+            Err(e) if row.attempts + 1 >= MAX_ATTEMPTS => {
+                tracing::warn!(media_id = row.media_id, error = %e, "photo could not be fetched; given up");
+                MediaDone::Dropped
+            }
+            Err(e) => {
+                tracing::info!(media_id = row.media_id, error = %e, "photo not fetched yet; will retry");
+                MediaDone::Retry(now + crate::alerts::send::backoff_ms(row.attempts + 1))
+            }
+        };
+        let is_stored = matches!(done, MediaDone::Stored(_));
+        if core.store.finish_media(row, done, now).await? && is_stored {
+            stored += 1;
+        }
+    }
+    Ok(stored)
+}
+
+async fn fetch(core: &Core, client: &reqwest::Client, row: &MediaRow) -> Result<Vec<u8>, String> {
+    let plain = core
+        .keyring
+        .open(RANGE_SCOPE, &ref_aad(row.media_id), &row.ref_sealed)
+        .map_err(|e| e.to_string())?;
+    let r: Reference = serde_json::from_slice(&plain).map_err(|e| e.to_string())?;
+    match row.provider.as_str() {
+        p if p == Provider::Meta.as_str() => {
+            let meta = core
+                .channels
+                .meta
+                .as_ref()
+                .ok_or("channels.meta is not configured")?;
+            let token = meta.access_token.expose_secret();
+            let info: serde_json::Value = get(
+                client,
+                &format!("{}/{}", meta.graph_url, r.reference),
+                Some(token),
+            )
+            .await
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))?;
+            let url = info["url"].as_str().ok_or("no url for the media")?;
+            get(client, url, Some(token)).await
+        }
+        p if p == Provider::Telegram.as_str() => {
+            let bot = core
+                .channels
+                .telegram
+                .iter()
+                .find(|b| b.name == r.via)
+                .ok_or("no such Telegram bot")?;
+            let token = bot.token.expose_secret();
+            let file: serde_json::Value = get(
+                client,
+                &format!(
+                    "{}/bot{token}/getFile?file_id={}",
+                    bot.api_url,
+                    encode(&r.reference)
+                ),
+                None,
+            )
+            .await
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))?;
+            let path = file["result"]["file_path"].as_str().ok_or("no file_path")?;
+            get(
+                client,
+                &format!("{}/file/bot{token}/{path}", bot.api_url),
+                None,
+            )
+            .await
+        }
+        other => Err(format!("no photos from {other}")),
+    }
+}
+
+fn encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// A GET whose body may not exceed a photo's size (with some room for JSON).
+async fn get(client: &reqwest::Client, url: &str, bearer: Option<&str>) -> Result<Vec<u8>, String> {
+    let mut request = client.get(url).timeout(Duration::from_secs(30));
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    let mut response = request
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("provider answered {}", response.status()));
+    }
+    let limit = PHOTO_MAX_BYTES + 64 * 1024;
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("body failed: {e}"))?
+    {
+        body.extend_from_slice(&chunk);
+        if body.len() > limit {
+            return Err("the file is larger than a photo may be".into());
+        }
+    }
+    Ok(body)
+}
