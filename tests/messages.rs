@@ -462,6 +462,17 @@ async fn meta_conversation(app: TestApp, graph: Graph) {
     );
     assert_eq!(app.tip_count().await, 1);
     assert!(!first.is_empty());
+    // Provider message ids are kept only keyed (a `wamid.` id can encode the sender's number).
+    if let Some(path) = app.database_url.strip_prefix("sqlite://") {
+        for file in [path.to_owned(), format!("{path}-wal")] {
+            if let Ok(bytes) = std::fs::read(&file) {
+                assert!(
+                    !bytes.windows(9).any(|w| w == b"wamid.IN1"),
+                    "{file} holds a provider message id"
+                );
+            }
+        }
+    }
 }
 
 async fn meta_app(backend: Backend, graph_url: String) -> Option<TestApp> {

@@ -21,6 +21,7 @@ pub mod x;
 
 use crate::alerts::{Payload, Relay, seal_payload};
 use crate::app::Core;
+use crate::crypto::encode_hex;
 use crate::domain::{
     Channel, Language, SECRET_DIGITS, TIP_NUMBER_DIGITS, TipId, TipNumber, TipSecret, TipStatus,
     TipText, fold_digits,
@@ -142,7 +143,7 @@ impl Voice {
         if text.chars().any(|c| ('\u{0900}'..='\u{097F}').contains(&c)) {
             return Self::Hindi;
         }
-        match core.triage.assess(text, None).language {
+        match core.triage.language(text) {
             Written::English => Self::English,
             Written::Hindi | Written::Chhattisgarhi => Self::Hindi,
             Written::HindiLatin | Written::Mixed => Self::Hinglish,
@@ -392,6 +393,16 @@ pub async fn relays(core: &Core, tip_id: TipId, text: &str) -> Result<Vec<NewOut
 /// the webhook's response, the answer is in the outbox when this returns (for a stored message,
 /// in the same transaction).
 pub async fn receive(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError> {
+    // Provider message ids are kept only as a keyed hash: some carry the sender (WhatsApp's
+    // `wamid.` ids encode the sender's number).
+    let keyed = InboundMessage {
+        provider_id: encode_hex(&core.keyring.keys().pseudonym(
+            "provider-message",
+            &format!("{}|{}", m.channel.as_str(), m.provider_id),
+        )),
+        ..m.clone()
+    };
+    let m = &keyed;
     let handled = handle(core, m).await?;
     if !m.provider.answers_in_response() {
         if let Handled::Status(answer) | Handled::Empty(answer) = &handled {

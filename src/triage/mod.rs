@@ -163,6 +163,12 @@ impl Triage {
         })
     }
 
+    /// The language a text is written in, without the rest of triage (for answering a sender in
+    /// their own language).
+    pub fn language(&self, text: &str) -> Language {
+        language::detect(&tokenize(text), &self.cues)
+    }
+
     /// Triage of one tip. `hotline_district` is where the tip arrived; it is metadata and never
     /// decides the place of the incident.
     pub fn assess(&self, text: &str, hotline_district: Option<&str>) -> Assessment {
