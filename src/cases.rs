@@ -495,17 +495,9 @@ pub async fn open_photo(
         return Err(CaseError::Forbidden);
     }
     let r = &case.record;
-    let Some(sealed) = core.store.attachment_clean(r.tip_id, attachment_id).await? else {
+    let Some((sealed, facts)) = core.store.attachment_clean(r.tip_id, attachment_id).await? else {
         return Ok(None);
     };
-    let facts = core
-        .store
-        .attachments(r.tip_id)
-        .await?
-        .into_iter()
-        .find(|(id, _)| *id == attachment_id)
-        .map(|(_, f)| f)
-        .ok_or(CaseError::NotFound)?;
     let facts = core.keyring.open(
         &r.key_scope,
         &intake::attachment_aad("facts", attachment_id),

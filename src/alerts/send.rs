@@ -159,18 +159,7 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
                 core.channels.twilio.as_ref().ok_or_else(|| {
                     Failure::Permanent("channels.twilio is not configured".into())
                 })?;
-            let relay = payload
-                .relay
-                .as_ref()
-                .ok_or_else(|| Failure::Permanent("not a message for a tipster".into()))?;
-            if relay
-                .window_until
-                .is_some_and(|until| core.clock.now_ms() > until)
-            {
-                return Err(Failure::Permanent(
-                    "outside WhatsApp's 24-hour window: the tipster sees it on follow-up".into(),
-                ));
-            }
+            let relay = relay_of(core, &payload)?;
             let url = format!(
                 "{}/2010-04-01/Accounts/{}/Messages.json",
                 twilio.api_url, twilio.account_sid
@@ -192,18 +181,7 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
                 .meta
                 .as_ref()
                 .ok_or_else(|| Failure::Permanent("channels.meta is not configured".into()))?;
-            let relay = payload
-                .relay
-                .as_ref()
-                .ok_or_else(|| Failure::Permanent("not a message for a tipster".into()))?;
-            if relay
-                .window_until
-                .is_some_and(|until| core.clock.now_ms() > until)
-            {
-                return Err(Failure::Permanent(
-                    "outside WhatsApp's 24-hour window: the tipster sees it on follow-up".into(),
-                ));
-            }
+            let relay = relay_of(core, &payload)?;
             let to = payload.to.as_str();
             let mut body = serde_json::json!({
                 "messaging_product": "whatsapp",
@@ -220,10 +198,7 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
             answer(request.send().await).await
         }
         "tipster_telegram" => {
-            let relay = payload
-                .relay
-                .as_ref()
-                .ok_or_else(|| Failure::Permanent("not a message for a tipster".into()))?;
+            let relay = relay_of(core, &payload)?;
             let bot = core
                 .channels
                 .telegram
@@ -244,18 +219,7 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
             answer(request.send().await).await
         }
         "tipster_messenger" | "tipster_x" => {
-            let relay = payload
-                .relay
-                .as_ref()
-                .ok_or_else(|| Failure::Permanent("not a message for a tipster".into()))?;
-            if relay
-                .window_until
-                .is_some_and(|until| core.clock.now_ms() > until)
-            {
-                return Err(Failure::Permanent(
-                    "outside Messenger's 24-hour window: the tipster sees it on follow-up".into(),
-                ));
-            }
+            let relay = relay_of(core, &payload)?;
             let channels = &core.channels;
             let (url, accounts, body) = if row.channel == "tipster_messenger" {
                 let m = channels.messenger.as_ref().ok_or_else(|| {
@@ -299,6 +263,24 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
         }
         other => Err(Failure::Permanent(format!("unknown channel {other}"))),
     }
+}
+
+/// The message for a tipster in a payload, if it may still be sent (WhatsApp and Messenger take
+/// free text only within 24 hours of the tipster's last message).
+fn relay_of<'a>(core: &Core, payload: &'a super::Payload) -> Result<&'a super::Relay, Failure> {
+    let relay = payload
+        .relay
+        .as_ref()
+        .ok_or_else(|| Failure::Permanent("not a message for a tipster".into()))?;
+    if relay
+        .window_until
+        .is_some_and(|until| core.clock.now_ms() > until)
+    {
+        return Err(Failure::Permanent(
+            "outside the channel's 24-hour window: the tipster sees it on follow-up".into(),
+        ));
+    }
+    Ok(relay)
 }
 
 /// A gateway's answer: 2xx sent; 429 and 5xx and network errors worth a retry; other 4xx not.

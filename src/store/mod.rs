@@ -546,12 +546,12 @@ pub trait Store: Send + Sync {
     async fn senders_of(&self, tip_id: TipId) -> Result<Vec<SenderRow>, StoreError>;
     /// A tip's attachments: (id, sealed facts), oldest first.
     async fn attachments(&self, tip_id: TipId) -> Result<Vec<(i64, Vec<u8>)>, StoreError>;
-    /// One attachment's cleaned copy, sealed; `None` if the tip has no such attachment.
+    /// One attachment's cleaned copy and facts, sealed; `None` if the tip has no such attachment.
     async fn attachment_clean(
         &self,
         tip_id: TipId,
         attachment_id: i64,
-    ) -> Result<Option<Vec<u8>>, StoreError>;
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError>;
     /// Tips at a station in a category closed after an action-taken report since `since`.
     async fn tips_acted_at_station(
         &self,

@@ -421,7 +421,7 @@ impl Store for PgStore {
         &self,
         tip_id: TipId,
         attachment_id: i64,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
         q::attachment_clean(&mut *self.pool.acquire().await?, tip_id, attachment_id).await
     }
 

@@ -458,15 +458,14 @@ macro_rules! backend_queries {
                 .await?)
         }
 
-        /// One attachment's cleaned copy, sealed.
-        pub async fn attachment_clean(c: &mut Conn, tip_id: TipId, attachment_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
-            let row: Option<(Vec<u8>,)> = sqlx::query_as(
-                "SELECT clean_sealed FROM attachment WHERE tip_id = $1 AND attachment_id = $2",
+        /// One attachment's cleaned copy and facts, sealed.
+        pub async fn attachment_clean(c: &mut Conn, tip_id: TipId, attachment_id: i64) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+            Ok(sqlx::query_as(
+                "SELECT clean_sealed, facts_sealed FROM attachment WHERE tip_id = $1 AND attachment_id = $2",
             )
             .bind(tip_id.get()).bind(attachment_id)
             .fetch_optional(&mut *c)
-            .await?;
-            Ok(row.map(|(b,)| b))
+            .await?)
         }
 
         /// Stores outbox messages on their own.

@@ -713,7 +713,7 @@ impl Store for SqliteStore {
         &self,
         tip_id: TipId,
         attachment_id: i64,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
         q::attachment_clean(&mut *self.reader().await?, tip_id, attachment_id).await
     }
 
