@@ -62,9 +62,7 @@ fn signed_form(
     body: &[u8],
     token: &str,
 ) -> Option<Form> {
-    let signature = headers
-        .get("x-twilio-signature")
-        .and_then(|v| v.to_str().ok())?;
+    let signature = header_of(headers, "x-twilio-signature")?;
     let form = Form::parse(body)?;
     // The URL Twilio was given: the configured public address (never a forwarded header),
     // with the path and query string as requested.
@@ -219,9 +217,7 @@ pub async fn messenger_notification(
     let Some(m) = &state.core.channels.messenger else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let signed = headers
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok())
+    let signed = header_of(&headers, "x-hub-signature-256")
         .is_some_and(|h| meta::verify(m.app_secret.expose_secret(), &body, h));
     if !signed {
         return StatusCode::UNAUTHORIZED.into_response();
@@ -229,12 +225,7 @@ pub async fn messenger_notification(
     let Some(n) = messenger::Notification::parse(&body) else {
         return (StatusCode::BAD_REQUEST, "not a page notification").into_response();
     };
-    let messages = n.messages(|page| {
-        m.pages
-            .iter()
-            .find(|p| p.id == page)
-            .and_then(|p| p.district.clone())
-    });
+    let messages = n.messages(|page| account_district(&m.pages, page));
     receive_all(&state, "messenger", messages).await
 }
 
@@ -267,9 +258,7 @@ pub async fn x_events(State(state): State<AppState>, headers: HeaderMap, body: B
     let Some(xc) = &state.core.channels.x else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let signed = headers
-        .get("x-twitter-webhooks-signature")
-        .and_then(|v| v.to_str().ok())
+    let signed = header_of(&headers, "x-twitter-webhooks-signature")
         .is_some_and(|h| x::verify(xc.consumer_secret.expose_secret(), &body, h));
     if !signed {
         return StatusCode::UNAUTHORIZED.into_response();
@@ -277,12 +266,7 @@ pub async fn x_events(State(state): State<AppState>, headers: HeaderMap, body: B
     let Some(events) = x::Events::parse(&body) else {
         return (StatusCode::BAD_REQUEST, "not account activity").into_response();
     };
-    let messages = events.messages(|account| {
-        xc.accounts
-            .iter()
-            .find(|a| a.id == account)
-            .and_then(|a| a.district.clone())
-    });
+    let messages = events.messages(|account| account_district(&xc.accounts, account));
     receive_all(&state, "x", messages).await
 }
 
@@ -298,9 +282,7 @@ pub async fn meta_notification(
     let Some(meta) = &core.channels.meta else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let signed = headers
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok())
+    let signed = header_of(&headers, "x-hub-signature-256")
         .is_some_and(|h| meta::verify(meta.app_secret.expose_secret(), &body, h));
     if !signed {
         return StatusCode::UNAUTHORIZED.into_response();
@@ -324,9 +306,7 @@ pub async fn telegram_update(
     let Some(bot) = core.channels.telegram.iter().find(|b| b.name == bot) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let header = headers
-        .get("x-telegram-bot-api-secret-token")
-        .and_then(|v| v.to_str().ok());
+    let header = header_of(&headers, "x-telegram-bot-api-secret-token");
     if !telegram::verify(bot.secret_token.expose_secret(), header) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
@@ -347,6 +327,22 @@ pub async fn telegram_update(
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
+}
+
+/// A request header as text, if present and readable.
+fn header_of<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The district of a configured page or account (none: the range's).
+fn account_district(
+    accounts: &[crate::channels::config::Account],
+    id: &str,
+) -> Option<crate::jurisdiction::DistrictId> {
+    accounts
+        .iter()
+        .find(|a| a.id == id)
+        .and_then(|a| a.district.clone())
 }
 
 /// `<Response><Message>text</Message></Response>`.
