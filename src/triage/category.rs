@@ -262,7 +262,9 @@ impl CategoryScorer {
         if thanks && cues.resolved.any(tokens) {
             return Some(NOT_A_TIP);
         }
-        let service = thanks || cues.service.any(tokens);
+        // A service word next to money lost is a fraud told in service terms ("your electricity
+        // bill is due"), not a service question.
+        let service = thanks || (cues.service.any(tokens) && !cues.loss.any(tokens));
         if top >= 3 || (top == 2 && !service) {
             return None;
         }

@@ -23,6 +23,12 @@ pub struct Cues {
     pub collusion: CueSet,
     /// Money demanded from the tipster.
     pub demand: CueSet,
+    /// Taking words after a sum of money.
+    pub take: CueSet,
+    /// A raid or check.
+    pub raid: CueSet,
+    /// "Before".
+    pub before: CueSet,
     /// "khud", "hi": the actor does it himself.
     pub participation: CueSet,
     /// Other officials (forest, mining, excise, CISF, revenue).
@@ -57,6 +63,24 @@ pub struct Cues {
     pub long_ago: CueSet,
     /// The danger is over or the police are there.
     pub over: CueSet,
+    /// Verbs and verbal nouns of violence against a person.
+    pub harm: CueSet,
+    /// The keys of `harm`, for the Chhattisgarhi present in -त ("मारत").
+    pub harm_stems: Vec<String>,
+    /// The progressive auxiliary ("raha", "रही").
+    pub progressive: CueSet,
+    /// "ho"/"kar" between a verbal noun and the progressive.
+    pub light_verb: CueSet,
+    /// Chhattisgarhi "is/are" (हे, हवय).
+    pub copula_hne: CueSet,
+    /// English progressive forms of harm ("is beating").
+    pub harm_now: CueSet,
+    /// A dead body.
+    pub body: CueSet,
+    /// Things that may hide a bomb.
+    pub object: CueSet,
+    /// Nobody's, left lying.
+    pub unattended: CueSet,
     /// Greetings and tests.
     pub greeting: CueSet,
     /// Thanks and praise.
@@ -103,6 +127,7 @@ pub struct ExtraTerm {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
     extra_terms: std::collections::BTreeMap<String, Vec<ExtraTerm>>,
@@ -117,16 +142,21 @@ struct File {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Police {
     actors: Vec<String>,
     collusion: Vec<String>,
     demand: Vec<String>,
+    take: Vec<String>,
+    raid: Vec<String>,
+    before: Vec<String>,
     participation: Vec<String>,
     officials: Vec<String>,
     impostor: Vec<String>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Urgency {
     present: Vec<String>,
     not_present: Vec<String>,
@@ -142,9 +172,18 @@ struct Urgency {
     past: Vec<String>,
     long_ago: Vec<String>,
     over: Vec<String>,
+    harm: Vec<String>,
+    progressive: Vec<String>,
+    light_verb: Vec<String>,
+    copula_hne: Vec<String>,
+    harm_now: Vec<String>,
+    body: Vec<String>,
+    object: Vec<String>,
+    unattended: Vec<String>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NotATip {
     greeting: Vec<String>,
     thanks: Vec<String>,
@@ -153,11 +192,13 @@ struct NotATip {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Terms {
     terms: Vec<String>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Places {
     route: Vec<String>,
     towards: Vec<String>,
@@ -168,6 +209,7 @@ struct Places {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Language {
     english: Vec<String>,
     hinglish: Vec<String>,
@@ -190,6 +232,20 @@ fn compile<'a>(
         return Err(TriageError::Cues(format!("list `{name}` is empty")));
     }
     Ok(set)
+}
+
+/// The matching keys of a list whose entries must be single words without a wildcard.
+fn single_word_keys(name: &str, list: &[String]) -> Result<Vec<String>, TriageError> {
+    let mut keys = Vec::new();
+    for word in list {
+        if word.split_whitespace().count() != 1 || word.contains('*') {
+            return Err(TriageError::Cues(format!(
+                "list `{name}` takes single words without `*`: {word:?}"
+            )));
+        }
+        keys.extend(super::normalize::phrase_keys(word));
+    }
+    Ok(keys)
 }
 
 /// Terms of a lexicon.toml list such as `urgency.high`, with their notes and weights.
@@ -250,6 +306,9 @@ impl Cues {
             police_actor: compile("police.actors", &f.police.actors)?,
             collusion: compile("police.collusion", &f.police.collusion)?,
             demand: compile("police.demand", &f.police.demand)?,
+            take: compile("police.take", &f.police.take)?,
+            raid: compile("police.raid", &f.police.raid)?,
+            before: compile("police.before", &f.police.before)?,
             participation: compile("police.participation", &f.police.participation)?,
             officials: compile("police.officials", &f.police.officials)?,
             impostor: compile("police.impostor", &f.police.impostor)?,
@@ -276,6 +335,15 @@ impl Cues {
             past: compile("urgency.past", f.urgency.past.iter().chain(&lex_past))?,
             long_ago: compile("urgency.long_ago", &f.urgency.long_ago)?,
             over: compile("urgency.over", &f.urgency.over)?,
+            harm: compile("urgency.harm", &f.urgency.harm)?,
+            harm_stems: single_word_keys("urgency.harm", &f.urgency.harm)?,
+            progressive: compile("urgency.progressive", &f.urgency.progressive)?,
+            light_verb: compile("urgency.light_verb", &f.urgency.light_verb)?,
+            copula_hne: compile("urgency.copula_hne", &f.urgency.copula_hne)?,
+            harm_now: compile("urgency.harm_now", &f.urgency.harm_now)?,
+            body: compile("urgency.body", &f.urgency.body)?,
+            object: compile("urgency.object", &f.urgency.object)?,
+            unattended: compile("urgency.unattended", &f.urgency.unattended)?,
             greeting: compile("not_a_tip.greeting", &f.not_a_tip.greeting)?,
             thanks: compile("not_a_tip.thanks", &f.not_a_tip.thanks)?,
             resolved: compile("not_a_tip.resolved", &f.not_a_tip.resolved)?,

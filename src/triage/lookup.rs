@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::normalize::{Token, bare, bounded_distance, phrase_keys, place_tolerance};
+use super::normalize::{Script, Token, bare, bounded_distance, place_tolerance, tokenize};
 
 /// How loosely the words of a phrase may match the words of a tip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,11 +37,21 @@ pub struct Hit<'a, T> {
     pub exact: bool,
 }
 
+/// One phrase: its words, its value, whether it must match exactly, and each word's
+/// [`Token::fine`] (for the aspiration check).
+#[derive(Clone, Debug)]
+struct Entry<T> {
+    pats: Vec<Pat>,
+    value: T,
+    strict: bool,
+    fines: Vec<Option<String>>,
+}
+
 /// A compiled set of phrases, each carrying a value.
 #[derive(Clone, Debug)]
 pub struct PhraseSet<T> {
     tolerance: Tolerance,
-    entries: Vec<(Vec<Pat>, T, bool)>,
+    entries: Vec<Entry<T>>,
     by_first: HashMap<String, Vec<usize>>,
     /// Entries whose first word may match loosely, with the first byte of that word.
     loose_first: Vec<(u8, usize)>,
@@ -54,6 +64,35 @@ const ENDINGS: &[&str] = &[
     "tas", "ne", "na", "ni", "kar", "ke", "ga", "gi", "ge", "ega", "egi", "enge", "is", "es", "se",
     "iya", "iye", "yan", "on", "va", "vi", "ve", "ai", "ain",
 ];
+
+/// A Devanagari word must agree on aspiration with the phrase word it matches (खाता is not कट्टा
+/// or "katta"), though their keys fold it away: their
+/// consonants, aspiration marked, agree as far as the shorter word goes, leaving out each word's
+/// last consonant, which may belong to an ending (so inflections still meet: बेचता and बेचथे).
+fn aspiration_agrees(fines: &[Option<String>], tokens: &[Token]) -> bool {
+    fines.iter().zip(tokens).all(|(f, t)| match (f, &t.fine) {
+        (Some(f), Some(fine)) if t.script == Script::Deva => {
+            let (a, b): (Vec<_>, Vec<_>) = (consonants(f).collect(), consonants(fine).collect());
+            let n = a.len().min(b.len()).saturating_sub(1);
+            a[..n] == b[..n]
+        }
+        _ => true,
+    })
+}
+
+/// The consonants of an aspiration-kept key, each with whether an `h` follows it.
+fn consonants(fine: &str) -> impl Iterator<Item = (u8, bool)> + '_ {
+    let b = fine.as_bytes();
+    let vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
+    b.iter().enumerate().filter_map(move |(i, &c)| {
+        let after_consonant = i > 0 && !vowel(b[i - 1]) && b[i - 1] != b'h';
+        if vowel(c) || (c == b'h' && after_consonant) {
+            None
+        } else {
+            Some((c, b.get(i + 1) == Some(&b'h')))
+        }
+    })
+}
 
 impl<T> PhraseSet<T> {
     /// An empty set with the given tolerance.
@@ -75,22 +114,21 @@ impl<T> PhraseSet<T> {
     /// terms: "mand" must not match "mandi").
     pub fn insert_with(&mut self, phrase: &str, value: T, strict: bool) -> bool {
         let place = self.tolerance == Tolerance::Place;
-        let pats: Vec<Pat> = phrase
+        let (pats, fines): (Vec<Pat>, Vec<Option<String>>) = phrase
             .split_whitespace()
             .flat_map(|w| {
                 let prefix = w.ends_with('*');
-                phrase_keys(w.trim_end_matches('*'))
-                    .into_iter()
-                    .map(move |k| {
-                        let k = if place { bare(&k) } else { k };
-                        if prefix {
-                            Pat::Prefix(k)
-                        } else {
-                            Pat::Exact(k)
-                        }
-                    })
+                tokenize(w.trim_end_matches('*')).into_iter().map(move |t| {
+                    let k = if place { bare(&t.key) } else { t.key };
+                    let pat = if prefix {
+                        Pat::Prefix(k)
+                    } else {
+                        Pat::Exact(k)
+                    };
+                    (pat, t.fine)
+                })
             })
-            .collect();
+            .unzip();
         let Some(first) = pats.first() else {
             return false;
         };
@@ -113,7 +151,12 @@ impl<T> PhraseSet<T> {
                 .loose_first
                 .push((k.as_bytes().first().copied().unwrap_or(0), idx)),
         }
-        self.entries.push((pats, value, strict));
+        self.entries.push(Entry {
+            pats,
+            value,
+            strict,
+            fines,
+        });
         true
     }
 
@@ -170,8 +213,16 @@ impl<T> PhraseSet<T> {
             cands.clear();
             self.candidates(self.key(&tokens[start]), &mut cands);
             for &idx in &cands {
-                let (pats, value, strict) = &self.entries[idx];
-                if self.matches_at(pats, &tokens[start..], *strict) {
+                let Entry {
+                    pats,
+                    value,
+                    strict,
+                    fines,
+                } = &self.entries[idx];
+                if self.matches_at(pats, &tokens[start..], *strict)
+                    && (self.tolerance == Tolerance::Place
+                        || aspiration_agrees(fines, &tokens[start..]))
+                {
                     let exact = pats
                         .iter()
                         .zip(&tokens[start..])
@@ -294,6 +345,15 @@ mod tests {
         assert!(hits(&set, "bechara").is_empty());
         assert!(hits(&set, "mandi me").is_empty());
         assert_eq!(hits(&set, "mand bechthe"), [5, 1]);
+        // Devanagari spells aspiration: खाता (account) is not कट्टा (a pistol), though romanised
+        // keys fold them together.
+        let mut set = PhraseSet::new(Tolerance::Term);
+        set.insert("कट्टा", 1);
+        set.insert("katta", 1);
+        set.insert("sharab", 2);
+        assert!(hits(&set, "मोर खाता ले पइसा कटगे").is_empty());
+        assert_eq!(hits(&set, "शराब पी के"), [2]);
+        assert_eq!(hits(&set, "घर म कट्टा रखे हे"), [1, 1]);
     }
 
     #[test]

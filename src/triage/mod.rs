@@ -512,6 +512,35 @@ mod tests {
     }
 
     #[test]
+    fn harm_being_done_a_body_and_an_unattended_bag_are_urgent() {
+        let t = triage();
+        let urgent = |text: &str| t.assess(text, None).urgent;
+        // Violence in the progressive (Hindi, Chhattisgarhi -त हे, English) is going on now.
+        assert!(urgent("padosi apni maa ko laathi se peet raha hai"));
+        assert!(urgent("बाजार में दो गुटों में मारपीट हो रही है"));
+        assert!(urgent("ओ मनखे अपन लइका ल पीटत हावय"));
+        assert!(urgent("the shopkeeper is beating a boy behind the shop"));
+        // The habitual, the past, a long-running story and a negation are not.
+        assert!(!urgent("uska pati roz sharab pee ke maarta hai"));
+        assert!(!urgent("ओ हा अपन बाई ल मारथे"));
+        assert!(!urgent("pichhle saal gaon me marpit hui thi"));
+        assert!(!urgent(
+            "2 saal se wo usko maar raha hai, pichhle mahine se ghar nahi aayi"
+        ));
+        assert!(!urgent("ab koi use maar nahi raha, sab theek hai"));
+        // A body found is urgent unless the police are there or it is old.
+        assert!(urgent("nadi kinare ek laash padi hai"));
+        assert!(!urgent("nadi kinare laash mili thi, police aa gayi hai"));
+        assert!(!urgent("last year a dead body was found in that well"));
+        // A bag or box nobody owns may hide a bomb; an abandoned vehicle does not need the hour.
+        assert!(urgent("bus stand pe ek lawaris bag rakha hai"));
+        assert!(urgent("मंदिर के पास एक डिब्बा पड़ा है, लावारिस है"));
+        assert!(!urgent(
+            "mandir ke paas ek lawaris scooter 4 din se khadi hai"
+        ));
+    }
+
+    #[test]
     fn police_involvement_names_the_accused_station_and_bars_it() {
         let t = triage();
         let a = t.assess(

@@ -30,6 +30,9 @@ pub struct Token {
     pub key: String,
     /// The key without `h` and with doubled letters collapsed, for place names (see [`bare`]).
     pub bare: String,
+    /// The key with aspiration kept (खाता `khata`, कट्टा `kata`; none for digits): Devanagari
+    /// spells aspiration reliably, so a Devanagari word must agree on it with what it matches.
+    pub fine: Option<String>,
     /// The script of the word.
     pub script: Script,
     /// Index of the sentence (split at `.`, `!`, `?`, `।`, newline) the word belongs to.
@@ -73,9 +76,15 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         if key.is_empty() {
             continue;
         }
+        let fine = match script {
+            Script::Deva => Some(fold(&romanize(piece), true)),
+            Script::Latn => Some(fold(piece, true)),
+            Script::Other => None,
+        };
         tokens.push(Token {
             text: piece.to_owned(),
             bare: bare(&key),
+            fine,
             key,
             script,
             sentence,
@@ -127,6 +136,11 @@ fn key_of(word: &str, script: Script) -> String {
 /// Folds romanised Hindi spelling: lower case, ph→f, rh→d, au/ow→o before a consonant, sh→s, w→v, z→j, q→k, ck→k, aspiration `h`
 /// after a consonant dropped, ee→i, oo→u, then every doubled letter collapsed.
 pub fn fold_latin(word: &str) -> String {
+    fold(word, false)
+}
+
+/// [`fold_latin`], optionally keeping aspiration (for [`Token::fine`]).
+fn fold(word: &str, keep_aspiration: bool) -> String {
     let lower: Vec<char> = word
         .chars()
         .flat_map(char::to_lowercase)
@@ -171,7 +185,11 @@ pub fn fold_latin(word: &str) -> String {
             ('w', _) => 'v',
             ('z', _) => 'j',
             ('q', _) => 'k',
-            ('h', _) if out.last().is_some_and(|p| is_consonant(*p)) => {
+            // `sh` is श/स, not an aspirate: its `h` goes even when aspiration is kept.
+            ('h', _)
+                if out.last().is_some_and(|p| is_consonant(*p))
+                    && (!keep_aspiration || out.last() == Some(&'s')) =>
+            {
                 i += 1;
                 continue;
             }

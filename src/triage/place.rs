@@ -333,6 +333,7 @@ fn merge(
                         text: k.clone(),
                         key: k.clone(),
                         bare: String::new(),
+                        fine: None,
                         script: Script::Latn,
                         sentence: 0,
                     })

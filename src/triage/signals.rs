@@ -22,6 +22,10 @@ pub enum UrgentReason {
     ImminentChildMarriage,
     /// Money lost to fraud within the last hours.
     MoneyJustLost,
+    /// A dead body found and the police not yet there.
+    BodyFound,
+    /// A bag or box that nobody owns: it may hide a bomb.
+    SuspiciousObject,
 }
 
 /// The facts urgency is decided from.
@@ -67,8 +71,15 @@ pub fn urgency(tokens: &[Token], cues: &Cues, facts: UrgencyFacts) -> Vec<Urgent
     if present && !has(&cues.hearsay) {
         reasons.push(UrgentReason::InProgress);
     }
-    if has(&cues.danger) && (!past || present || has(&cues.ongoing)) {
+    let harm_now = harm_in_progress(tokens, cues) && !has(&cues.long_ago);
+    if harm_now || (has(&cues.danger) && (!past || present || has(&cues.ongoing))) {
         reasons.push(UrgentReason::ThreatToLife);
+    }
+    if has(&cues.body) && !has(&cues.long_ago) {
+        reasons.push(UrgentReason::BodyFound);
+    }
+    if unattended_object(tokens, cues) {
+        reasons.push(UrgentReason::SuspiciousObject);
     }
     if minor && ((facts.missing && !has(&cues.long_ago)) || has(&cues.request)) {
         reasons.push(UrgentReason::VulnerablePerson);
@@ -77,6 +88,39 @@ pub fn urgency(tokens: &[Token], cues: &Cues, facts: UrgencyFacts) -> Vec<Urgent
         reasons.push(UrgentReason::ImminentChildMarriage);
     }
     reasons
+}
+
+/// Violence against a person going on now: a harm verb or verbal noun with the progressive
+/// ("maar raha", "मारपीट हो रही"), the Chhattisgarhi present in -त before "is" ("मारत हे",
+/// "pitat havay"), or an English progressive ("is beating").
+fn harm_in_progress(tokens: &[Token], cues: &Cues) -> bool {
+    let is = |set: &CueSet, i: usize| {
+        tokens
+            .get(i)
+            .is_some_and(|t| set.any(std::slice::from_ref(t)))
+    };
+    let hindi = cues.harm.find_all(tokens).iter().any(|h| {
+        let end = h.start + h.len;
+        is(&cues.progressive, end) || (is(&cues.light_verb, end) && is(&cues.progressive, end + 1))
+    });
+    let chhattisgarhi = tokens.iter().enumerate().any(|(i, t)| {
+        is(&cues.copula_hne, i + 1)
+            && cues.harm_stems.iter().any(|stem| {
+                t.key
+                    .strip_prefix(stem.as_str())
+                    .is_some_and(|rest| matches!(rest, "t" | "at" | "vat"))
+            })
+    });
+    hindi || chhattisgarhi || cues.harm_now.any(tokens)
+}
+
+/// A bag, box or packet that nobody owns, named in one sentence with "lawaris"/"unattended".
+fn unattended_object(tokens: &[Token], cues: &Cues) -> bool {
+    let objects = cues.object.find_all(tokens);
+    cues.unattended.find_all(tokens).iter().any(|u| {
+        let sentence = tokens[u.start].sentence;
+        objects.iter().any(|o| tokens[o.start].sentence == sentence)
+    })
 }
 
 /// A number under 18 next to an age word ("17 saal", "15-year-old", "14 बछर", "only 15",
@@ -112,9 +156,12 @@ pub struct PoliceFinding {
 /// Looks for police (or other officials) next to money, protection or tip-off words, or a police
 /// actor doing the crime himself.
 pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> PoliceFinding {
-    let collusion = spans(&cues.collusion, tokens);
+    let mut collusion = spans(&cues.collusion, tokens);
+    collusion.extend(payments(tokens, cues));
+    collusion.extend(tip_offs(tokens, cues));
     let impostor = spans(&cues.impostor, tokens);
     let participation = spans(&cues.participation, tokens);
+    let officials = spans(&cues.officials, tokens);
     // Near: anywhere in the same sentence, or within a few words across one sentence break.
     let near = |list: &[(usize, usize)], (s, e): (usize, usize), before: usize, after: usize| {
         list.iter().any(|&(a, b)| {
@@ -123,8 +170,19 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
         })
     };
     let mut finding = PoliceFinding::default();
-    for actor in spans(&cues.police_actor, tokens) {
-        if near(&impostor, actor, 4, 6) {
+    let actors = spans(&cues.police_actor, tokens);
+    for &actor in &actors {
+        // "आबकारी विभाग के दो सिपाही": another agency's constables are not the police.
+        let linking = |t: &Token| {
+            matches!(
+                t.key.as_str(),
+                "ke" | "ka" | "ki" | "vibag" | "do" | "ek" | "tin" | "of"
+            ) || t.key.parse::<u32>().is_ok()
+        };
+        let of_agency = officials.iter().any(|&(_, b)| {
+            b <= actor.0 && actor.0 - b <= 3 && tokens[b..actor.0].iter().all(linking)
+        });
+        if of_agency || near(&impostor, actor, 4, 6) {
             continue;
         }
         let paid = near(&collusion, actor, 10, 14);
@@ -140,7 +198,52 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
             finding.actors.push(actor);
         }
     }
-    let officials = spans(&cues.officials, tokens);
+    // The post of an accused actor, named next to it ("लालपुर थाना के सिपाही", "constables from
+    // Tarbahar thana"), names the accused station too.
+    let accused = finding.actors.clone();
+    for &other in &actors {
+        let same_unit = accused.iter().any(|&(a, b)| {
+            tokens[a].sentence == tokens[other.0].sentence
+                && (other.1 <= a && a - other.1 <= 5 || other.0 >= b && other.0 - b <= 3)
+        });
+        if same_unit && !finding.actors.contains(&other) {
+            finding.actors.push(other);
+        }
+    }
     finding.collusion = finding.involved || officials.iter().any(|&o| near(&collusion, o, 8, 12));
     finding
+}
+
+/// A sum of money with a taking word right after it ("500 leke", "20,000 लिए", "paid 5000"): a
+/// payment, whoever is named near it.
+fn payments(tokens: &[Token], cues: &Cues) -> Vec<(usize, usize)> {
+    let sum = |t: &Token| {
+        t.key.parse::<u32>().is_ok_and(|n| n >= 50)
+            || matches!(
+                t.key.as_str(),
+                "hajar" | "rupaye" | "rupay" | "rs" | "lak" | "lakh"
+            )
+    };
+    let take = spans(&cues.take, tokens);
+    (0..tokens.len())
+        .filter(|&i| sum(&tokens[i]))
+        .filter_map(|i| {
+            take.iter()
+                .find(|&&(a, _)| (a > i && a <= i + 2) || (a < i && i - a <= 1))
+                .map(|&(a, b)| (a.min(i), b.max(i + 1)))
+        })
+        .collect()
+}
+
+/// A raid or check with "before" in the same sentence: someone is warned ahead of it.
+fn tip_offs(tokens: &[Token], cues: &Cues) -> Vec<(usize, usize)> {
+    let before = spans(&cues.before, tokens);
+    spans(&cues.raid, tokens)
+        .into_iter()
+        .filter(|&(a, _)| {
+            before
+                .iter()
+                .any(|&(b, _)| tokens[b].sentence == tokens[a].sentence)
+        })
+        .collect()
 }
