@@ -265,7 +265,7 @@ impl CategoryScorer {
         // A service word next to money lost is a fraud told in service terms ("your electricity
         // bill is due"), not a service question.
         let service = thanks || (cues.service.any(tokens) && !cues.loss.any(tokens));
-        if top >= 3 || (top == 2 && !service) {
+        if top >= 2 {
             return None;
         }
         // A greeting opens many real tips ("hello haan sir ..."): it marks chatter only when the

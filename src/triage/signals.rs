@@ -114,12 +114,15 @@ fn harm_in_progress(tokens: &[Token], cues: &Cues) -> bool {
     hindi || chhattisgarhi || cues.harm_now.any(tokens)
 }
 
-/// A bag, box or packet that nobody owns, named in one sentence with "lawaris"/"unattended".
+/// A bag, box or packet that nobody owns, named with "lawaris"/"unattended" in the same sentence
+/// or the next ("एक डब्बा रखाय हे। कोनो नइ उठाइस").
 fn unattended_object(tokens: &[Token], cues: &Cues) -> bool {
     let objects = cues.object.find_all(tokens);
     cues.unattended.find_all(tokens).iter().any(|u| {
         let sentence = tokens[u.start].sentence;
-        objects.iter().any(|o| tokens[o.start].sentence == sentence)
+        objects
+            .iter()
+            .any(|o| tokens[o.start].sentence.abs_diff(sentence) <= 1)
     })
 }
 
