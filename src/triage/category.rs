@@ -57,6 +57,8 @@ pub struct Scored {
     scores: Vec<u32>,
     evidence: Vec<Vec<(usize, usize)>>,
     spans: Vec<(usize, usize)>,
+    /// The weight of the strongest term matched (a 2 names a crime; 1s only hint at one).
+    strongest: u32,
 }
 
 impl Scored {
@@ -135,6 +137,7 @@ impl CategoryScorer {
         let mut scores = vec![0; self.ids.len()];
         let mut evidence = vec![Vec::new(); self.ids.len()];
         let mut spans = Vec::new();
+        let mut strongest = 0;
         for h in hits {
             if taken[h.start..h.start + h.len].iter().any(|&t| t) {
                 continue;
@@ -147,6 +150,7 @@ impl CategoryScorer {
                 continue;
             }
             seen_terms.push(h.value.term);
+            strongest = strongest.max(h.value.weight);
             scores[h.value.category] += h.value.weight;
             evidence[h.value.category].push((h.start, h.start + h.len));
         }
@@ -168,6 +172,7 @@ impl CategoryScorer {
             scores,
             evidence,
             spans,
+            strongest,
         }
     }
 
@@ -203,7 +208,7 @@ impl CategoryScorer {
         let crime_score = best_crime.map_or(0, |i| scores[i]);
         let collusion_score = collusion.map_or(0, |c| scores[c]);
         let top = crime_score.max(collusion_score);
-        if let Some(label) = self.not_a_tip_or_other(tokens, top, cues) {
+        if let Some(label) = self.not_a_tip_or_other(tokens, top, scored.strongest, cues) {
             return Decision {
                 category: label.into(),
                 secondary: Vec::new(),
@@ -257,7 +262,15 @@ impl CategoryScorer {
 
     /// `not_a_tip` on positive evidence only, `other` for crime cues outside the lexicon or a
     /// message with no category words at all (never reject a tip because no keyword matched).
-    fn not_a_tip_or_other(&self, tokens: &[Token], top: u32, cues: &Cues) -> Option<&'static str> {
+    /// A service word outweighs weak hints (two weight-1 words: "online link") but not a term that
+    /// names a crime, and never money lost: a real tip called spam is the worst error.
+    fn not_a_tip_or_other(
+        &self,
+        tokens: &[Token],
+        top: u32,
+        strongest: u32,
+        cues: &Cues,
+    ) -> Option<&'static str> {
         let thanks = cues.thanks.any(tokens);
         if thanks && cues.resolved.any(tokens) {
             return Some(NOT_A_TIP);
@@ -265,7 +278,7 @@ impl CategoryScorer {
         // A service word next to money lost is a fraud told in service terms ("your electricity
         // bill is due"), not a service question.
         let service = thanks || (cues.service.any(tokens) && !cues.loss.any(tokens));
-        if top >= 2 {
+        if top >= 3 || (top == 2 && (!service || strongest >= 2)) {
             return None;
         }
         // A greeting opens many real tips ("hello haan sir ..."): it marks chatter only when the
