@@ -444,6 +444,9 @@ pub struct AttachmentFacts {
     pub size: usize,
     /// SHA-256 of the original, hex.
     pub sha256: String,
+    /// A recording's length in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<u32>,
 }
 
 fn seal_photos(
@@ -465,18 +468,54 @@ pub fn seal_photo(
     photo: &crate::domain::attachment::Photo,
     now: i64,
 ) -> Result<crate::store::NewAttachment, IntakeError> {
-    let (_, key) = core.keyring.current(key_scope)?;
-    let attachment_id = TipId::generate(now)?.get();
     let facts = AttachmentFacts {
         kind: photo.kind.to_owned(),
         size: photo.original.len(),
         sha256: photo.sha256.clone(),
+        seconds: None,
     };
-    let facts = serde_json::to_vec(&facts).unwrap_or_default();
+    seal_attachment(core, key_scope, &facts, &photo.original, &photo.clean, now)
+}
+
+/// Seals one voice recording (the original, and the disguised copy officers hear) as an
+/// attachment under `key_scope`'s current key.
+pub fn seal_recording(
+    core: &Core,
+    key_scope: &str,
+    recording: &crate::domain::recording::Recording,
+    now: i64,
+) -> Result<crate::store::NewAttachment, IntakeError> {
+    let facts = AttachmentFacts {
+        kind: recording.kind.to_owned(),
+        size: recording.original.len(),
+        sha256: recording.sha256.clone(),
+        seconds: Some(recording.seconds),
+    };
+    seal_attachment(
+        core,
+        key_scope,
+        &facts,
+        &recording.original,
+        &recording.clean,
+        now,
+    )
+}
+
+fn seal_attachment(
+    core: &Core,
+    key_scope: &str,
+    facts: &AttachmentFacts,
+    original: &[u8],
+    clean: &[u8],
+    now: i64,
+) -> Result<crate::store::NewAttachment, IntakeError> {
+    let (_, key) = core.keyring.current(key_scope)?;
+    let attachment_id = TipId::generate(now)?.get();
+    let facts = serde_json::to_vec(facts).unwrap_or_default();
     Ok(crate::store::NewAttachment {
         attachment_id,
-        original_sealed: key.seal(&attachment_aad("original", attachment_id), &photo.original)?,
-        clean_sealed: key.seal(&attachment_aad("clean", attachment_id), &photo.clean)?,
+        original_sealed: key.seal(&attachment_aad("original", attachment_id), original)?,
+        clean_sealed: key.seal(&attachment_aad("clean", attachment_id), clean)?,
         facts_sealed: key.seal(&attachment_aad("facts", attachment_id), &facts)?,
     })
 }

@@ -1,8 +1,11 @@
-//! Photos sent on provider channels, fetched after the message is stored (the webhook answers at
-//! once; the provider's copy is fetched by a background job with retries): through Meta's Graph
-//! API (`/{media-id}` then its short-lived URL, both with the access token) or Telegram's
-//! `getFile`. A fetched file is checked and cleaned like a web photo (`domain::attachment`) and
-//! becomes an attachment of the tip; a file that is not a photo is dropped.
+//! Photos and voice recordings sent on provider channels, fetched after the message is stored (the
+//! webhook answers at once; the provider's copy is fetched by a background job with retries):
+//! through Meta's Graph API (`/{media-id}` then its short-lived URL, both with the access token),
+//! Telegram's `getFile`, or Twilio's Recordings API (the account's credentials; a recording not
+//! ready yet is a 404 and is tried again). A fetched photo is checked and cleaned like a web photo
+//! (`domain::attachment`), a recording is checked and disguised (`domain::recording`); either
+//! becomes an attachment of the tip, and anything else is dropped. A recording stored is deleted
+//! at Twilio.
 //!
 //! Must never: keep the provider's reference in clear (it is sealed under the range key), or
 //! follow a redirect to a file larger than a photo may be.
@@ -15,6 +18,7 @@ use super::{InboundMessage, Provider};
 use crate::app::Core;
 use crate::domain::TipId;
 use crate::domain::attachment::{PHOTO_MAX_BYTES, Photo};
+use crate::domain::recording::{RECORDING_MAX_BYTES, Recording};
 use crate::intake::{self, IntakeError};
 use crate::keyring::RANGE_SCOPE;
 use crate::store::{MediaDone, MediaRow, NewMedia};
@@ -54,22 +58,28 @@ pub async fn fetch_due(core: &Core, client: &reqwest::Client) -> Result<usize, I
     let now = core.clock.now_ms();
     let mut stored = 0;
     for row in core.store.media_due(now, 20).await? {
+        let recording = row.provider == Provider::Twilio.as_str();
         let done = match fetch(core, client, &row).await {
-            Ok(bytes) => match Photo::parse(&bytes) {
-                Ok(photo) => {
-                    let record = core.store.tip(row.tip_id).await?;
-                    match record {
-                        Some(r) => {
-                            MediaDone::Stored(intake::seal_photo(core, &r.key_scope, &photo, now)?)
-                        }
-                        None => MediaDone::Dropped,
+            Ok(bytes) => {
+                let record = core.store.tip(row.tip_id).await?;
+                let sealed = match (&record, recording) {
+                    (None, _) => Ok(None),
+                    (Some(r), true) => Recording::parse(&bytes)
+                        .map_err(|e| e.to_string())
+                        .map(|rec| Some(intake::seal_recording(core, &r.key_scope, &rec, now))),
+                    (Some(r), false) => Photo::parse(&bytes)
+                        .map_err(|e| e.to_string())
+                        .map(|photo| Some(intake::seal_photo(core, &r.key_scope, &photo, now))),
+                };
+                match sealed {
+                    Ok(Some(attachment)) => MediaDone::Stored(attachment?),
+                    Ok(None) => MediaDone::Dropped,
+                    Err(e) => {
+                        tracing::info!(media_id = row.media_id, error = %e, "provider file is not a photo or recording; dropped");
+                        MediaDone::Dropped
                     }
                 }
-                Err(e) => {
-                    tracing::info!(media_id = row.media_id, error = %e, "provider file is not a photo; dropped");
-                    MediaDone::Dropped
-                }
-            },
+            }
             Err(e) if row.attempts + 1 >= MAX_ATTEMPTS => {
                 tracing::warn!(media_id = row.media_id, error = %e, "photo could not be fetched; given up");
                 MediaDone::Dropped
@@ -80,8 +90,15 @@ pub async fn fetch_due(core: &Core, client: &reqwest::Client) -> Result<usize, I
             }
         };
         let is_stored = matches!(done, MediaDone::Stored(_));
+        let media_id = row.media_id;
+        let sealed_ref = row.ref_sealed.clone();
         if core.store.finish_media(row, done, now).await? && is_stored {
             stored += 1;
+            if recording && let Err(e) = delete_recording(core, client, media_id, &sealed_ref).await
+            {
+                // The recording stays at Twilio; an administrator deletes it there.
+                tracing::warn!(media_id, error = %e, "recording stored but not deleted at Twilio");
+            }
         }
     }
     Ok(stored)
@@ -104,12 +121,13 @@ async fn fetch(core: &Core, client: &reqwest::Client, row: &MediaRow) -> Result<
             let info: serde_json::Value = get(
                 client,
                 &format!("{}/{}", meta.graph_url, r.reference),
-                Some(token),
+                Auth::Bearer(token),
+                PHOTO_MAX_BYTES,
             )
             .await
             .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))?;
             let url = info["url"].as_str().ok_or("no url for the media")?;
-            get(client, url, Some(token)).await
+            get(client, url, Auth::Bearer(token), PHOTO_MAX_BYTES).await
         }
         p if p == Provider::Telegram.as_str() => {
             let bot = core
@@ -126,7 +144,8 @@ async fn fetch(core: &Core, client: &reqwest::Client, row: &MediaRow) -> Result<
                     bot.api_url,
                     encode(&r.reference)
                 ),
-                None,
+                Auth::None,
+                PHOTO_MAX_BYTES,
             )
             .await
             .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))?;
@@ -134,24 +153,97 @@ async fn fetch(core: &Core, client: &reqwest::Client, row: &MediaRow) -> Result<
             get(
                 client,
                 &format!("{}/file/bot{token}/{path}", bot.api_url),
-                None,
+                Auth::None,
+                PHOTO_MAX_BYTES,
             )
             .await
         }
-        other => Err(format!("no photos from {other}")),
+        p if p == Provider::Twilio.as_str() => {
+            let (url, user, token) = twilio_recording(core, &r.reference)?;
+            get(
+                client,
+                &format!("{url}.wav"),
+                Auth::Basic(&user, &token),
+                RECORDING_MAX_BYTES,
+            )
+            .await
+        }
+        other => Err(format!("no media from {other}")),
     }
+}
+
+/// The address of a Twilio recording (from the configured API, never from the webhook) and the
+/// account's credentials.
+fn twilio_recording(core: &Core, sid: &str) -> Result<(String, String, String), String> {
+    let twilio = core
+        .channels
+        .twilio
+        .as_ref()
+        .ok_or("channels.twilio is not configured")?;
+    if !super::voice::valid_sid(sid, "RE") {
+        return Err("not a recording id".into());
+    }
+    Ok((
+        format!(
+            "{}/2010-04-01/Accounts/{}/Recordings/{sid}",
+            twilio.api_url, twilio.account_sid
+        ),
+        twilio.account_sid.clone(),
+        twilio.auth_token.expose_secret().to_owned(),
+    ))
+}
+
+/// Deletes a stored recording at Twilio (`DELETE .../Recordings/{sid}.json`, 204).
+async fn delete_recording(
+    core: &Core,
+    client: &reqwest::Client,
+    media_id: i64,
+    sealed: &[u8],
+) -> Result<(), String> {
+    let plain = core
+        .keyring
+        .open(RANGE_SCOPE, &ref_aad(media_id), sealed)
+        .map_err(|e| e.to_string())?;
+    let r: Reference = serde_json::from_slice(&plain).map_err(|e| e.to_string())?;
+    let (url, user, token) = twilio_recording(core, &r.reference)?;
+    let response = client
+        .delete(format!("{url}.json"))
+        .basic_auth(user, Some(token))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    if response.status().is_success() || response.status() == reqwest::StatusCode::NOT_FOUND {
+        Ok(())
+    } else {
+        Err(format!("Twilio answered {}", response.status()))
+    }
+}
+
+/// How a fetch is authorised.
+enum Auth<'a> {
+    None,
+    Bearer(&'a str),
+    Basic(&'a str, &'a str),
 }
 
 fn encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-/// A GET whose body may not exceed a photo's size (with some room for JSON).
-async fn get(client: &reqwest::Client, url: &str, bearer: Option<&str>) -> Result<Vec<u8>, String> {
+/// A GET whose body may not exceed `max` bytes (with some room for JSON).
+async fn get(
+    client: &reqwest::Client,
+    url: &str,
+    auth: Auth<'_>,
+    max: usize,
+) -> Result<Vec<u8>, String> {
     let mut request = client.get(url).timeout(Duration::from_secs(30));
-    if let Some(token) = bearer {
-        request = request.bearer_auth(token);
-    }
+    request = match auth {
+        Auth::None => request,
+        Auth::Bearer(token) => request.bearer_auth(token),
+        Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
+    };
     let mut response = request
         .send()
         .await
@@ -159,7 +251,7 @@ async fn get(client: &reqwest::Client, url: &str, bearer: Option<&str>) -> Resul
     if !response.status().is_success() {
         return Err(format!("provider answered {}", response.status()));
     }
-    let limit = PHOTO_MAX_BYTES + 64 * 1024;
+    let limit = max + 64 * 1024;
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
@@ -168,7 +260,7 @@ async fn get(client: &reqwest::Client, url: &str, bearer: Option<&str>) -> Resul
     {
         body.extend_from_slice(&chunk);
         if body.len() > limit {
-            return Err("the file is larger than a photo may be".into());
+            return Err("the file is larger than an attachment may be".into());
         }
     }
     Ok(body)

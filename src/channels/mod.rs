@@ -17,6 +17,7 @@ pub mod meta;
 pub mod simulate;
 pub mod telegram;
 pub mod twilio;
+pub mod voice;
 pub mod x;
 
 use crate::alerts::{Payload, Relay, seal_payload};
@@ -91,8 +92,8 @@ pub struct InboundMessage {
 /// How a message was handled (the answer is what the sender is told).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Handled {
-    /// A new tip.
-    Opened(String),
+    /// A new tip, with its number and secret (for the voice line to read out).
+    Opened(String, Spoken),
     /// Added to the sender's open tip.
     Joined(String),
     /// A status question, answered.
@@ -107,7 +108,7 @@ impl Handled {
     /// What to send back.
     pub fn answer(&self) -> &str {
         match self {
-            Self::Opened(a)
+            Self::Opened(a, _)
             | Self::Joined(a)
             | Self::Status(a)
             | Self::Repeat(a)
@@ -118,13 +119,22 @@ impl Handled {
     /// For the log (no content): which case.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Opened(_) => "opened",
+            Self::Opened(..) => "opened",
             Self::Joined(_) => "joined",
             Self::Status(_) => "status",
             Self::Repeat(_) => "repeat",
             Self::Empty(_) => "empty",
         }
     }
+}
+
+/// A new tip's number and secret as digits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spoken {
+    /// The tip number's digits.
+    pub number: String,
+    /// The secret's digits.
+    pub secret: String,
 }
 
 /// The language answers are written in: the tipster's own.
@@ -531,7 +541,13 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
                 Ok(())
             })
             .await
-            .map(|r| Handled::Opened(voice.opened(&r)))
+            .map(|r| {
+                let spoken = Spoken {
+                    number: r.tip_number.as_str().to_owned(),
+                    secret: r.secret.expose().to_owned(),
+                };
+                Handled::Opened(voice.opened(&r), spoken)
+            })
         }
     };
     match outcome {

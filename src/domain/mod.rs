@@ -9,6 +9,7 @@ pub mod officer;
 pub mod outcome;
 /// The role table: who may do what, to which tip.
 pub mod permission;
+pub mod recording;
 mod text;
 mod tip;
 /// The tip's case workflow and the texts its transitions carry.

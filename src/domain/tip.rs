@@ -197,6 +197,8 @@ pub enum Channel {
     Messenger,
     /// A district's X account (direct messages).
     X,
+    /// A message recorded on a district's voice line (IVR).
+    Voice,
 }
 
 impl Channel {
@@ -211,6 +213,7 @@ impl Channel {
             Self::Telegram => "telegram",
             Self::Messenger => "messenger",
             Self::X => "x",
+            Self::Voice => "voice",
         }
     }
 }

@@ -137,6 +137,82 @@ pub async fn twilio_message(
     }
 }
 
+/// Twilio's voice webhook for the districts' numbers: the IVR's greeting.
+pub async fn twilio_voice_start(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    twilio_voice(&state, &uri, &headers, &body, "").await
+}
+
+/// The IVR's later steps (`menu`, `dialed`, `recorded`, `status`).
+pub async fn twilio_voice_step(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    Path(step): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    twilio_voice(&state, &uri, &headers, &body, &step).await
+}
+
+/// One IVR step: the signature and account checked, then TwiML. A failure to store a recorded
+/// message is a 5xx (Twilio's fallback URL, if set, takes over); nothing of the call is logged.
+async fn twilio_voice(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    step: &str,
+) -> Response {
+    use crate::channels::voice::{self, Call, Lang};
+    let core = &state.core;
+    let Some(twilio) = &core.channels.twilio else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(form) = signed_form(state, uri, headers, body, twilio.auth_token.expose_secret())
+    else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let field = |name: &str| form.get(name).unwrap_or_default().to_owned();
+    if field("AccountSid") != twilio.account_sid {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let lang = Lang::parse(
+        uri.query()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang="))),
+    );
+    let base = &core.public_url;
+    let call = Call {
+        call_sid: field("CallSid"),
+        from: field("From"),
+        to: field("To"),
+    };
+    if !voice::valid_sid(&call.call_sid, "CA") || call.from.is_empty() || call.to.is_empty() {
+        return (StatusCode::BAD_REQUEST, "CallSid, From and To are required").into_response();
+    }
+    let answer = match step {
+        "" => Ok(voice::greeting(base, lang)),
+        "menu" => voice::menu(core, base, lang, &field("Digits"), &call.to).await,
+        "dialed" => Ok(voice::dialed(base, lang, &field("DialCallStatus"))),
+        "recorded" => {
+            let seconds = field("RecordingDuration").parse().unwrap_or(0);
+            voice::recorded(core, lang, &call, &field("RecordingSid"), seconds).await
+        }
+        "status" => voice::status(core, lang, &field("Digits")).await,
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    match answer {
+        Ok(xml) => ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response(),
+        Err(e) => {
+            tracing::warn!(channel = "voice", step, error = %e, "voice step failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
 /// The query of Meta's subscription handshake.
 #[derive(serde::Deserialize)]
 pub struct Handshake {

@@ -56,6 +56,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tips", post(api::submit_tip))
         .route("/hooks/twilio/alerts", post(hooks::twilio_alert_reply))
         .route("/hooks/twilio/messages", post(hooks::twilio_message))
+        .route("/hooks/twilio/voice", post(hooks::twilio_voice_start))
+        .route("/hooks/twilio/voice/{step}", post(hooks::twilio_voice_step))
         .route("/hooks/telegram/{bot}", post(hooks::telegram_update))
         .route(
             "/hooks/meta/messenger",
@@ -177,7 +179,7 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
     };
     // Tipster pages run no script at all; the console runs its one file (the live queue).
     let csp = if is_console {
-        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     } else {
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     };

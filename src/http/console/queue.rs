@@ -82,7 +82,7 @@ struct QueuePage {
 }
 
 /// Channels a tip can come in on (the filter's choices).
-const CHANNELS: [&str; 8] = [
+const CHANNELS: [&str; 9] = [
     "web",
     "api",
     "phone",
@@ -91,6 +91,7 @@ const CHANNELS: [&str; 8] = [
     "telegram",
     "messenger",
     "x",
+    "voice",
 ];
 
 pub async fn queue_page(

@@ -1,0 +1,375 @@
+//! The voice line on Twilio: an IVR in Hindi (English on 9) that promises secrecy and offers
+//! 1 to speak to the district's duty operator now (the call is connected with the hotline's number
+//! shown, never the caller's; nobody answering falls back to a recording), 2 to leave a recorded
+//! message, and 3 to hear the status of an earlier tip by keying its number and secret. A recorded
+//! message opens a tip (or joins the caller's open one) like any provider message, with the
+//! recording fetched later by `media` (sealed, disguised for officers, deleted at Twilio); the tip
+//! number and secret are read out digit by digit, twice.
+//!
+//! Every step is one TwiML document, built here from plain values; `http::hooks` checks the
+//! signature and hands the form over. Must never: put the caller's number in a URL, a log line or
+//! a prompt; log the keyed digits.
+
+use super::{Handled, InboundMessage, Provider};
+use crate::alerts::roster::Duty;
+use crate::app::Core;
+use crate::domain::{Channel, SECRET_DIGITS, TIP_NUMBER_DIGITS, TipNumber, TipSecret, TipStatus};
+use crate::intake::{self, IntakeError};
+
+/// The language of the prompts (`?lang=` on every step).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// Hindi (the default).
+    Hindi,
+    /// English (key 9).
+    English,
+}
+
+impl Lang {
+    /// From the query parameter; anything else is Hindi.
+    pub fn parse(s: Option<&str>) -> Self {
+        if s == Some("en") {
+            Self::English
+        } else {
+            Self::Hindi
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Self::Hindi => "hi",
+            Self::English => "en",
+        }
+    }
+
+    fn other(self) -> Self {
+        match self {
+            Self::Hindi => Self::English,
+            Self::English => Self::Hindi,
+        }
+    }
+
+    fn pick(self, hi: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Self::Hindi => hi,
+            Self::English => en,
+        }
+    }
+}
+
+/// Longest recorded message, in seconds.
+const MAX_RECORD_SECONDS: u32 = 180;
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `<Say>` in the language's Indian voice (Polly Aditi speaks both hi-IN and en-IN).
+fn say(lang: Lang, text: &str) -> String {
+    let language = lang.pick("hi-IN", "en-IN");
+    format!(
+        "<Say voice=\"Polly.Aditi\" language=\"{language}\">{}</Say>",
+        escape(text)
+    )
+}
+
+fn document(body: &str) -> String {
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>{body}</Response>")
+}
+
+/// The address of a step, with the language.
+fn step(base: &str, name: &str, lang: Lang) -> String {
+    let base = base.trim_end_matches('/');
+    let path = if name.is_empty() {
+        "/hooks/twilio/voice".to_owned()
+    } else {
+        format!("/hooks/twilio/voice/{name}")
+    };
+    escape(&format!("{base}{path}?lang={}", lang.code()))
+}
+
+/// The greeting and the menu.
+pub fn greeting(base: &str, lang: Lang) -> String {
+    let text = lang.pick(
+        "नमस्कार, यह पुलिस की गुप्त सूचना लाइन है। आपका नाम और नंबर किसी को नहीं बताया जाएगा। \
+         ड्यूटी अधिकारी से अभी बात करने के लिए 1 दबाएँ। अपनी सूचना रिकॉर्ड करने के लिए 2 दबाएँ। \
+         पहले दी गई सूचना की स्थिति जानने के लिए 3 दबाएँ। For English, press 9.",
+        "This is the police secret tip line. Your name and number will not be told to anyone. \
+         To speak to the duty officer now, press 1. To record your information, press 2. \
+         To hear the status of an earlier tip, press 3. हिंदी के लिए 9 दबाएँ।",
+    );
+    document(&format!(
+        "<Gather input=\"dtmf\" numDigits=\"1\" timeout=\"6\" actionOnEmptyResult=\"true\" \
+         action=\"{}\" method=\"POST\">{}</Gather>",
+        step(base, "menu", lang),
+        say(lang, text)
+    ))
+}
+
+/// The recording prompt (also the fallback when nobody answers).
+fn record(base: &str, lang: Lang, intro: Option<&str>) -> String {
+    let prompt = lang.pick(
+        "बीप के बाद बताइए कि क्या हुआ, कहाँ और कब। अपना नाम बताने की ज़रूरत नहीं। बोलने के बाद # दबाएँ या फ़ोन रख दें।",
+        "After the beep, say what happened, where and when. You need not give your name. Press # or hang up when done.",
+    );
+    let intro = intro.map(|t| say(lang, t)).unwrap_or_default();
+    let none = lang.pick(
+        "कोई संदेश नहीं मिला। धन्यवाद।",
+        "No message was received. Thank you.",
+    );
+    document(&format!(
+        "{intro}{}<Record maxLength=\"{MAX_RECORD_SECONDS}\" timeout=\"8\" finishOnKey=\"#\" \
+         playBeep=\"true\" trim=\"trim-silence\" action=\"{}\" method=\"POST\"/>{}",
+        say(lang, prompt),
+        step(base, "recorded", lang),
+        say(lang, none)
+    ))
+}
+
+/// The duty phones of a district, operators first, then the ASP and SP; the range's when the
+/// number belongs to no district.
+async fn duty_phones(core: &Core, district: Option<&str>) -> Result<Vec<String>, IntakeError> {
+    let now = core.clock.now_ms();
+    let shifts = core.store.shifts(now, now + 1).await?;
+    let wanted: &[Duty] = if district.is_some() {
+        &[Duty::Operator, Duty::Asp, Duty::Sp]
+    } else {
+        &[Duty::Range]
+    };
+    for duty in wanted {
+        let phones: Vec<String> = shifts
+            .iter()
+            .filter(|s| Duty::parse(&s.duty) == Some(*duty))
+            .filter(|s| district.is_none() || s.district_id.as_deref() == district)
+            .filter_map(|s| s.phone.clone())
+            .filter(|p| p.starts_with('+') && p[1..].chars().all(|c| c.is_ascii_digit()))
+            .collect();
+        if !phones.is_empty() {
+            return Ok(phones);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// The caller's choice from the menu.
+pub async fn menu(
+    core: &Core,
+    base: &str,
+    lang: Lang,
+    digits: &str,
+    hotline: &str,
+) -> Result<String, IntakeError> {
+    Ok(match digits {
+        "1" => {
+            let district = super::district_of_number(core, hotline);
+            let phones = duty_phones(core, district.as_ref().map(|d| d.as_str())).await?;
+            if phones.is_empty() {
+                let busy = lang.pick(
+                    "अभी कोई अधिकारी उपलब्ध नहीं है।",
+                    "No officer is free just now.",
+                );
+                return Ok(record(base, lang, Some(busy)));
+            }
+            let numbers: String = phones
+                .iter()
+                .map(|p| format!("<Number>{}</Number>", escape(p)))
+                .collect();
+            let wait = lang.pick(
+                "आपको ड्यूटी अधिकारी से जोड़ा जा रहा है। आपका नंबर उन्हें नहीं दिखेगा।",
+                "Connecting you to the duty officer. Your number will not be shown to them.",
+            );
+            // callerId: the hotline's own number, so the officer never sees the caller's.
+            document(&format!(
+                "{}<Dial callerId=\"{}\" timeout=\"25\" ringTone=\"in\" action=\"{}\" method=\"POST\">{numbers}</Dial>",
+                say(lang, wait),
+                escape(hotline),
+                step(base, "dialed", lang)
+            ))
+        }
+        "3" => {
+            let ask = lang.pick(
+                "अपनी दस अंकों की सूचना संख्या, फिर पंद्रह अंकों का गुप्त कोड दबाएँ, और अंत में # दबाएँ।",
+                "Key your ten-digit tip number, then your fifteen-digit secret, then press #.",
+            );
+            document(&format!(
+                "<Gather input=\"dtmf\" numDigits=\"{}\" finishOnKey=\"#\" timeout=\"15\" \
+                 action=\"{}\" method=\"POST\">{}</Gather>{}",
+                TIP_NUMBER_DIGITS + SECRET_DIGITS,
+                step(base, "status", lang),
+                say(lang, ask),
+                say(
+                    lang,
+                    lang.pick("कोई अंक नहीं मिले।", "No digits were received.")
+                ),
+            ))
+        }
+        "9" => document(&format!(
+            "<Redirect method=\"POST\">{}</Redirect>",
+            step(base, "", lang.other())
+        )),
+        // 2, no key at all, or a key that means nothing: recording is what most callers want.
+        _ => record(base, lang, None),
+    })
+}
+
+/// After the call to the duty phone: done if someone answered, else the recording.
+pub fn dialed(base: &str, lang: Lang, dial_status: &str) -> String {
+    if dial_status == "completed" {
+        document("<Hangup/>")
+    } else {
+        let nobody = lang.pick(
+            "अभी कोई अधिकारी फ़ोन नहीं उठा सका।",
+            "No officer could answer just now.",
+        );
+        record(base, lang, Some(nobody))
+    }
+}
+
+/// Digits read one at a time ("4, 5, 1, ...") so the voice does not read a large number.
+fn spell(digits: &str) -> String {
+    digits
+        .chars()
+        .filter(char::is_ascii_digit)
+        .map(String::from)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A recorded message: a tip opened (or joined), and its number and secret read out twice.
+pub async fn recorded(
+    core: &Core,
+    lang: Lang,
+    call: &Call,
+    recording_sid: &str,
+    seconds: u32,
+) -> Result<String, IntakeError> {
+    if !valid_sid(recording_sid, "RE") || seconds == 0 {
+        return Ok(document(&say(
+            lang,
+            lang.pick(
+                "कोई संदेश नहीं मिला। धन्यवाद।",
+                "No message was received. Thank you.",
+            ),
+        )));
+    }
+    let text = match lang {
+        Lang::Hindi => format!("[फ़ोन पर रिकॉर्ड किया गया संदेश, {seconds} सेकंड]"),
+        Lang::English => format!("[message recorded on the phone line, {seconds} seconds]"),
+    };
+    let message = InboundMessage {
+        provider: Provider::Twilio,
+        channel: Channel::Voice,
+        district: super::district_of_number(core, &call.to),
+        via: call.to.clone(),
+        from: call.from.clone(),
+        text,
+        provider_id: call.call_sid.clone(),
+        photos: vec![recording_sid.to_owned()],
+    };
+    let handled = super::receive(core, &message).await?;
+    tracing::info!(channel = "voice", outcome = handled.name(), "message in");
+    Ok(match handled {
+        Handled::Opened(_, receipt) => {
+            let (n, s) = (spell(&receipt.number), spell(&receipt.secret));
+            let once = match lang {
+                Lang::Hindi => {
+                    format!("आपकी सूचना दर्ज हो गई। लिख लीजिए। सूचना संख्या है: {n}। गुप्त कोड है: {s}।")
+                }
+                Lang::English => {
+                    format!(
+                        "Your tip is recorded. Please write this down. Tip number: {n}. Secret: {s}."
+                    )
+                }
+            };
+            let again = lang.pick("फिर से सुनिए।", "Once more.");
+            let bye = lang.pick(
+                "इन्हें किसी को न बताएँ। धन्यवाद।",
+                "Tell them to no one. Thank you.",
+            );
+            document(&format!(
+                "{}{}{}{}",
+                say(lang, &once),
+                say(lang, again),
+                say(lang, &once),
+                say(lang, bye)
+            ))
+        }
+        other => document(&say(lang, other.answer())),
+    })
+}
+
+/// The status of a tip from its keyed number and secret.
+pub async fn status(core: &Core, lang: Lang, digits: &str) -> Result<String, IntakeError> {
+    let refused = lang.pick(
+        "सूचना संख्या या गुप्त कोड सही नहीं, या अभी बहुत प्रयास हुए। बाद में फिर कोशिश करें।",
+        "The tip number or secret is wrong, or there were too many tries. Please try later.",
+    );
+    let parsed = (digits.len() == TIP_NUMBER_DIGITS + SECRET_DIGITS)
+        .then(|| digits.split_at(TIP_NUMBER_DIGITS))
+        .and_then(|(n, s)| Some((TipNumber::parse(n)?, TipSecret::parse(s)?)));
+    let Some((number, secret)) = parsed else {
+        return Ok(document(&say(lang, refused)));
+    };
+    let words = match intake::authenticate(core, &number, &secret).await {
+        Ok(tip_id) => {
+            let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
+            let status = TipStatus::parse(&record.status).unwrap_or(TipStatus::New);
+            let voice = match lang {
+                Lang::Hindi => super::Voice::Hindi,
+                Lang::English => super::Voice::English,
+            };
+            voice.status(status, &spell(number.as_str()))
+        }
+        Err(IntakeError::NoMatch | IntakeError::Locked | IntakeError::Busy) => refused.to_owned(),
+        Err(e) => return Err(e),
+    };
+    Ok(document(&say(lang, &words)))
+}
+
+/// The fields of a voice request that every step reads.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// Twilio's call id.
+    pub call_sid: String,
+    /// The caller (pseudonymised in `receive`, never logged).
+    pub from: String,
+    /// The hotline number called.
+    pub to: String,
+}
+
+/// A Twilio id: two letters and 32 hex digits.
+pub fn valid_sid(sid: &str, prefix: &str) -> bool {
+    sid.len() == 34 && sid.starts_with(prefix) && sid[2..].chars().all(|c| c.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompts_are_escaped_and_steps_carry_the_language() {
+        let g = greeting("https://tips.example.in/", Lang::Hindi);
+        assert!(g.contains("action=\"https://tips.example.in/hooks/twilio/voice/menu?lang=hi\""));
+        assert!(g.contains("language=\"hi-IN\""));
+        assert!(g.starts_with("<?xml"));
+        assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(spell("12 34"), "1, 2, 3, 4");
+        assert!(dialed("https://x", Lang::English, "completed").contains("<Hangup/>"));
+        let fallback = dialed("https://x", Lang::English, "no-answer");
+        assert!(fallback.contains("<Record") && fallback.contains("recorded?lang=en"));
+        assert!(valid_sid("RE0123456789abcdef0123456789abcdef", "RE"));
+        assert!(!valid_sid("RE0123456789abcdef0123456789abcde/", "RE"));
+        assert!(!valid_sid("CA0123456789abcdef0123456789abcdef", "RE"));
+    }
+}
