@@ -16,8 +16,8 @@ use crate::domain::{
 use crate::intake::{self, IntakeError, aad};
 use crate::officers::Session;
 use crate::store::{
-    AuditDraft, NewActionReport, NewAssignment, NewMessage, StoreError, TipChange, TipRecord,
-    TriageCorrection, TriageField, TriageFix,
+    AttachmentCopy, AuditDraft, NewActionReport, NewAssignment, NewMessage, StoreError, TipChange,
+    TipRecord, TriageCorrection, TriageField, TriageFix,
 };
 
 /// Why a case operation was refused.
@@ -494,8 +494,56 @@ pub async fn open_photo(
     if !case.allows(session, Action::ViewTipText) {
         return Err(CaseError::Forbidden);
     }
+    open_attachment(
+        core,
+        session,
+        case,
+        attachment_id,
+        AttachmentCopy::Clean,
+        json!({ "attachment": attachment_id }),
+    )
+    .await
+}
+
+/// The original of a voice recording, released by the range supervisor with a reason (audited
+/// with the reason); a photo's original is not released here.
+pub async fn release_original(
+    core: &Core,
+    session: &Session,
+    case: &Case,
+    attachment_id: i64,
+    reason: &TipText,
+) -> Result<Option<(String, Vec<u8>)>, CaseError> {
+    if !case.allows(session, Action::ReleaseOriginal) {
+        return Err(CaseError::Forbidden);
+    }
+    let detail =
+        json!({ "attachment": attachment_id, "copy": "original", "reason": reason.as_str() });
+    open_attachment(
+        core,
+        session,
+        case,
+        attachment_id,
+        AttachmentCopy::Original,
+        detail,
+    )
+    .await
+}
+
+async fn open_attachment(
+    core: &Core,
+    session: &Session,
+    case: &Case,
+    attachment_id: i64,
+    copy: AttachmentCopy,
+    detail: serde_json::Value,
+) -> Result<Option<(String, Vec<u8>)>, CaseError> {
     let r = &case.record;
-    let Some((sealed, facts)) = core.store.attachment_clean(r.tip_id, attachment_id).await? else {
+    let Some((sealed, facts)) = core
+        .store
+        .attachment_copy(r.tip_id, attachment_id, copy)
+        .await?
+    else {
         return Ok(None);
     };
     let facts = core.keyring.open(
@@ -506,18 +554,23 @@ pub async fn open_photo(
     let kind = serde_json::from_slice::<intake::AttachmentFacts>(&facts)
         .map(|f| f.kind)
         .unwrap_or_else(|_| "application/octet-stream".into());
+    if copy == AttachmentCopy::Original && !kind.starts_with("audio/") {
+        return Ok(None);
+    }
+    let action = match copy {
+        AttachmentCopy::Clean => "attachment.view",
+        AttachmentCopy::Original => "attachment.release_original",
+    };
     core.store
-        .record_audit(audit(
-            core,
-            session,
-            "attachment.view",
-            r.tip_id,
-            json!({ "attachment": attachment_id }),
-        ))
+        .record_audit(audit(core, session, action, r.tip_id, detail))
         .await?;
+    let label = match copy {
+        AttachmentCopy::Clean => "clean",
+        AttachmentCopy::Original => "original",
+    };
     let bytes = core.keyring.open(
         &r.key_scope,
-        &intake::attachment_aad("clean", attachment_id),
+        &intake::attachment_aad(label, attachment_id),
         &sealed,
     )?;
     Ok(Some((kind, bytes)))

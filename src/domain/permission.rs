@@ -44,13 +44,16 @@ pub enum Action {
     ViewRangeDashboard,
     /// See the daily digest (own district; the range supervisor every district and the range).
     ViewDigest,
+    /// Release the original of a voice recording (officers otherwise hear it disguised), with a
+    /// reason, logged.
+    ReleaseOriginal,
     /// Add, disable and reset officer accounts.
     ManageOfficers,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::ViewQueue,
         Action::ViewTipText,
         Action::ViewBrief,
@@ -67,6 +70,7 @@ impl Action {
         Action::ReadAudit,
         Action::ViewRangeDashboard,
         Action::ViewDigest,
+        Action::ReleaseOriginal,
         Action::ManageOfficers,
     ];
 
@@ -89,6 +93,7 @@ impl Action {
             Self::ReadAudit => "read_audit",
             Self::ViewRangeDashboard => "view_range_dashboard",
             Self::ViewDigest => "view_digest",
+            Self::ReleaseOriginal => "release_original",
             Self::ManageOfficers => "manage_officers",
         }
     }

@@ -269,6 +269,15 @@ pub struct NewInbound {
     pub media: Vec<NewMedia>,
 }
 
+/// Which copy of an attachment to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttachmentCopy {
+    /// Without identifying metadata, or with the voice disguised: what officers see and hear.
+    Clean,
+    /// As received (evidence; a recording's original only on release).
+    Original,
+}
+
 /// A photo to fetch from a provider: an id, and the provider's reference (and what to fetch it
 /// through) sealed under the range key.
 #[derive(Clone, Debug)]
@@ -547,10 +556,11 @@ pub trait Store: Send + Sync {
     /// A tip's attachments: (id, sealed facts), oldest first.
     async fn attachments(&self, tip_id: TipId) -> Result<Vec<(i64, Vec<u8>)>, StoreError>;
     /// One attachment's cleaned copy and facts, sealed; `None` if the tip has no such attachment.
-    async fn attachment_clean(
+    async fn attachment_copy(
         &self,
         tip_id: TipId,
         attachment_id: i64,
+        copy: AttachmentCopy,
     ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError>;
     /// Tips at a station in a category closed after an action-taken report since `since`.
     async fn tips_acted_at_station(

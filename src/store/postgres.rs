@@ -9,11 +9,11 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 
 use super::queries::postgres as q;
 use super::{
-    ActionReportRow, AssignmentRow, AuditDraft, AuditEntry, AuditFilter, CorrectionRow, Delivery,
-    DigestRow, DueTip, Escalation, ImportedTip, MediaDone, MediaRow, NewMessage, NewOfficer,
-    NewOutbox, NewShift, NewTip, OfficerChange, OfficerRow, OutboxRow, PendingTerms, QueueFilter,
-    QueueRow, SenderRow, SessionRow, ShiftRow, Store, StoreError, StoredDataKey, StoredMessage,
-    TipAuth, TipChange, TipLink, TipRecord, TriageCorrection,
+    ActionReportRow, AssignmentRow, AttachmentCopy, AuditDraft, AuditEntry, AuditFilter,
+    CorrectionRow, Delivery, DigestRow, DueTip, Escalation, ImportedTip, MediaDone, MediaRow,
+    NewMessage, NewOfficer, NewOutbox, NewShift, NewTip, OfficerChange, OfficerRow, OutboxRow,
+    PendingTerms, QueueFilter, QueueRow, SenderRow, SessionRow, ShiftRow, Store, StoreError,
+    StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord, TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -417,12 +417,19 @@ impl Store for PgStore {
         q::attachments(&mut *self.pool.acquire().await?, tip_id).await
     }
 
-    async fn attachment_clean(
+    async fn attachment_copy(
         &self,
         tip_id: TipId,
         attachment_id: i64,
+        copy: AttachmentCopy,
     ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
-        q::attachment_clean(&mut *self.pool.acquire().await?, tip_id, attachment_id).await
+        q::attachment_copy(
+            &mut *self.pool.acquire().await?,
+            tip_id,
+            attachment_id,
+            copy,
+        )
+        .await
     }
 
     async fn tips_acted_at_station(

@@ -31,6 +31,7 @@ macro_rules! backend_queries {
         use crate::crypto::Keys;
         use crate::domain::TipId;
         use crate::store::{
+            AttachmentCopy,
             AuditDraft, AuditEntry, ImportedTip, MediaDone, MediaRow, NewInbound, NewMessage, NewTip, PendingTerms, SenderRow, StoreError, StoredDataKey, StoredMessage, TipAuth, TipLink, TipRecord,
             audit_mac,
         };
@@ -459,10 +460,11 @@ macro_rules! backend_queries {
         }
 
         /// One attachment's cleaned copy and facts, sealed.
-        pub async fn attachment_clean(c: &mut Conn, tip_id: TipId, attachment_id: i64) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
-            Ok(sqlx::query_as(
-                "SELECT clean_sealed, facts_sealed FROM attachment WHERE tip_id = $1 AND attachment_id = $2",
-            )
+        pub async fn attachment_copy(c: &mut Conn, tip_id: TipId, attachment_id: i64, copy: AttachmentCopy) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+            Ok(sqlx::query_as(match copy {
+                AttachmentCopy::Clean => "SELECT clean_sealed, facts_sealed FROM attachment WHERE tip_id = $1 AND attachment_id = $2",
+                AttachmentCopy::Original => "SELECT original_sealed, facts_sealed FROM attachment WHERE tip_id = $1 AND attachment_id = $2",
+            })
             .bind(tip_id.get()).bind(attachment_id)
             .fetch_optional(&mut *c)
             .await?)

@@ -21,7 +21,7 @@ const COLUMNS: [&str; 8] = [
 ];
 
 /// `Y` allowed, `.` refused, one character per column above.
-const EXPECTED: [(Role, Action, &str); 102] = {
+const EXPECTED: [(Role, Action, &str); 108] = {
     use Action::*;
     use Role::*;
     [
@@ -41,6 +41,7 @@ const EXPECTED: [(Role, Action, &str); 102] = {
         (Admin, ReadAudit, "........"),
         (Admin, ViewRangeDashboard, "........"),
         (Admin, ViewDigest, "........"),
+        (Admin, ReleaseOriginal, "........"),
         (Admin, ManageOfficers, "Y......."),
         (RangeSupervisor, ViewQueue, "YYYYYYYY"),
         (RangeSupervisor, ViewTipText, ".YYYYYYY"),
@@ -58,6 +59,7 @@ const EXPECTED: [(Role, Action, &str); 102] = {
         (RangeSupervisor, ReadAudit, "YYYYYYYY"),
         (RangeSupervisor, ViewRangeDashboard, "YYYYYYYY"),
         (RangeSupervisor, ViewDigest, "YYYYYYYY"),
+        (RangeSupervisor, ReleaseOriginal, ".YYYYYYY"),
         (RangeSupervisor, ManageOfficers, "........"),
         (DistrictSupervisor, ViewQueue, "YY..YYY."),
         (DistrictSupervisor, ViewTipText, ".Y..YYY."),
@@ -75,6 +77,7 @@ const EXPECTED: [(Role, Action, &str); 102] = {
         (DistrictSupervisor, ReadAudit, "........"),
         (DistrictSupervisor, ViewRangeDashboard, "........"),
         (DistrictSupervisor, ViewDigest, "YY..YYY."),
+        (DistrictSupervisor, ReleaseOriginal, "........"),
         (DistrictSupervisor, ManageOfficers, "........"),
         (Operator, ViewQueue, "YY...Y.."),
         (Operator, ViewTipText, ".Y...Y.."),
@@ -92,6 +95,7 @@ const EXPECTED: [(Role, Action, &str); 102] = {
         (Operator, ReadAudit, "........"),
         (Operator, ViewRangeDashboard, "........"),
         (Operator, ViewDigest, "........"),
+        (Operator, ReleaseOriginal, "........"),
         (Operator, ManageOfficers, "........"),
         (StationOfficer, ViewQueue, "Y....Y.."),
         (StationOfficer, ViewTipText, "........"),
@@ -109,6 +113,7 @@ const EXPECTED: [(Role, Action, &str); 102] = {
         (StationOfficer, ReadAudit, "........"),
         (StationOfficer, ViewRangeDashboard, "........"),
         (StationOfficer, ViewDigest, "........"),
+        (StationOfficer, ReleaseOriginal, "........"),
         (StationOfficer, ManageOfficers, "........"),
         (UnitOfficer, ViewQueue, "Y....YY."),
         (UnitOfficer, ViewTipText, "........"),
@@ -126,6 +131,7 @@ const EXPECTED: [(Role, Action, &str); 102] = {
         (UnitOfficer, ReadAudit, "........"),
         (UnitOfficer, ViewRangeDashboard, "........"),
         (UnitOfficer, ViewDigest, "........"),
+        (UnitOfficer, ReleaseOriginal, "........"),
         (UnitOfficer, ManageOfficers, "........"),
     ]
 };
@@ -183,7 +189,7 @@ fn every_role_action_and_tip_matches_the_written_table() {
             }
         }
     }
-    assert_eq!(checked, 6 * 17 * 8);
+    assert_eq!(checked, 6 * 18 * 8);
 }
 
 #[test]

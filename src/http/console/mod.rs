@@ -94,6 +94,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/tips/{number}", get(tip::tip_page))
         .route("/console/tips/{number}/step", post(tip::step))
         .route("/console/tips/{number}/photos/{id}", get(tip::photo))
+        .route(
+            "/console/tips/{number}/photos/{id}/original",
+            post(tip::release_original),
+        )
         .route("/console/tips/{number}/message", post(tip::message_tipster))
         .route("/console/tips/{number}/triage", post(tip::correct_triage))
         .route("/console/entry", get(entry::entry_form).post(entry::submit))

@@ -80,6 +80,8 @@ struct TipPage {
     steps: Vec<(String, String)>,
     desks: Vec<DeskChoice>,
     may_message: bool,
+    /// May release a recording's original (the range supervisor).
+    may_release: bool,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -298,6 +300,7 @@ async fn build(
         } else {
             Vec::new()
         },
+        may_release: case.allows(session, Action::ReleaseOriginal),
         text,
         briefs,
         steps,
@@ -629,6 +632,60 @@ fn outcome_error(t: Tr, e: &crate::domain::OutcomeError) -> String {
     match e.row {
         Some(row) => format!("{field} ({row}): {reason}"),
         None => format!("{field}: {reason}"),
+    }
+}
+
+/// `POST /console/tips/{number}/photos/{id}/original`: the original of a voice recording, for
+/// the range supervisor, with a reason that goes into the audit log.
+pub async fn release_original(
+    State(state): State<AppState>,
+    officer: Officer,
+    headers: HeaderMap,
+    Path((number, id)): Path<(String, i64)>,
+    body: Bytes,
+) -> Response {
+    let t = officer.t;
+    let form = match checked_form(
+        &headers,
+        &body,
+        Some(&(officer.session.clone(), &state.core)),
+    ) {
+        Ok(f) => f,
+        Err(r) => return r.page(t),
+    };
+    let case = match find(&state.core, &officer.session, &number).await {
+        Ok(c) => c,
+        Err(e) => return refused(t, &e),
+    };
+    if !case.allows(&officer.session, Action::ReleaseOriginal) {
+        return refused(t, &CaseError::Forbidden);
+    }
+    let Ok(reason) = TipText::parse(form.get("reason").unwrap_or_default()) else {
+        return show(
+            &state,
+            &officer,
+            &number,
+            Some(t.get("con-release-reason-needed")),
+            None,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    match cases::release_original(&state.core, &officer.session, &case, id, &reason).await {
+        Ok(Some((kind, bytes))) => (
+            [
+                (header::CONTENT_TYPE, kind),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"tip-{number}-recording-{id}-original.wav\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(None) => refused(t, &CaseError::NotFound),
+        Err(e) => refused(t, &e),
     }
 }
 
