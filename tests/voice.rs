@@ -158,7 +158,12 @@ async fn step(app: &TestApp, path: &str, extra: &[(&str, &str)], sign: bool) -> 
         ("From", CALLER),
         ("To", BILASPUR),
     ];
-    fields.extend_from_slice(extra);
+    for &(k, v) in extra {
+        match fields.iter_mut().find(|(name, _)| *name == k) {
+            Some(field) => field.1 = v,
+            None => fields.push((k, v)),
+        }
+    }
     let raw = fields
         .iter()
         .map(|(k, v)| format!("{k}={}", common::encode(v)))
@@ -261,11 +266,45 @@ async fn voice_line(app: TestApp, seen: Arc<Mutex<Seen>>) {
         dial.contains(&format!("<Dial callerId=\"{BILASPUR}\"")),
         "{dial}"
     );
-    assert!(dial.contains("<Number>+919800000101</Number>"));
+    assert!(dial.contains(
+        "<Number url=\"https://tips.example.in/hooks/twilio/voice/screen?lang=hi\" method=\"POST\">+919800000101</Number>"
+    ));
     assert!(
         !dial.contains(CALLER),
         "the caller's number is never passed on"
     );
+    // The officer's leg is screened: only a key press connects (a voicemail is hung up on).
+    let (_, screen) = step(&app, "/hooks/twilio/voice/screen?lang=hi", &[], true).await;
+    assert!(
+        screen.contains("<Gather") && screen.ends_with("<Hangup/></Response>"),
+        "{screen}"
+    );
+    let (_, take) = step(
+        &app,
+        "/hooks/twilio/voice/screened?lang=hi",
+        &[("Digits", "1")],
+        true,
+    )
+    .await;
+    assert!(take.ends_with("<Response></Response>"), "{take}");
+    let (_, machine) = step(&app, "/hooks/twilio/voice/screened?lang=hi", &[], true).await;
+    assert!(machine.contains("<Hangup/>"));
+    // Forged later steps and another account are refused like the greeting.
+    let forged = [("RecordingSid", RECORDING), ("RecordingDuration", "5")];
+    assert_eq!(
+        step(&app, "/hooks/twilio/voice/recorded?lang=hi", &forged, false)
+            .await
+            .0,
+        401
+    );
+    let other = [("AccountSid", "AC0000000000000000000000000000ffff")];
+    assert_eq!(
+        step(&app, "/hooks/twilio/voice/menu?lang=hi", &other, true)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(app.tip_count().await, 0);
     // Nobody answers: the recording; answered: hang up after the call.
     let (_, missed) = step(
         &app,
@@ -282,7 +321,10 @@ async fn voice_line(app: TestApp, seen: Arc<Mutex<Seen>>) {
         true,
     )
     .await;
-    assert!(done.contains("<Hangup/>"));
+    assert!(
+        done.contains("menu?lang=hi") && done.contains("<Hangup/>"),
+        "{done}"
+    );
 
     // 2: the recording prompt; then the recorded message opens a tip in Bilaspur.
     let (_, record) = step(
@@ -416,6 +458,31 @@ async fn voice_line(app: TestApp, seen: Arc<Mutex<Seen>>) {
     .await;
     assert!(refused.contains("सही नहीं"));
 
+    // A question from the police is never texted to the phone that called.
+    cases_message(&app, &asp, &number).await;
+
+    // Withheld numbers are not one person: each such call is its own tip.
+    for (call, rec) in [
+        (
+            "CA00000000000000000000000000000a02",
+            "RE00000000000000000000000000000b02",
+        ),
+        (
+            "CA00000000000000000000000000000a03",
+            "RE00000000000000000000000000000b03",
+        ),
+    ] {
+        let fields = [
+            ("CallSid", call),
+            ("From", "+266696687"),
+            ("RecordingSid", rec),
+            ("RecordingDuration", "9"),
+        ];
+        let (_, said) = step(&app, "/hooks/twilio/voice/recorded?lang=en", &fields, true).await;
+        assert!(said.contains("Tip number:"), "{said}");
+    }
+    assert_eq!(app.tip_count().await, 3);
+
     // The caller's number is nowhere in the database in clear.
     if app.backend == Backend::Sqlite {
         let path = app.database_url.trim_start_matches("sqlite://").to_owned();
@@ -429,6 +496,22 @@ async fn voice_line(app: TestApp, seen: Arc<Mutex<Seen>>) {
             }
         }
     }
+}
+
+/// The district supervisor writes to the tipster of a voice tip: the message waits on the follow-up
+/// page, and nothing is queued for any provider.
+async fn cases_message(app: &TestApp, asp: &common::officer::OfficerClient<'_>, number: &str) {
+    let path = format!("/console/tips/{number}/message");
+    let r = asp
+        .post(&path, &[("text", "Kaun sa ghar? Aur batayein.")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let queued = app.core.store.outbox_about(None, 50).await.unwrap();
+    let channels: Vec<&String> = queued.iter().map(|o| &o.channel).collect();
+    assert!(
+        channels.iter().all(|c| !c.starts_with("tipster_")),
+        "{channels:?}"
+    );
 }
 
 /// A time as a roster file writes it: `YYYY-MM-DD HH:MM`, India Standard Time.

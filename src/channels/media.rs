@@ -25,6 +25,9 @@ use crate::store::{MediaDone, MediaRow, NewMedia};
 
 /// Attempts before a photo is given up.
 const MAX_ATTEMPTS: i64 = 6;
+/// Attempts before a recording is given up (Twilio may take minutes to write a long one; the
+/// backoff doubles up to 10 minutes, so this is about an hour).
+const MAX_RECORDING_ATTEMPTS: i64 = 12;
 
 /// What is sealed in a pending row: the reference and what to fetch it through.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -80,7 +83,14 @@ pub async fn fetch_due(core: &Core, client: &reqwest::Client) -> Result<usize, I
                     }
                 }
             }
-            Err(e) if row.attempts + 1 >= MAX_ATTEMPTS => {
+            Err(e)
+                if row.attempts + 1
+                    >= if recording {
+                        MAX_RECORDING_ATTEMPTS
+                    } else {
+                        MAX_ATTEMPTS
+                    } =>
+            {
                 tracing::warn!(media_id = row.media_id, error = %e, "photo could not be fetched; given up");
                 MediaDone::Dropped
             }
@@ -90,14 +100,17 @@ pub async fn fetch_due(core: &Core, client: &reqwest::Client) -> Result<usize, I
             }
         };
         let is_stored = matches!(done, MediaDone::Stored(_));
+        let is_final = !matches!(done, MediaDone::Retry(_));
         let media_id = row.media_id;
         let sealed_ref = row.ref_sealed.clone();
-        if core.store.finish_media(row, done, now).await? && is_stored {
-            stored += 1;
-            if recording && let Err(e) = delete_recording(core, client, media_id, &sealed_ref).await
+        if core.store.finish_media(row, done, now).await? {
+            stored += usize::from(is_stored);
+            // Stored or given up, Twilio's copy goes: a recording must not outlive its row here.
+            if recording
+                && is_final
+                && let Err(e) = delete_recording(core, client, media_id, &sealed_ref).await
             {
-                // The recording stays at Twilio; an administrator deletes it there.
-                tracing::warn!(media_id, error = %e, "recording stored but not deleted at Twilio");
+                tracing::warn!(media_id, error = %e, "recording not deleted at Twilio; delete it there");
             }
         }
     }

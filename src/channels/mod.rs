@@ -356,11 +356,15 @@ pub const FLOOD_WINDOW_MS: i64 = 3_600_000;
 pub const WHATSAPP_WINDOW_MS: i64 = 24 * 3_600_000;
 
 /// Outbox messages that relay a police message to each provider channel the tip's tipster wrote
-/// on (none for a tip from the web, the API or the phone).
+/// on (none for a tip from the web, the API or the phone; none to a voice caller either: a text
+/// to the phone that called would tell whoever holds it that its owner called the police).
 pub async fn relays(core: &Core, tip_id: TipId, text: &str) -> Result<Vec<NewOutbox>, IntakeError> {
     let now = core.clock.now_ms();
     let mut out = Vec::new();
     for sender in core.store.senders_of(tip_id).await? {
+        if sender.channel == Channel::Voice.as_str() {
+            continue;
+        }
         let Some(sealed) = sender.reply_sealed else {
             continue;
         };
@@ -460,9 +464,14 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
         .pseudonym(channel, &sender_key(m))
         .to_vec();
     let (_, range_key) = core.keyring.current(RANGE_SCOPE)?;
+    // A voice caller is never written to, so their number is not kept even sealed.
     let address = serde_json::to_vec(&ReplyAddress {
         provider: m.provider,
-        address: m.from.clone(),
+        address: if m.channel == Channel::Voice {
+            String::new()
+        } else {
+            m.from.clone()
+        },
         via: m.via.clone(),
     })
     .unwrap_or_default();

@@ -120,8 +120,8 @@ pub fn greeting(base: &str, lang: Lang) -> String {
 /// The recording prompt (also the fallback when nobody answers).
 fn record(base: &str, lang: Lang, intro: Option<&str>) -> String {
     let prompt = lang.pick(
-        "बीप के बाद बताइए कि क्या हुआ, कहाँ और कब। अपना नाम बताने की ज़रूरत नहीं। बोलने के बाद # दबाएँ या फ़ोन रख दें।",
-        "After the beep, say what happened, where and when. You need not give your name. Press # or hang up when done.",
+        "बीप के बाद बताइए कि क्या हुआ, कहाँ और कब। अपना नाम बताने की ज़रूरत नहीं। बोलने के बाद # दबाएँ और फ़ोन न रखें, आपको सूचना संख्या बताई जाएगी।",
+        "After the beep, say what happened, where and when. You need not give your name. Then press # and stay on the line to hear your tip number.",
     );
     let intro = intro.map(|t| say(lang, t)).unwrap_or_default();
     let none = lang.pick(
@@ -153,7 +153,10 @@ async fn duty_phones(core: &Core, district: Option<&str>) -> Result<Vec<String>,
             .filter(|s| Duty::parse(&s.duty) == Some(*duty))
             .filter(|s| district.is_none() || s.district_id.as_deref() == district)
             .filter_map(|s| s.phone.clone())
-            .filter(|p| p.starts_with('+') && p[1..].chars().all(|c| c.is_ascii_digit()))
+            .filter(|p| {
+                let digits = p.strip_prefix('+').unwrap_or("");
+                (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+            })
             .collect();
         if !phones.is_empty() {
             return Ok(phones);
@@ -181,9 +184,16 @@ pub async fn menu(
                 );
                 return Ok(record(base, lang, Some(busy)));
             }
+            // Each officer's leg is screened: a voicemail that answers never hears the caller.
+            let screen = step(base, "screen", lang);
             let numbers: String = phones
                 .iter()
-                .map(|p| format!("<Number>{}</Number>", escape(p)))
+                .map(|p| {
+                    format!(
+                        "<Number url=\"{screen}\" method=\"POST\">{}</Number>",
+                        escape(p)
+                    )
+                })
                 .collect();
             let wait = lang.pick(
                 "आपको ड्यूटी अधिकारी से जोड़ा जा रहा है। आपका नंबर उन्हें नहीं दिखेगा।",
@@ -223,10 +233,39 @@ pub async fn menu(
     })
 }
 
-/// After the call to the duty phone: done if someone answered, else the recording.
+/// Played to the officer who picks up, before the caller is connected: only a person who keys 1
+/// is connected (an answering machine is hung up on and the caller goes on to the recording).
+pub fn screen(base: &str, lang: Lang) -> String {
+    let text = "टिप लाइन से कॉल। बात करने के लिए 1 दबाएँ। A tip-line call: press 1 to take it.";
+    document(&format!(
+        "<Gather input=\"dtmf\" numDigits=\"1\" timeout=\"8\" action=\"{}\" method=\"POST\">{}</Gather><Hangup/>",
+        step(base, "screened", lang),
+        say(Lang::Hindi, text)
+    ))
+}
+
+/// The officer's key: 1 connects (an empty document ends the screening), anything else hangs up.
+pub fn screened(digits: &str) -> String {
+    if digits == "1" {
+        document("")
+    } else {
+        document("<Hangup/>")
+    }
+}
+
+/// After the call to the duty phone: the recording if nobody took it; after a conversation, the
+/// caller may still leave a recorded message (2), else the call ends.
 pub fn dialed(base: &str, lang: Lang, dial_status: &str) -> String {
     if dial_status == "completed" {
-        document("<Hangup/>")
+        let more = lang.pick(
+            "धन्यवाद। अपनी बात रिकॉर्ड भी करनी हो तो 2 दबाएँ।",
+            "Thank you. To also record a message, press 2.",
+        );
+        document(&format!(
+            "<Gather input=\"dtmf\" numDigits=\"1\" timeout=\"5\" action=\"{}\" method=\"POST\">{}</Gather><Hangup/>",
+            step(base, "menu", lang),
+            say(lang, more)
+        ))
     } else {
         let nobody = lang.pick(
             "अभी कोई अधिकारी फ़ोन नहीं उठा सका।",
@@ -272,7 +311,7 @@ pub async fn recorded(
         channel: Channel::Voice,
         district: super::district_of_number(core, &call.to),
         via: call.to.clone(),
-        from: call.from.clone(),
+        from: caller_key(call),
         text,
         provider_id: call.call_sid.clone(),
         photos: vec![recording_sid.to_owned()],
@@ -348,6 +387,30 @@ pub struct Call {
     pub to: String,
 }
 
+/// What Twilio puts in `From` when the caller's number is withheld (anonymous, restricted,
+/// blocked, unavailable, unknown).
+const WITHHELD: [&str; 5] = [
+    "+266696687",
+    "+7378742833",
+    "+2562533",
+    "+8656696",
+    "+86282452253",
+];
+
+/// Whom a call is from, for joining it to the caller's open tip: the number, or, when it is
+/// withheld or not a number, this call alone (withheld callers are not one person).
+fn caller_key(call: &Call) -> String {
+    let number = call.from.strip_prefix('+').unwrap_or("");
+    if (8..=15).contains(&number.len())
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && !WITHHELD.contains(&call.from.as_str())
+    {
+        call.from.clone()
+    } else {
+        format!("withheld:{}", call.call_sid)
+    }
+}
+
 /// A Twilio id: two letters and 32 hex digits.
 pub fn valid_sid(sid: &str, prefix: &str) -> bool {
     sid.len() == 34 && sid.starts_with(prefix) && sid[2..].chars().all(|c| c.is_ascii_hexdigit())
@@ -366,6 +429,9 @@ mod tests {
         assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
         assert_eq!(spell("12 34"), "1, 2, 3, 4");
         assert!(dialed("https://x", Lang::English, "completed").contains("<Hangup/>"));
+        assert!(screen("https://x", Lang::Hindi).contains("screened?lang=hi"));
+        assert_eq!(screened("1"), document(""));
+        assert!(screened("").contains("<Hangup/>"));
         let fallback = dialed("https://x", Lang::English, "no-answer");
         assert!(fallback.contains("<Record") && fallback.contains("recorded?lang=en"));
         assert!(valid_sid("RE0123456789abcdef0123456789abcdef", "RE"));

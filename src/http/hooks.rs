@@ -147,7 +147,8 @@ pub async fn twilio_voice_start(
     twilio_voice(&state, &uri, &headers, &body, "").await
 }
 
-/// The IVR's later steps (`menu`, `dialed`, `recorded`, `status`).
+/// The IVR's later steps (`menu`, `dialed`, `screen` and `screened` for the officer's leg,
+/// `recorded`, `status`).
 pub async fn twilio_voice_step(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
@@ -197,6 +198,8 @@ async fn twilio_voice(
         "" => Ok(voice::greeting(base, lang)),
         "menu" => voice::menu(core, base, lang, &field("Digits"), &call.to).await,
         "dialed" => Ok(voice::dialed(base, lang, &field("DialCallStatus"))),
+        "screen" => Ok(voice::screen(base, lang)),
+        "screened" => Ok(voice::screened(&field("Digits"))),
         "recorded" => {
             let seconds = field("RecordingDuration").parse().unwrap_or(0);
             voice::recorded(core, lang, &call, &field("RecordingSid"), seconds).await
