@@ -181,22 +181,6 @@ async fn app_with_gateways(backend: Backend, seen: &Shared) -> Option<TestApp> {
     .await
 }
 
-/// A time as a roster file writes it: `YYYY-MM-DD HH:MM`, India Standard Time.
-fn roster_time(ms: i64) -> String {
-    let ist = time::UtcOffset::from_hms(5, 30, 0).unwrap();
-    let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .unwrap()
-        .to_offset(ist);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
-}
-
 async fn urgent_tip(app: &TestApp, district: &str) -> String {
     let resp = app
         .post_json(
@@ -240,23 +224,13 @@ async fn story(app: TestApp, seen: Shared) {
         (sp, "+919800000002", "sp@police.test"),
         (ig, "+919800000009", "ig@police.test"),
     ] {
-        let audit = tipline::store::AuditDraft {
-            actor: "admin:test".into(),
-            action: "officer.contact".into(),
-            subject: format!("officer:{id}"),
-            detail: "{}".into(),
-            created_at: core.clock.now_ms(),
-        };
-        core.store
-            .set_contacts(id, Some(phone.into()), Some(email.into()), audit)
-            .await
-            .unwrap();
+        app.set_contacts(id, Some(phone), Some(email)).await;
     }
     // The roster: the ASP and the SP of Bilaspur on duty now; nobody for Korba.
     let now = core.clock.now_ms();
     let (f, t) = (
-        roster_time(now - 3_600_000),
-        roster_time(now + 12 * 3_600_000),
+        common::roster_time(now - 3_600_000),
+        common::roster_time(now + 12 * 3_600_000),
     );
     let roster = format!(
         "[[shift]]\nofficer = \"asp.bilaspur\"\nduty = \"asp\"\ndistrict = \"bilaspur\"\nfrom = \"{f}\"\nto = \"{t}\"\n\
@@ -365,8 +339,8 @@ async fn story(app: TestApp, seen: Shared) {
     let asp_client = app.log_in(asp, "asp.bilaspur").await;
     let shift = |district: &'static str| {
         let (f, t) = (
-            roster_time(now + 3_600_000),
-            roster_time(now + 5 * 3_600_000),
+            common::roster_time(now + 3_600_000),
+            common::roster_time(now + 5 * 3_600_000),
         );
         vec![
             ("officer", "sp.bilaspur".to_owned()),
@@ -542,17 +516,7 @@ async fn digest_story(app: TestApp, seen: Shared) {
         .add_officer("ig.range", Role::RangeSupervisor, None, None)
         .await;
     for (id, email) in [(asp, "asp@police.test"), (ig, "ig@police.test")] {
-        let audit = tipline::store::AuditDraft {
-            actor: "admin:test".into(),
-            action: "officer.contact".into(),
-            subject: format!("officer:{id}"),
-            detail: "{}".into(),
-            created_at: core.clock.now_ms(),
-        };
-        core.store
-            .set_contacts(id, None, Some(email.into()), audit)
-            .await
-            .unwrap();
+        app.set_contacts(id, None, Some(email)).await;
     }
     let day = tipline::digest::day_of(core.clock.now_ms());
     // Bilaspur: an urgent tip acknowledged after its deadline (and escalated first), and a

@@ -235,22 +235,13 @@ async fn voice_line(app: TestApp, seen: Arc<Mutex<Seen>>) {
     let operator = app
         .add_officer("op.bilaspur", Role::Operator, Some("bilaspur"), None)
         .await;
-    let audit = tipline::store::AuditDraft {
-        actor: "admin:test".into(),
-        action: "officer.contact".into(),
-        subject: format!("officer:{operator}"),
-        detail: "{}".into(),
-        created_at: core.clock.now_ms(),
-    };
-    core.store
-        .set_contacts(operator, Some("+919800000101".into()), None, audit)
-        .await
-        .unwrap();
+    app.set_contacts(operator, Some("+919800000101"), None)
+        .await;
     let now = core.clock.now_ms();
     let roster = format!(
         "[[shift]]\nofficer = \"op.bilaspur\"\nduty = \"operator\"\ndistrict = \"bilaspur\"\nfrom = \"{}\"\nto = \"{}\"\n",
-        roster_time(now - 3_600_000),
-        roster_time(now + 3_600_000)
+        common::roster_time(now - 3_600_000),
+        common::roster_time(now + 3_600_000)
     );
     tipline::alerts::roster::import(core, &roster, "admin:test")
         .await
@@ -512,22 +503,6 @@ async fn cases_message(app: &TestApp, asp: &common::officer::OfficerClient<'_>, 
         channels.iter().all(|c| !c.starts_with("tipster_")),
         "{channels:?}"
     );
-}
-
-/// A time as a roster file writes it: `YYYY-MM-DD HH:MM`, India Standard Time.
-fn roster_time(ms: i64) -> String {
-    let ist = time::UtcOffset::from_hms(5, 30, 0).unwrap();
-    let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .unwrap()
-        .to_offset(ist);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
 }
 
 #[tokio::test]

@@ -49,6 +49,22 @@ impl Form {
     }
 }
 
+/// Text for a TwiML document: the five XML special characters escaped.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `X-Twilio-Signature` of a request to `url` with `form`: base64(HMAC-SHA1(token, url + params)).
 pub fn twilio_signature(token: &str, url: &str, form: &Form) -> String {
     let signed = format!("{url}{}", form.signed_suffix());

@@ -10,6 +10,7 @@
 //! signature and hands the form over. Must never: put the caller's number in a URL, a log line or
 //! a prompt; log the keyed digits.
 
+use super::twilio::xml_escape as escape;
 use super::{Handled, InboundMessage, Provider};
 use crate::alerts::roster::Duty;
 use crate::app::Core;
@@ -59,21 +60,6 @@ impl Lang {
 
 /// Longest recorded message, in seconds.
 const MAX_RECORD_SECONDS: u32 = 180;
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// `<Say>` in the language's Indian voice (Polly Aditi speaks both hi-IN and en-IN).
 fn say(lang: Lang, text: &str) -> String {

@@ -433,17 +433,7 @@ fn twiml(text: &str) -> Response {
         )
             .into_response();
     }
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            c => escaped.push(c),
-        }
-    }
+    let escaped = crate::channels::twilio::xml_escape(text);
     (
         [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
         format!(

@@ -72,9 +72,11 @@ const ENDINGS: &[&str] = &[
 fn aspiration_agrees(fines: &[Option<String>], tokens: &[Token]) -> bool {
     fines.iter().zip(tokens).all(|(f, t)| match (f, &t.fine) {
         (Some(f), Some(fine)) if t.script == Script::Deva => {
-            let (a, b): (Vec<_>, Vec<_>) = (consonants(f).collect(), consonants(fine).collect());
-            let n = a.len().min(b.len()).saturating_sub(1);
-            a[..n] == b[..n]
+            let n = consonants(f)
+                .count()
+                .min(consonants(fine).count())
+                .saturating_sub(1);
+            consonants(f).take(n).eq(consonants(fine).take(n))
         }
         _ => true,
     })

@@ -30,6 +30,28 @@ pub fn session_cookie(resp: &reqwest::Response) -> Option<String> {
 
 impl TestApp {
     /// Creates an account (without logging in); returns its id.
+    /// Sets an officer's work phone and email as `tipline user contact` does (audited).
+    #[allow(dead_code)]
+    pub async fn set_contacts(&self, officer_id: i64, phone: Option<&str>, email: Option<&str>) {
+        let audit = tipline::store::AuditDraft {
+            actor: "admin:test".into(),
+            action: "officer.contact".into(),
+            subject: format!("officer:{officer_id}"),
+            detail: "{}".into(),
+            created_at: self.core.clock.now_ms(),
+        };
+        self.core
+            .store
+            .set_contacts(
+                officer_id,
+                phone.map(Into::into),
+                email.map(Into::into),
+                audit,
+            )
+            .await
+            .unwrap();
+    }
+
     pub async fn add_officer(
         &self,
         username: &str,
