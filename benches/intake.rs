@@ -8,7 +8,8 @@
 //!
 //! Client and server share the same cores, so every figure includes the load generator's cost.
 //! `TIPLINE_BENCH_SECS` sets the length of each run (default 10); `TIPLINE_BENCH_PERF=FILE`
-//! records a `perf` profile of tipline during its 64-client run.
+//! records a `perf` profile of tipline during its 64-client run (`TIPLINE_BENCH_PERF_FEW=1`: during
+//! its 2-client run instead).
 
 #[path = "intake/ceiling.rs"]
 mod ceiling;
@@ -124,16 +125,28 @@ fn bench(duration: Duration) -> anyhow::Result<()> {
         ))?;
     }
     // Interleaved, so a change in the machine's regime hits both alike.
-    let perf = match std::env::var_os("TIPLINE_BENCH_PERF") {
-        Some(out) => Some(perf_record(tipline.pid(), Path::new(&out))?),
-        None => None,
+    let profile = std::env::var_os("TIPLINE_BENCH_PERF");
+    let profile_few = std::env::var_os("TIPLINE_BENCH_PERF_FEW").is_some();
+    let profiled = |clients: usize, run: &dyn Fn() -> anyhow::Result<Run>| {
+        let perf = match &profile {
+            Some(out) if profile_few == (clients == FEW_CLIENTS) => {
+                Some(perf_record(tipline.pid(), Path::new(out))?)
+            }
+            _ => None,
+        };
+        let m = run()?;
+        if let Some(perf) = perf {
+            perf_finish(perf)?;
+        }
+        anyhow::Ok(m)
     };
-    let t64 = measure(&rt, &tipline, &t_url, &form, CLIENTS, duration)?;
-    if let Some(perf) = perf {
-        perf_finish(perf)?;
-    }
+    let t64 = profiled(CLIENTS, &|| {
+        measure(&rt, &tipline, &t_url, &form, CLIENTS, duration)
+    })?;
     let c64 = measure(&rt, &ceiling, &c_url, &form, CLIENTS, duration)?;
-    let t2 = measure(&rt, &tipline, &t_url, &form, FEW_CLIENTS, duration)?;
+    let t2 = profiled(FEW_CLIENTS, &|| {
+        measure(&rt, &tipline, &t_url, &form, FEW_CLIENTS, duration)
+    })?;
     let c2 = measure(&rt, &ceiling, &c_url, &form, FEW_CLIENTS, duration)?;
     let peak = tipline.memory()?;
     let ceiling_peak = ceiling.memory()?;

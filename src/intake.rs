@@ -403,7 +403,8 @@ pub(crate) struct Indexed {
 
 /// The blind-index terms of a submission: its text's, then its place's.
 pub(crate) fn index(keys: &crate::crypto::Keys, s: &Submission) -> Indexed {
-    let mut terms = search::terms(keys, s.text.as_str());
+    let words = search::all_words(s.text.as_str());
+    let mut terms = search::terms_of(keys, &search::distinct(&words));
     // The fingerprint covers the text alone, so that a place typed differently does not hide a
     // repeated message.
     let fingerprint = Fingerprint::of(&terms);
@@ -414,7 +415,7 @@ pub(crate) fn index(keys: &crate::crypto::Keys, s: &Submission) -> Indexed {
             .collect();
         terms.extend(extra);
     }
-    let persons = crate::triage::person::named_persons(s.text.as_str())
+    let persons = crate::triage::person::named_persons_in(&words)
         .iter()
         .map(|name| keys.search_term(name))
         .collect();

@@ -2,10 +2,10 @@
 //! turned into keyed terms (see `crypto::Keys::search_term`). No plaintext word is stored.
 //! Exact words only: no prefixes, so the index leaks as little as it can.
 
-use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::crypto::Keys;
+use crate::triage::normalize::{nfc, nfd};
 
 /// At most this many distinct words of one text are indexed.
 pub const MAX_TERMS: usize = 256;
@@ -13,7 +13,8 @@ pub const MAX_TERMS: usize = 256;
 /// Normalises one word: NFC, lower case, Devanagari digits to ASCII, nukta dropped, chandrabindu
 /// as anusvara, joiners dropped. `गाँजा`, `गांजा` and `ग़ांजा` give the same word.
 pub fn normalize_word(word: &str) -> String {
-    word.nfc()
+    let folded: String = nfc(word)
+        .chars()
         .flat_map(char::to_lowercase)
         .filter_map(|c| match c {
             '\u{093C}' | '\u{200C}' | '\u{200D}' => None,
@@ -21,20 +22,26 @@ pub fn normalize_word(word: &str) -> String {
             '\u{0966}'..='\u{096F}' => char::from_u32(u32::from(c) - 0x0966 + u32::from('0')),
             _ => Some(c),
         })
-        .collect::<String>()
-        .nfc()
-        .collect()
+        .collect();
+    match nfc(&folded) {
+        std::borrow::Cow::Borrowed(_) => folded,
+        std::borrow::Cow::Owned(composed) => composed,
+    }
 }
 
-/// The distinct normalised words of a text (Unicode word boundaries keep Devanagari words whole).
-pub fn words(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// Every normalised word of a text, in order (Unicode word boundaries keep Devanagari words
+/// whole).
+pub fn all_words(text: &str) -> Vec<String> {
     // Decompose nukta letters first so that dropping the nukta leaves the base letter.
-    let decomposed: String = text.nfd().collect();
-    for w in decomposed.unicode_words() {
-        let n = normalize_word(w);
-        if !n.is_empty() && !out.contains(&n) {
-            out.push(n);
+    nfd(text).unicode_words().map(normalize_word).collect()
+}
+
+/// The distinct words among `all` (from [`all_words`]), at most [`MAX_TERMS`].
+pub fn distinct(all: &[String]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for w in all {
+        if !w.is_empty() && !out.contains(&w.as_str()) {
+            out.push(w);
             if out.len() == MAX_TERMS {
                 break;
             }
@@ -43,9 +50,22 @@ pub fn words(text: &str) -> Vec<String> {
     out
 }
 
+/// The distinct normalised words of a text.
+pub fn words(text: &str) -> Vec<String> {
+    distinct(&all_words(text))
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The blind-index terms of these words.
+pub fn terms_of(keys: &Keys, words: &[&str]) -> Vec<[u8; 16]> {
+    words.iter().map(|w| keys.search_term(w)).collect()
+}
+
 /// The blind-index terms of a text.
 pub fn terms(keys: &Keys, text: &str) -> Vec<[u8; 16]> {
-    words(text).iter().map(|w| keys.search_term(w)).collect()
+    terms_of(keys, &distinct(&all_words(text)))
 }
 
 /// Number of MinHash values in a fingerprint.

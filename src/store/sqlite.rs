@@ -77,7 +77,8 @@ fn options(path: &Path) -> SqliteConnectOptions {
         .pragma("temp_store", "MEMORY")
         // A 32 MB page cache per connection, so a group of tips does not spill to disk.
         .pragma("cache_size", "-32768")
-        // Checkpoint less often: fewer copies of hot index pages from the WAL to the database.
+        // The server's writer hands checkpoints to another connection (see `run_writer`); this
+        // is the backstop for other processes (the CLI) and for a checkpointer that falls behind.
         .pragma("wal_autocheckpoint", "4000")
 }
 
@@ -124,11 +125,14 @@ impl SqliteStore {
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
+            // A connection to a local file does not go stale; the default ping before every
+            // acquire doubles the round trips to the connection's thread for nothing.
+            .test_before_acquire(false)
             .after_connect(|c, _| Box::pin(check_settings(c)))
             .connect_with(opts)
             .await?;
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(run_writer(conn, keys.clone(), rx));
+        tokio::spawn(run_writer(conn, keys.clone(), rx, read.clone()));
         Ok(Self {
             read,
             writer: tx,
@@ -192,7 +196,21 @@ impl SqliteStore {
     }
 }
 
-async fn run_writer(mut conn: SqliteConnection, keys: Arc<Keys>, mut rx: mpsc::Receiver<Pending>) {
+/// A checkpoint after writes runs at most this often.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// The writer: takes what is queued (up to [`MAX_BATCH`]) and commits it as one group. After
+/// writes it starts a passive checkpoint on a reading connection, so that copying the WAL into
+/// the database (and its fsync) runs beside the next commits instead of inside one of them (an
+/// automatic checkpoint would stall every request of that group).
+async fn run_writer(
+    mut conn: SqliteConnection,
+    keys: Arc<Keys>,
+    mut rx: mpsc::Receiver<Pending>,
+    read: SqlitePool,
+) {
+    let mut checkpoint: Option<tokio::task::JoinHandle<()>> = None;
+    let mut last_checkpoint = std::time::Instant::now();
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -202,7 +220,23 @@ async fn run_writer(mut conn: SqliteConnection, keys: Arc<Keys>, mut rx: mpsc::R
             }
         }
         run_batch(&mut conn, &keys, batch).await;
+        let idle = checkpoint.as_ref().is_none_or(|c| c.is_finished());
+        if idle && last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+            last_checkpoint = std::time::Instant::now();
+            let read = read.clone();
+            checkpoint = Some(tokio::spawn(async move {
+                if let Err(e) = passive_checkpoint(&read).await {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; the automatic one remains");
+                }
+            }));
+        }
     }
+}
+
+async fn passive_checkpoint(read: &SqlitePool) -> Result<(), sqlx::Error> {
+    let mut c = read.acquire().await?;
+    c.execute("PRAGMA wal_checkpoint(PASSIVE)").await?;
+    Ok(())
 }
 
 async fn run_batch(conn: &mut SqliteConnection, keys: &Keys, batch: Vec<Pending>) {

@@ -37,7 +37,7 @@ impl Language {
     }
 }
 
-fn distinct_hits(set: &super::cues::CueSet, tokens: &[Token]) -> usize {
+fn distinct_hits(set: &super::cues::CueSet, tokens: &[&Token]) -> usize {
     let mut words: Vec<&str> = set
         .find_all(tokens)
         .iter()
@@ -50,24 +50,12 @@ fn distinct_hits(set: &super::cues::CueSet, tokens: &[Token]) -> usize {
 
 /// Decides the language label.
 pub fn detect(tokens: &[Token], cues: &Cues) -> Language {
-    let deva = tokens.iter().filter(|t| t.script == Script::Deva).count();
-    let latin: Vec<Token> = tokens
-        .iter()
-        .filter(|t| t.script == Script::Latn)
-        .cloned()
-        .collect();
-    let deva_tokens: Vec<Token> = tokens
-        .iter()
-        .filter(|t| t.script == Script::Deva)
-        .cloned()
-        .collect();
-    let latin_tokens: Vec<Token> = tokens
-        .iter()
-        .filter(|t| t.script == Script::Latn)
-        .cloned()
-        .collect();
+    let in_script =
+        |script: Script| -> Vec<&Token> { tokens.iter().filter(|t| t.script == script).collect() };
+    let (deva_tokens, latin) = (in_script(Script::Deva), in_script(Script::Latn));
+    let deva = deva_tokens.len();
     let hne = distinct_hits(&cues.chhattisgarhi, &deva_tokens)
-        + distinct_hits(&cues.chhattisgarhi_latin, &latin_tokens)
+        + distinct_hits(&cues.chhattisgarhi_latin, &latin)
         >= 2;
     if deva > 0 && latin.len() >= 2 {
         return Language::Mixed;

@@ -2,7 +2,9 @@
 //! into a table keyed by its first word. Owns how tolerant a match is (exact, stem, fuzzy); knows
 //! nothing about what a match means.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::normalize::{Script, Token, bare, bounded_distance, place_tolerance, tokenize};
 
@@ -52,9 +54,58 @@ struct Entry<T> {
 pub struct PhraseSet<T> {
     tolerance: Tolerance,
     entries: Vec<Entry<T>>,
-    by_first: HashMap<String, Vec<usize>>,
-    /// Entries whose first word may match loosely, with the first byte of that word.
-    loose_first: Vec<(u8, usize)>,
+    by_first: HashMap<String, Vec<usize>, BuildHasherDefault<KeyHasher>>,
+    /// Entries whose first word may match loosely, by the first byte of that word.
+    loose_first: Vec<Vec<Loose>>,
+}
+
+/// An entry whose first word may match loosely: a prefix, or a word a few edits away.
+#[derive(Clone, Copy, Debug)]
+struct Loose {
+    idx: usize,
+    /// Length of the first word's key.
+    len: usize,
+    prefix: bool,
+}
+
+impl Loose {
+    /// Whether a word with a key of `len` bytes could match at all: a prefix needs as many, an
+    /// edit-tolerant word at most [`MAX_EDITS`] more or fewer.
+    fn fits(&self, len: usize) -> bool {
+        if self.prefix {
+            len >= self.len
+        } else {
+            len.abs_diff(self.len) <= MAX_EDITS
+        }
+    }
+}
+
+/// The most edits any tolerance allows (see [`place_tolerance`]; a term allows one).
+const MAX_EDITS: usize = 2;
+
+/// An unkeyed multiply-rotate hash for the phrase tables. The tables are built from the
+/// administrator's files and never grow from tip text; a lookup cannot degrade a fixed table, so
+/// the keyed (and several times slower) default hash buys nothing here.
+#[derive(Clone, Copy, Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Endings that inflect a stem without changing what it names (romanised and folded):
@@ -69,17 +120,20 @@ const ENDINGS: &[&str] = &[
 /// or "katta"), though their keys fold it away: their
 /// consonants, aspiration marked, agree as far as the shorter word goes, leaving out each word's
 /// last consonant, which may belong to an ending (so inflections still meet: बेचता and बेचथे).
-fn aspiration_agrees(fines: &[Option<String>], tokens: &[Token]) -> bool {
-    fines.iter().zip(tokens).all(|(f, t)| match (f, &t.fine) {
-        (Some(f), Some(fine)) if t.script == Script::Deva => {
-            let n = consonants(f)
-                .count()
-                .min(consonants(fine).count())
-                .saturating_sub(1);
-            consonants(f).take(n).eq(consonants(fine).take(n))
-        }
-        _ => true,
-    })
+fn aspiration_agrees<K: Borrow<Token>>(fines: &[Option<String>], tokens: &[K]) -> bool {
+    fines
+        .iter()
+        .zip(tokens)
+        .all(|(f, t)| match (f, &t.borrow().fine) {
+            (Some(f), Some(fine)) if t.borrow().script == Script::Deva => {
+                let n = consonants(f)
+                    .count()
+                    .min(consonants(fine).count())
+                    .saturating_sub(1);
+                consonants(f).take(n).eq(consonants(fine).take(n))
+            }
+            _ => true,
+        })
 }
 
 /// The consonants of an aspiration-kept key, each with whether an `h` follows it.
@@ -102,8 +156,8 @@ impl<T> PhraseSet<T> {
         Self {
             tolerance,
             entries: Vec::new(),
-            by_first: HashMap::new(),
-            loose_first: Vec::new(),
+            by_first: HashMap::default(),
+            loose_first: vec![Vec::new(); 256],
         }
     }
 
@@ -146,12 +200,17 @@ impl<T> PhraseSet<T> {
             }
             Pat::Exact(k) => {
                 self.by_first.entry(k.clone()).or_default().push(idx);
-                self.loose_first
-                    .push((k.as_bytes().first().copied().unwrap_or(0), idx));
+                self.loose_first[first_byte(k)].push(Loose {
+                    idx,
+                    len: k.len(),
+                    prefix: false,
+                });
             }
-            Pat::Prefix(k) => self
-                .loose_first
-                .push((k.as_bytes().first().copied().unwrap_or(0), idx)),
+            Pat::Prefix(k) => self.loose_first[first_byte(k)].push(Loose {
+                idx,
+                len: k.len(),
+                prefix: true,
+            }),
         }
         self.entries.push(Entry {
             pats,
@@ -189,7 +248,7 @@ impl<T> PhraseSet<T> {
     }
 
     /// Every phrase that matches at every position (overlaps included), in text order.
-    pub fn find_all<'a>(&'a self, tokens: &[Token]) -> Vec<Hit<'a, T>> {
+    pub fn find_all<'a, K: Borrow<Token>>(&'a self, tokens: &[K]) -> Vec<Hit<'a, T>> {
         let mut hits = Vec::new();
         self.scan(tokens, |h| {
             hits.push(h);
@@ -199,7 +258,7 @@ impl<T> PhraseSet<T> {
     }
 
     /// Whether any phrase matches anywhere in `tokens`.
-    pub fn any(&self, tokens: &[Token]) -> bool {
+    pub fn any<K: Borrow<Token>>(&self, tokens: &[K]) -> bool {
         let mut found = false;
         self.scan(tokens, |_| {
             found = true;
@@ -209,11 +268,15 @@ impl<T> PhraseSet<T> {
     }
 
     /// Calls `each` for every hit in text order until it returns false.
-    fn scan<'a>(&'a self, tokens: &[Token], mut each: impl FnMut(Hit<'a, T>) -> bool) {
+    fn scan<'a, K: Borrow<Token>>(
+        &'a self,
+        tokens: &[K],
+        mut each: impl FnMut(Hit<'a, T>) -> bool,
+    ) {
         let mut cands: Vec<usize> = Vec::new();
         for start in 0..tokens.len() {
             cands.clear();
-            self.candidates(self.key(&tokens[start]), &mut cands);
+            self.candidates(self.key(tokens[start].borrow()), &mut cands);
             for &idx in &cands {
                 let Entry {
                     pats,
@@ -228,7 +291,7 @@ impl<T> PhraseSet<T> {
                     let exact = pats
                         .iter()
                         .zip(&tokens[start..])
-                        .all(|(p, t)| matches!(p, Pat::Exact(k) if k == self.key(t)));
+                        .all(|(p, t)| matches!(p, Pat::Exact(k) if k == self.key(t.borrow())));
                     if !each(Hit {
                         start,
                         len: pats.len(),
@@ -256,13 +319,12 @@ impl<T> PhraseSet<T> {
                 }
             }
         }
-        let first = key.as_bytes().first().copied().unwrap_or(0);
         let before = out.len();
         out.extend(
-            self.loose_first
+            self.loose_first[first_byte(key)]
                 .iter()
-                .filter(|(b, _)| *b == first)
-                .map(|(_, idx)| *idx),
+                .filter(|l| l.fits(key.len()))
+                .map(|l| l.idx),
         );
         if out.len() > before || before > 1 {
             out.sort_unstable();
@@ -270,15 +332,15 @@ impl<T> PhraseSet<T> {
         }
     }
 
-    fn matches_at(&self, pats: &[Pat], tokens: &[Token], strict: bool) -> bool {
+    fn matches_at<K: Borrow<Token>>(&self, pats: &[Pat], tokens: &[K], strict: bool) -> bool {
         pats.len() <= tokens.len()
             && pats
                 .iter()
                 .zip(tokens)
                 .enumerate()
                 .all(|(i, (p, t))| match p {
-                    Pat::Exact(k) if strict => k == self.key(t),
-                    _ => self.word_matches(p, self.key(t), i > 0),
+                    Pat::Exact(k) if strict => k == self.key(t.borrow()),
+                    _ => self.word_matches(p, self.key(t.borrow()), i > 0),
                 })
     }
 
@@ -309,6 +371,11 @@ impl<T> PhraseSet<T> {
 fn inflects(key: &str, base: &str) -> bool {
     key.strip_prefix(base)
         .is_some_and(|rest| base.len() >= 4 && ENDINGS.contains(&rest))
+}
+
+/// The bucket of a key in [`PhraseSet::loose_first`].
+fn first_byte(key: &str) -> usize {
+    usize::from(key.as_bytes().first().copied().unwrap_or(0))
 }
 
 /// A term key without its final vowel (गांजा/ganja → ganj), for words of five letters or more:
@@ -370,6 +437,7 @@ mod tests {
 
     #[test]
     fn places_tolerate_misspelling_by_length() {
+        assert!(place_tolerance(usize::MAX) <= MAX_EDITS);
         let mut set = PhraseSet::new(Tolerance::Place);
         set.insert("Kusmunda", 1);
         set.insert("Sakari", 8);

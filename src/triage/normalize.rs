@@ -7,7 +7,9 @@
 //! share the key `ganja`, and पामगढ़ and "Pamgarh" meet as well. This module owns only text
 //! shaping; it knows nothing of categories or places and never allocates more than one pass needs.
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick, is_nfd_quick};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// The script a word was written in.
@@ -39,9 +41,26 @@ pub struct Token {
     pub sentence: u16,
 }
 
+/// `text` in NFC, borrowed when the quick check says it already is (ASCII and most Hindi).
+pub fn nfc(text: &str) -> Cow<'_, str> {
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfc().collect()),
+    }
+}
+
+/// `text` in NFD, borrowed when the quick check says it already is.
+pub fn nfd(text: &str) -> Cow<'_, str> {
+    match is_nfd_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfd().collect()),
+    }
+}
+
 /// NFC, Devanagari digits to ASCII, nukta dropped, chandrabindu to anusvara, ZWJ/ZWNJ dropped.
 pub fn normalize(text: &str) -> String {
-    text.nfc()
+    nfc(text)
+        .chars()
         .filter_map(|c| match c {
             '\u{200C}' | '\u{200D}' | '\u{093C}' => None,
             '\u{0901}' => Some('\u{0902}'),
@@ -72,15 +91,17 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             continue;
         }
         let script = script_of(piece);
-        let key = key_of(piece, script);
+        let (key, fine) = match script {
+            Script::Deva => {
+                let roman = romanize(piece);
+                (fold_latin(&roman), Some(fold(&roman, true)))
+            }
+            Script::Latn => (fold_latin(piece), Some(fold(piece, true))),
+            Script::Other => (key_of(piece, script), None),
+        };
         if key.is_empty() {
             continue;
         }
-        let fine = match script {
-            Script::Deva => Some(fold(&romanize(piece), true)),
-            Script::Latn => Some(fold(piece, true)),
-            Script::Other => None,
-        };
         tokens.push(Token {
             text: piece.to_owned(),
             bare: bare(&key),
@@ -210,10 +231,10 @@ fn is_consonant(c: char) -> bool {
 /// A Devanagari syllable while romanising: consonant cluster, vowel, and whether the vowel is the
 /// inherent `a` (a candidate for schwa deletion).
 struct Syllable {
-    onset: String,
-    vowel: String,
+    onset: Cow<'static, str>,
+    vowel: &'static str,
     inherent: bool,
-    coda: String,
+    coda: Option<char>,
 }
 
 /// Romanises a Devanagari word (Hunterian-like), deleting the final schwa and a medial schwa
@@ -224,64 +245,68 @@ pub fn romanize(word: &str) -> String {
     for c in word.chars() {
         if let Some(cons) = consonant(c) {
             if pending_virama && let Some(last) = syl.last_mut() {
-                last.onset.push_str(cons);
+                last.onset.to_mut().push_str(cons);
                 pending_virama = false;
                 continue;
             }
             syl.push(Syllable {
-                onset: cons.into(),
-                vowel: "a".into(),
+                onset: Cow::Borrowed(cons),
+                vowel: "a",
                 inherent: true,
-                coda: String::new(),
+                coda: None,
             });
         } else if let Some(v) = matra(c) {
             if let Some(last) = syl.last_mut() {
-                last.vowel = v.into();
+                last.vowel = v;
                 last.inherent = false;
             }
         } else if let Some(v) = independent_vowel(c) {
             syl.push(Syllable {
-                onset: String::new(),
-                vowel: v.into(),
+                onset: Cow::Borrowed(""),
+                vowel: v,
                 inherent: false,
-                coda: String::new(),
+                coda: None,
             });
         } else if c == '\u{094D}' {
             if let Some(last) = syl.last_mut() {
-                last.vowel.clear();
+                last.vowel = "";
                 last.inherent = false;
             }
             pending_virama = true;
         } else if c == '\u{0902}' || c == '\u{0903}' {
             if let Some(last) = syl.last_mut() {
-                last.coda.push(if c == '\u{0902}' { 'n' } else { 'h' });
+                last.coda = Some(if c == '\u{0902}' { 'n' } else { 'h' });
                 last.inherent = false;
             }
         } else if c.is_ascii_alphanumeric() {
             syl.push(Syllable {
-                onset: c.to_string(),
-                vowel: String::new(),
+                onset: Cow::Owned(c.to_string()),
+                vowel: "",
                 inherent: false,
-                coda: String::new(),
+                coda: None,
             });
         }
     }
     delete_schwas(&mut syl);
-    syl.iter()
-        .map(|s| format!("{}{}{}", s.onset, s.vowel, s.coda))
-        .collect()
+    let mut out = String::with_capacity(word.len());
+    for s in &syl {
+        out.push_str(&s.onset);
+        out.push_str(s.vowel);
+        out.extend(s.coda);
+    }
+    out
 }
 
 fn delete_schwas(syl: &mut [Syllable]) {
     let n = syl.len();
     if n > 1 && syl[n - 1].inherent {
-        syl[n - 1].vowel.clear();
+        syl[n - 1].vowel = "";
     }
     for i in 1..n.saturating_sub(1) {
         let prev_full = !syl[i - 1].vowel.is_empty();
         let next_full = !syl[i + 1].vowel.is_empty() && !syl[i + 1].onset.is_empty();
         if syl[i].inherent && prev_full && next_full {
-            syl[i].vowel.clear();
+            syl[i].vowel = "";
         }
     }
 }

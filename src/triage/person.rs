@@ -3,10 +3,7 @@
 //! noticed (a possible harassment campaign). Conservative on purpose: a missed name costs a
 //! missed flag, a wrong one would link unrelated people.
 
-use unicode_normalization::UnicodeNormalization;
-use unicode_segmentation::UnicodeSegmentation;
-
-use crate::search::normalize_word;
+use crate::search::all_words;
 
 /// Words that follow a name ("X naam ka aadmi").
 const AFTER: &[&str] = &["naam", "nam", "नाम"];
@@ -59,8 +56,13 @@ const NOT_NAMES: &[&str] = &[
 /// The names a text gives, each once, as matching keys that are the same in either script
 /// (`Ramesh` and `रमेश` give one key).
 pub fn named_persons(text: &str) -> Vec<String> {
+    named_persons_in(&all_words(text))
+}
+
+/// [`named_persons`] of a text's words (from [`all_words`]).
+pub fn named_persons_in(words: &[String]) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
-    for name in names(text) {
+    for name in names(words) {
         let key = super::normalize::phrase_keys(&name).join(" ");
         if !key.is_empty() && !keys.contains(&key) {
             keys.push(key);
@@ -70,9 +72,7 @@ pub fn named_persons(text: &str) -> Vec<String> {
 }
 
 /// The names as written (normalised like blind-index words).
-fn names(text: &str) -> Vec<String> {
-    let decomposed: String = text.nfd().collect();
-    let words: Vec<String> = decomposed.unicode_words().map(normalize_word).collect();
+fn names(words: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |w: &String| {
         let plausible = w.chars().count() >= 3
@@ -116,24 +116,28 @@ fn names(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    fn names_in(text: &str) -> Vec<String> {
+        names(&all_words(text))
+    }
+
     #[test]
     fn names_are_found_only_where_a_name_is_given() {
         assert_eq!(
-            names("Sarkanda me Mahesh naam ka aadmi ganja bechta hai"),
+            names_in("Sarkanda me Mahesh naam ka aadmi ganja bechta hai"),
             ["mahesh"]
         );
-        assert_eq!(names("गांव में रमेश नाम का व्यक्ति शराब बेचता है"), ["रमेश"]);
-        assert_eq!(names("उसका नाम सुरेश है और वह जुआ खिलाता है"), ["सुरेश"]);
+        assert_eq!(names_in("गांव में रमेश नाम का व्यक्ति शराब बेचता है"), ["रमेश"]);
+        assert_eq!(names_in("उसका नाम सुरेश है और वह जुआ खिलाता है"), ["सुरेश"]);
         assert_eq!(
-            names("A man named Suresh, his name is SURESH, runs satta"),
+            names_in("A man named Suresh, his name is SURESH, runs satta"),
             ["suresh"]
         );
         assert_eq!(
-            names("Naam Ramesh hai, Raju naam ki dukaan"),
+            names_in("Naam Ramesh hai, Raju naam ki dukaan"),
             ["ramesh", "raju"]
         );
-        assert!(names("Sarkanda me roz ganja bikta hai").is_empty());
-        assert!(names("uska naam pata nahi, naam ka kya").is_empty());
+        assert!(names_in("Sarkanda me roz ganja bikta hai").is_empty());
+        assert!(names_in("uska naam pata nahi, naam ka kya").is_empty());
     }
 
     #[test]
