@@ -584,6 +584,26 @@ mod tests {
             )
             .police_involvement
         );
+        // A sum taken at a rate is a payment; goods carried off from beside a station are not.
+        assert!(
+            t.assess(
+                "chowki wale 5000 per gaadi lete hai isliye koi nahi rokta",
+                None
+            )
+            .police_involvement
+        );
+        assert!(
+            !t.assess(
+                "कोतवाली के सामने वाली दुकान में चोरी हुई, 40-50 मोबाइल ले गए",
+                None
+            )
+            .police_involvement
+        );
+        // A constable doing it himself, in Chhattisgarhi.
+        assert!(
+            t.assess("थाना के एक झन सिपाही ह खुदे सट्टा लिखवाथे", None)
+                .police_involvement
+        );
     }
 
     #[test]

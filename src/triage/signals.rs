@@ -218,22 +218,37 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
 }
 
 /// A sum of money with a taking word right after it ("500 leke", "20,000 लिए", "paid 5000"): a
-/// payment, whoever is named near it.
+/// payment, whoever is named near it. Between the sum and the taking word only money words and
+/// a rate ("5000 per gaadi lete", "500-500 rupaye lete") may stand: "40-50 मोबाइल ले गए" is
+/// goods taken, not money.
 fn payments(tokens: &[Token], cues: &Cues) -> Vec<(usize, usize)> {
-    let sum = |t: &Token| {
-        t.key.parse::<u32>().is_ok_and(|n| n >= 50)
-            || matches!(
-                t.key.as_str(),
-                "hajar" | "rupaye" | "rupay" | "rs" | "lak" | "lakh"
-            )
+    let number = |t: &Token| t.key.parse::<u32>().is_ok();
+    let money = |t: &Token| {
+        matches!(
+            t.key.as_str(),
+            "hajar" | "rupaye" | "rupay" | "rupe" | "rs" | "lak" | "lakh" | "rupiya"
+        )
     };
+    let sum = |t: &Token| t.key.parse::<u32>().is_ok_and(|n| n >= 50) || money(t);
     let take = spans(&cues.take, tokens);
+    let takes_at = |j: usize| take.iter().find(|&&(a, _)| a == j).copied();
     (0..tokens.len())
         .filter(|&i| sum(&tokens[i]))
         .filter_map(|i| {
-            take.iter()
-                .find(|&&(a, _)| (a > i && a <= i + 2) || (a < i && i - a <= 1))
-                .map(|&(a, b)| (a.min(i), b.max(i + 1)))
+            // After the sum: more of the amount, then at most one rate ("per gaadi").
+            let mut j = i + 1;
+            while tokens.get(j).is_some_and(|t| number(t) || money(t)) {
+                j += 1;
+            }
+            if tokens
+                .get(j)
+                .is_some_and(|t| matches!(t.key.as_str(), "per" | "har" | "prati"))
+            {
+                j += 2;
+            }
+            let after = takes_at(j);
+            let before = i.checked_sub(1).and_then(takes_at);
+            after.or(before).map(|(a, b)| (a.min(i), b.max(i + 1)))
         })
         .collect()
 }
