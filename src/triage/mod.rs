@@ -191,7 +191,12 @@ impl Triage {
             ),
             child_marriage: decision.category == "child_marriage",
         };
-        let urgent_reasons = signals::urgency(&tokens, &self.cues, facts);
+        // Spam, greetings and service questions are never urgent ("abhi link pe click kare").
+        let urgent_reasons = if decision.category == NOT_A_TIP {
+            Vec::new()
+        } else {
+            signals::urgency(&tokens, &self.cues, facts)
+        };
         let named_station = if police.involved {
             self.named_station(&tokens, &place, &police.actors)
         } else {
@@ -532,6 +537,13 @@ mod tests {
         assert!(urgent("nadi kinare ek laash padi hai"));
         assert!(!urgent("nadi kinare laash mili thi, police aa gayi hai"));
         assert!(!urgent("last year a dead body was found in that well"));
+        assert!(!urgent("परसों जंगल में एक लाश मिली थी, उस रात एक गाड़ी रुकी थी"));
+        // "saw" is not शव (a body): English words never meet a Devanagari-only term.
+        assert!(!urgent("A neighbour saw him at the bus stand yesterday"));
+        // What is not a tip is never urgent, whatever its "abhi".
+        let test_call = t.assess("hello hello sir abhi testing kar raha hoon", None);
+        assert_eq!(test_call.category, NOT_A_TIP);
+        assert!(!test_call.urgent);
         // A bag or box nobody owns may hide a bomb; an abandoned vehicle does not need the hour.
         assert!(urgent("bus stand pe ek lawaris bag rakha hai"));
         assert!(urgent("मंदिर के पास एक डिब्बा पड़ा है, लावारिस है"));

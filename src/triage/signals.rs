@@ -75,7 +75,8 @@ pub fn urgency(tokens: &[Token], cues: &Cues, facts: UrgencyFacts) -> Vec<Urgent
     if harm_now || (has(&cues.danger) && (!past || present || has(&cues.ongoing))) {
         reasons.push(UrgentReason::ThreatToLife);
     }
-    if has(&cues.body) && !has(&cues.long_ago) {
+    // A body found the day before yesterday is news for the investigation, not an alarm.
+    if has(&cues.body) && !has(&cues.long_ago) && (!past || present) {
         reasons.push(UrgentReason::BodyFound);
     }
     if unattended_object(tokens, cues) {
