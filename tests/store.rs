@@ -173,3 +173,65 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    a_delivery_result_after_the_lease_ran_out_changes_nothing,
+    |app: TestApp| async move {
+        use tipline::store::{Delivery, NewOutbox};
+        let store = &app.core.store;
+        let t0 = common::START_MS;
+        store
+            .enqueue(vec![NewOutbox {
+                outbox_key: "lease-test".into(),
+                purpose: "alert".into(),
+                channel: "sms".into(),
+                tip_id: None,
+                officer_id: None,
+                payload_sealed: vec![1, 2, 3],
+                created_at: t0,
+            }])
+            .await
+            .unwrap();
+        // Node A claims it with a 1 s lease and hangs; node B claims it after the lease.
+        let a = store.claim_outbox(t0, t0 + 1_000, 10).await.unwrap();
+        assert_eq!(a.len(), 1);
+        assert!(
+            store
+                .claim_outbox(t0 + 500, t0 + 1_500, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let b = store
+            .claim_outbox(t0 + 2_000, t0 + 3_000, 10)
+            .await
+            .unwrap();
+        assert_eq!(b.len(), 1);
+        assert_eq!((a[0].attempts, b[0].attempts), (1, 2));
+        // B delivers; A's late failure must not put the message back or mark it failed.
+        store
+            .finish_outbox(b[0].outbox_id, b[0].attempts, Delivery::Sent, t0 + 2_100)
+            .await
+            .unwrap();
+        store
+            .finish_outbox(
+                a[0].outbox_id,
+                a[0].attempts,
+                Delivery::Failed {
+                    error: "late".into(),
+                },
+                t0 + 2_200,
+            )
+            .await
+            .unwrap();
+        let rows = store.outbox_about(None, 10).await.unwrap();
+        assert!(rows.is_empty(), "nothing failed: {rows:?}");
+        assert!(
+            store
+                .claim_outbox(t0 + 60_000, t0 + 61_000, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+);

@@ -71,7 +71,7 @@ pub async fn deliver_due(core: &Core, client: &reqwest::Client) -> Result<usize,
             tracing::warn!(outbox_id = row.outbox_id, channel = %row.channel, %error, "alert given up");
         }
         core.store
-            .finish_outbox(row.outbox_id, delivery, core.clock.now_ms())
+            .finish_outbox(row.outbox_id, row.attempts, delivery, core.clock.now_ms())
             .await?;
     }
     Ok(sent)

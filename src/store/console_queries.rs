@@ -341,24 +341,27 @@ macro_rules! console_queries {
             Ok(rows.iter().map(outbox_row).collect::<Result<_, _>>()?)
         }
 
-        /// Records how a delivery attempt ended.
-        pub async fn finish_outbox(c: &mut Conn, outbox_id: i64, result: &Delivery, now: i64) -> Result<(), StoreError> {
+        /// Records how a delivery attempt ended, if the message is still this attempt's (see
+        /// `Store::finish_outbox`).
+        pub async fn finish_outbox(c: &mut Conn, outbox_id: i64, attempt: i64, result: &Delivery, now: i64) -> Result<(), StoreError> {
+            const MINE: &str = "WHERE outbox_id = $1 AND attempts = $2 AND status = 'sending'";
             let q = match result {
-                Delivery::Sent => sqlx::query(
-                    "UPDATE outbox SET status = 'sent', sent_at = $2, lease_until = NULL WHERE outbox_id = $1",
-                )
-                .bind(outbox_id).bind(now),
-                Delivery::Retry { error, at } => sqlx::query(
-                    "UPDATE outbox SET status = 'pending', next_attempt_at = $2, last_error = $3, lease_until = NULL \
-                     WHERE outbox_id = $1",
-                )
-                .bind(outbox_id).bind(*at).bind(error.clone()),
-                Delivery::Failed { error } => sqlx::query(
-                    "UPDATE outbox SET status = 'failed', last_error = $2, lease_until = NULL WHERE outbox_id = $1",
-                )
-                .bind(outbox_id).bind(error.clone()),
+                Delivery::Sent => sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE outbox SET status = 'sent', sent_at = $3, lease_until = NULL {MINE}"
+                )))
+                .bind(outbox_id).bind(attempt).bind(now),
+                Delivery::Retry { error, at } => sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE outbox SET status = 'pending', next_attempt_at = $3, last_error = $4, lease_until = NULL {MINE}"
+                )))
+                .bind(outbox_id).bind(attempt).bind(*at).bind(error.clone()),
+                Delivery::Failed { error } => sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE outbox SET status = 'failed', last_error = $3, lease_until = NULL {MINE}"
+                )))
+                .bind(outbox_id).bind(attempt).bind(error.clone()),
             };
-            q.execute(&mut *c).await?;
+            if q.execute(&mut *c).await?.rows_affected() == 0 {
+                tracing::warn!(outbox_id, attempt, "delivery result came after the lease ran out; the later claim decides");
+            }
             Ok(())
         }
 

@@ -624,10 +624,13 @@ pub trait Store: Send + Sync {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<OutboxRow>, StoreError>;
-    /// Records the end of a delivery attempt.
+    /// Records the end of a delivery attempt: `attempt` is the row's `attempts` as this node
+    /// claimed it, the lease token. When the lease ran out and another node claimed the message
+    /// again (counting one more attempt), this node's late result changes nothing.
     async fn finish_outbox(
         &self,
         outbox_id: i64,
+        attempt: i64,
         result: Delivery,
         now: i64,
     ) -> Result<(), StoreError>;

@@ -304,10 +304,18 @@ impl Store for PgStore {
     async fn finish_outbox(
         &self,
         outbox_id: i64,
+        attempt: i64,
         result: Delivery,
         now: i64,
     ) -> Result<(), StoreError> {
-        q::finish_outbox(&mut *self.pool.acquire().await?, outbox_id, &result, now).await
+        q::finish_outbox(
+            &mut *self.pool.acquire().await?,
+            outbox_id,
+            attempt,
+            &result,
+            now,
+        )
+        .await
     }
 
     async fn outbox_about(

@@ -617,13 +617,14 @@ impl Store for SqliteStore {
     async fn finish_outbox(
         &self,
         outbox_id: i64,
+        attempt: i64,
         result: Delivery,
         now: i64,
     ) -> Result<(), StoreError> {
         let result = Arc::new(result);
         self.write(move |c| {
             let result = result.clone();
-            Box::pin(async move { q::finish_outbox(c, outbox_id, &result, now).await })
+            Box::pin(async move { q::finish_outbox(c, outbox_id, attempt, &result, now).await })
         })
         .await
     }
