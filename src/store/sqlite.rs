@@ -219,7 +219,13 @@ async fn run_writer(
                 Err(_) => break,
             }
         }
+        let (n, t0) = (batch.len(), std::time::Instant::now());
         run_batch(&mut conn, &keys, batch).await;
+        tracing::debug!(
+            requests = n,
+            micros = t0.elapsed().as_micros() as u64,
+            "group committed"
+        );
         let idle = checkpoint.as_ref().is_none_or(|c| c.is_finished());
         if idle && last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
             last_checkpoint = std::time::Instant::now();
