@@ -25,16 +25,11 @@ pub fn spawn(core: Arc<Core>) {
     tokio::spawn(run_outbox(core));
 }
 
-/// Alert passes start at most this often: a burst of urgent tips shares one pass (and one
-/// commit) instead of costing one each; the first tip of a quiet spell goes at once.
-const ALERT_PASS_GAP: Duration = Duration::from_millis(100);
-
 /// Stores the alerts of new urgent tips: at once when an urgent tip is announced (on any node),
 /// and every second in case an announcement was missed.
 async fn run_alerts(core: Arc<Core>) {
     let mut events = core.events.subscribe();
     loop {
-        let started = tokio::time::Instant::now();
         if let Err(e) = crate::alerts::alert_new_tips(&core).await {
             tracing::warn!(error = %e, "storing alerts failed; will retry");
         }
@@ -42,7 +37,6 @@ async fn run_alerts(core: Arc<Core>) {
             () = next_urgent(&mut events) => {}
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
-        tokio::time::sleep_until(started + ALERT_PASS_GAP).await;
     }
 }
 
