@@ -325,17 +325,21 @@ macro_rules! backend_queries {
                 .flat_map(|t| t.bands.iter().map(move |b| (b, t.tip_id.get())))
                 .collect();
             insert_bands(c, &bands, super::MAX_ROWS).await?;
+            let persons: Vec<_> = tips
+                .iter()
+                .flat_map(|t| t.persons.iter().map(move |p| (p, t.tip_id.get(), t.created_at)))
+                .collect();
+            for piece in super::pieces(&persons) {
+                let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO tip_person (term, tip_id, created_at) ");
+                q.push_values(piece, |mut row, (term, tip_id, at)| {
+                    row.push_bind(term.to_vec()).push_bind(*tip_id).push_bind(*at);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *c).await?;
+            }
             for t in tips {
                 if let Some(inbound) = &t.inbound {
                     insert_inbound(c, inbound, t.tip_id, t.created_at).await?;
-                }
-                for term in &t.persons {
-                    sqlx::query("INSERT INTO tip_person (term, tip_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                        .bind(&term[..])
-                        .bind(t.tip_id.get())
-                        .bind(t.created_at)
-                        .execute(&mut *c)
-                        .await?;
                 }
                 for a in &t.attachments {
                     sqlx::query(
