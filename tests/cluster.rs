@@ -189,7 +189,10 @@ async fn set_up(cluster: &Cluster) -> String {
             .unwrap();
     }
     let now = now_ms();
-    let (from, to) = (ist(now - 3_600_000), ist(now + 12 * 3_600_000));
+    let (from, to) = (
+        common::roster_time(now - 3_600_000),
+        common::roster_time(now + 12 * 3_600_000),
+    );
     let shift = |officer: &str, duty: &str| {
         format!(
             "[[shift]]\nofficer = \"{officer}\"\nduty = \"{duty}\"\ndistrict = \"bilaspur\"\n\
@@ -210,22 +213,6 @@ fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
-}
-
-/// A time as a roster file writes it: `YYYY-MM-DD HH:MM`, India Standard Time.
-fn ist(ms: i64) -> String {
-    let offset = time::UtcOffset::from_hms(5, 30, 0).unwrap();
-    let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .unwrap()
-        .to_offset(offset);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
 }
 
 /// Posts an urgent tip for Bilaspur to a node; returns its number.

@@ -77,7 +77,8 @@ impl Place {
     /// An ASP with a phone, on duty from an hour ago for a day, in every district.
     pub fn officers_on_duty(&self) -> anyhow::Result<()> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() as i64;
-        let (from, to) = (ist(now - 3600)?, ist(now + 24 * 3600)?);
+        let ist = |secs: i64| tipline::alerts::roster::format_ist(secs * 1000);
+        let (from, to) = (ist(now - 3600), ist(now + 24 * 3600));
         let mut roster = String::new();
         for (i, district) in DISTRICTS.iter().enumerate() {
             let name = format!("asp.{}", district.replace('_', "-"));
@@ -127,20 +128,6 @@ impl Place {
 
 fn path_str(p: &Path) -> anyhow::Result<&str> {
     p.to_str().context("a non-UTF-8 temporary path")
-}
-
-/// `YYYY-MM-DD HH:MM` in India Standard Time, as a roster file writes it.
-fn ist(unix_secs: i64) -> anyhow::Result<String> {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix_secs)?
-        .to_offset(time::UtcOffset::from_hms(5, 30, 0)?);
-    Ok(format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    ))
 }
 
 /// Creates `tipline_bench_alerts_<pid>_<ms>` on the server; returns its URL.

@@ -120,6 +120,17 @@ pub fn parse_ist(s: &str) -> Option<i64> {
     Some(at.assume_offset(offset).unix_timestamp() * 1000)
 }
 
+/// Unix ms as a roster file writes a time, `YYYY-MM-DD HH:MM` in India Standard Time (the inverse
+/// of [`parse_ist`] to the minute); empty for a time outside the calendar.
+pub fn format_ist(ms: i64) -> String {
+    let ist = time::UtcOffset::from_hms(5, 30, 0).unwrap_or(time::UtcOffset::UTC);
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)) else {
+        return String::new();
+    };
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    t.to_offset(ist).format(&fmt).unwrap_or_default()
+}
+
 /// Checks a shift against the officers and the jurisdiction; `n` numbers it in messages.
 pub async fn check(
     core: &Core,
@@ -219,6 +230,8 @@ mod tests {
     fn times_are_read_in_india_standard_time() {
         // 2026-11-29 08:00 IST is 02:30 UTC.
         assert_eq!(parse_ist("2026-11-29 08:00"), Some(1_795_919_400_000));
+        assert_eq!(format_ist(1_795_919_400_000), "2026-11-29 08:00");
+        assert_eq!(format_ist(1_795_919_459_999), "2026-11-29 08:00");
         assert_eq!(parse_ist("2026-11-29T08:00"), Some(1_795_919_400_000));
         assert_eq!(parse_ist("2026-11-29"), None);
         assert_eq!(parse_ist("2026-11-29 25:00"), None);

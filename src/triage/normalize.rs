@@ -91,14 +91,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             continue;
         }
         let script = script_of(piece);
-        let (key, fine) = match script {
-            Script::Deva => {
-                let roman = romanize(piece);
-                (fold_latin(&roman), Some(fold(&roman, true)))
-            }
-            Script::Latn => (fold_latin(piece), Some(fold(piece, true))),
-            Script::Other => (key_of(piece, script), None),
-        };
+        let (key, fine) = keys_of(piece, script);
         if key.is_empty() {
             continue;
         }
@@ -116,7 +109,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 
 /// The matching key of a single (already normalised) word.
 pub fn word_key(word: &str) -> String {
-    key_of(word, script_of(word))
+    keys_of(word, script_of(word)).0
 }
 
 /// A key without `h`, doubled letters collapsed: aspiration is the least stable letter in romanised
@@ -146,11 +139,16 @@ fn script_of(word: &str) -> Script {
     }
 }
 
-fn key_of(word: &str, script: Script) -> String {
+/// A word's matching key and its aspiration-kept key ([`Token::fine`]; none for digits),
+/// romanising a Devanagari word once for both.
+fn keys_of(word: &str, script: Script) -> (String, Option<String>) {
     match script {
-        Script::Deva => fold_latin(&romanize(word)),
-        Script::Latn => fold_latin(word),
-        Script::Other => word.chars().filter(char::is_ascii_digit).collect(),
+        Script::Deva => {
+            let roman = romanize(word);
+            (fold_latin(&roman), Some(fold(&roman, true)))
+        }
+        Script::Latn => (fold_latin(word), Some(fold(word, true))),
+        Script::Other => (word.chars().filter(char::is_ascii_digit).collect(), None),
     }
 }
 
@@ -234,7 +232,7 @@ struct Syllable {
     onset: Cow<'static, str>,
     vowel: &'static str,
     inherent: bool,
-    coda: Option<char>,
+    coda: Cow<'static, str>,
 }
 
 /// Romanises a Devanagari word (Hunterian-like), deleting the final schwa and a medial schwa
@@ -253,7 +251,7 @@ pub fn romanize(word: &str) -> String {
                 onset: Cow::Borrowed(cons),
                 vowel: "a",
                 inherent: true,
-                coda: None,
+                coda: Cow::Borrowed(""),
             });
         } else if let Some(v) = matra(c) {
             if let Some(last) = syl.last_mut() {
@@ -265,7 +263,7 @@ pub fn romanize(word: &str) -> String {
                 onset: Cow::Borrowed(""),
                 vowel: v,
                 inherent: false,
-                coda: None,
+                coda: Cow::Borrowed(""),
             });
         } else if c == '\u{094D}' {
             if let Some(last) = syl.last_mut() {
@@ -275,7 +273,9 @@ pub fn romanize(word: &str) -> String {
             pending_virama = true;
         } else if c == '\u{0902}' || c == '\u{0903}' {
             if let Some(last) = syl.last_mut() {
-                last.coda = Some(if c == '\u{0902}' { 'n' } else { 'h' });
+                last.coda
+                    .to_mut()
+                    .push(if c == '\u{0902}' { 'n' } else { 'h' });
                 last.inherent = false;
             }
         } else if c.is_ascii_alphanumeric() {
@@ -283,7 +283,7 @@ pub fn romanize(word: &str) -> String {
                 onset: Cow::Owned(c.to_string()),
                 vowel: "",
                 inherent: false,
-                coda: None,
+                coda: Cow::Borrowed(""),
             });
         }
     }
@@ -292,7 +292,7 @@ pub fn romanize(word: &str) -> String {
     for s in &syl {
         out.push_str(&s.onset);
         out.push_str(s.vowel);
-        out.extend(s.coda);
+        out.push_str(&s.coda);
     }
     out
 }

@@ -3,8 +3,6 @@
 //! noticed (a possible harassment campaign). Conservative on purpose: a missed name costs a
 //! missed flag, a wrong one would link unrelated people.
 
-use crate::search::all_words;
-
 /// Words that follow a name ("X naam ka aadmi").
 const AFTER: &[&str] = &["naam", "nam", "नाम"];
 /// What comes after `naam` when the name came before it.
@@ -55,11 +53,8 @@ const NOT_NAMES: &[&str] = &[
 
 /// The names a text gives, each once, as matching keys that are the same in either script
 /// (`Ramesh` and `रमेश` give one key).
-pub fn named_persons(text: &str) -> Vec<String> {
-    named_persons_in(&all_words(text))
-}
-
-/// [`named_persons`] of a text's words (from [`all_words`]).
+///
+/// `words` are a text's words from [`crate::search::all_words`], which the blind index reads too.
 pub fn named_persons_in(words: &[String]) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
     for name in names(words) {
@@ -116,8 +111,14 @@ fn names(words: &[String]) -> Vec<String> {
 mod tests {
     use super::*;
 
+    use crate::search::all_words;
+
     fn names_in(text: &str) -> Vec<String> {
         names(&all_words(text))
+    }
+
+    fn named_persons(text: &str) -> Vec<String> {
+        named_persons_in(&all_words(text))
     }
 
     #[test]

@@ -291,16 +291,5 @@ macro_rules! on_both_backends {
 /// A time as a roster file writes it: `YYYY-MM-DD HH:MM`, India Standard Time.
 #[allow(dead_code)]
 pub fn roster_time(ms: i64) -> String {
-    let ist = time::UtcOffset::from_hms(5, 30, 0).unwrap();
-    let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .unwrap()
-        .to_offset(ist);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
+    tipline::alerts::roster::format_ist(ms)
 }
