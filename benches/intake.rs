@@ -9,7 +9,8 @@
 //! Client and server share the same cores, so every figure includes the load generator's cost.
 //! `TIPLINE_BENCH_SECS` sets the length of each run (default 10); `TIPLINE_BENCH_PERF=FILE`
 //! records a `perf` profile of tipline during its 64-client run (`TIPLINE_BENCH_PERF_FEW=1`: during
-//! its 2-client run instead).
+//! its 2-client run instead). `TIPLINE_BENCH_SERVER_LOG=FILTER` sets the servers' log filter (their
+//! log is `servers.log` in the run's temporary directory).
 
 #[path = "intake/ceiling.rs"]
 mod ceiling;

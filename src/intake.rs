@@ -377,10 +377,7 @@ pub(crate) fn triage(core: &Core, s: &Submission) -> Triaged {
     let priority = if urgent {
         "urgent".to_owned()
     } else {
-        json!(a.routing.priority)
-            .as_str()
-            .unwrap_or("normal")
-            .to_owned()
+        a.routing.priority.as_str().to_owned()
     };
     Triaged {
         district,
@@ -390,7 +387,7 @@ pub(crate) fn triage(core: &Core, s: &Submission) -> Triaged {
         urgent,
         police_involvement: a.police_involvement,
         barred_station: barred,
-        assessment_json: json!(a).to_string(),
+        assessment_json: serde_json::to_string(&a).unwrap_or_default(),
     }
 }
 

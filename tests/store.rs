@@ -235,3 +235,120 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    every_field_of_a_new_tip_is_stored_as_given,
+    |app: TestApp| async move {
+        let store = &app.core.store;
+        let mut full = tip(1, "4444455555");
+        full.channel = "sms".into();
+        full.district_id = Some("korba".into());
+        full.station_id = Some("korba_kotwali".into());
+        full.category = Some("ganja".into());
+        full.happening_now = true;
+        full.language = "en".into();
+        full.key_scope = "korba".into();
+        full.text_sealed = (0..=255).collect();
+        full.place_sealed = Some(vec![4, 5, 6]);
+        full.when_sealed = Some(vec![0, 255]);
+        full.priority = "urgent".into();
+        full.urgent = true;
+        full.police_involvement = true;
+        full.barred_station_id = Some("korba_civil_lines".into());
+        full.triage_sealed = Some(vec![10; 40]);
+        full.persons = vec![[3; 16], [4; 16]];
+        full.terms = vec![[1; 16], [2; 16]];
+        full.created_at = common::START_MS + 7;
+        // Stored together with a plain one, so on SQLite they share a group commit.
+        let (a, b) = tokio::join!(
+            store.create_tip(full.clone()),
+            store.create_tip(tip(2, "4444466666"))
+        );
+        a.unwrap();
+        b.unwrap();
+
+        let got = store.tip(full.tip_id).await.unwrap().unwrap();
+        assert_eq!(got.tip_number, full.tip_number);
+        assert_eq!(got.status, full.status);
+        assert_eq!(got.district_id, full.district_id);
+        assert_eq!(got.category, full.category);
+        assert_eq!(got.station_id, full.station_id);
+        assert_eq!(got.priority, full.priority);
+        assert!(got.urgent && got.police_involvement && !got.flooded);
+        assert_eq!(got.barred_station_id, full.barred_station_id);
+        assert_eq!(got.channel, full.channel);
+        assert_eq!(got.key_scope, full.key_scope);
+        assert_eq!(got.text_sealed, full.text_sealed);
+        assert_eq!(got.triage_sealed, full.triage_sealed);
+        assert_eq!(got.deadlines, full.deadlines);
+        assert_eq!(got.fingerprint, full.fingerprint);
+        assert_eq!(
+            (got.created_at, got.updated_at),
+            (full.created_at, full.created_at)
+        );
+        let auth = store.tip_auth(&full.tip_number).await.unwrap().unwrap();
+        assert_eq!(
+            (auth.tip_id, auth.secret_mac),
+            (full.tip_id, full.secret_mac.clone())
+        );
+
+        let pending = store.pending_terms(10).await.unwrap();
+        let mine = pending.iter().find(|p| p.tip_id == full.tip_id).unwrap();
+        assert_eq!(mine.source_id, full.tip_id.get());
+        assert_eq!(mine.terms, full.terms.as_flattened());
+        let sharing = store
+            .tips_sharing_bands(&full.bands[1..], 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            sharing,
+            vec![(full.tip_id, full.fingerprint.clone().unwrap())]
+        );
+        assert_eq!(
+            store.persons_of(full.tip_id).await.unwrap(),
+            vec![vec![3; 16], vec![4; 16]]
+        );
+        assert_eq!(
+            store.tips_naming(&[4; 16], 0, 10).await.unwrap(),
+            vec![full.tip_id]
+        );
+        let verdict = tipline::audit::verify(store.as_ref(), app.core.keyring.keys(), |_| {})
+            .await
+            .unwrap();
+        assert_eq!(verdict, tipline::audit::Verdict::Intact { entries: 2 });
+
+        // Columns no query of the service reads back yet.
+        let sql = "SELECT place_sealed, when_sealed, happening_now, language, escalation_due_at \
+                   FROM tip WHERE tip_id = $1";
+        type Raw = (Option<Vec<u8>>, Option<Vec<u8>>, bool, String, Option<i64>);
+        let raw: Raw = match app.backend {
+            common::Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+                sqlx::query_as(sql)
+                    .bind(full.tip_id.get())
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+            common::Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+                sqlx::query_as(sql)
+                    .bind(full.tip_id.get())
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        let due = full.deadlines.map(|d| d.acknowledge);
+        assert_eq!(
+            raw,
+            (
+                full.place_sealed,
+                full.when_sealed,
+                true,
+                "en".to_owned(),
+                due
+            )
+        );
+    }
+);

@@ -50,6 +50,10 @@ impl Server {
         for var in TIPLINE_VARS {
             cmd.env_remove(var);
         }
+        // For profiling: the servers' log filter (their log is in the run's temporary directory).
+        if let Ok(filter) = std::env::var("TIPLINE_BENCH_SERVER_LOG") {
+            cmd.env("TIPLINE_LOG", filter);
+        }
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log_file);

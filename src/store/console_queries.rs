@@ -281,18 +281,29 @@ macro_rules! console_queries {
             Ok(rows.into_iter().map(|(id,)| TipId::from_db(id)).collect())
         }
 
-        /// Stores a tip's alerts and marks it alerted, once (false if another node did it first).
-        pub async fn store_alerts(c: &mut Conn, tip_id: TipId, items: &[NewOutbox], now: i64) -> Result<bool, StoreError> {
-            let done = sqlx::query("UPDATE tip SET alerted_at = $2 WHERE tip_id = $1 AND alerted_at IS NULL")
-                .bind(tip_id.get())
-                .bind(now)
-                .execute(&mut *c)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Ok(false);
+        /// Stores the alerts of a pass and marks their tips alerted, each once: a tip already
+        /// marked (by another node) keeps its alerts as they are. One statement marks up to 64
+        /// tips. Returns how many tips this call marked.
+        pub async fn store_alerts(c: &mut Conn, batch: &[(TipId, Vec<NewOutbox>)], now: i64) -> Result<usize, StoreError> {
+            let ids: Vec<i64> = batch.iter().map(|(tip_id, _)| tip_id.get()).collect();
+            let mut marked = std::collections::HashSet::new();
+            for piece in super::pieces(&ids) {
+                let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE tip SET alerted_at = ");
+                q.push_bind(now).push(" WHERE alerted_at IS NULL AND tip_id IN (");
+                let mut list = q.separated(", ");
+                for id in piece {
+                    list.push_bind(*id);
+                }
+                q.push(") RETURNING tip_id");
+                let rows: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *c).await?;
+                marked.extend(rows.into_iter().map(|(id,)| id));
             }
-            insert_outbox(c, items).await?;
-            Ok(true)
+            for (tip_id, items) in batch {
+                if marked.contains(&tip_id.get()) {
+                    insert_outbox(c, items).await?;
+                }
+            }
+            Ok(marked.len())
         }
 
         const OUTBOX_COLUMNS: &str = "outbox_id, outbox_key, purpose, channel, tip_id, officer_id, payload_sealed, status, \

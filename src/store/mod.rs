@@ -11,6 +11,7 @@ mod console_queries;
 mod postgres;
 mod queries;
 mod sqlite;
+mod sqlite_intake;
 
 use std::sync::Arc;
 

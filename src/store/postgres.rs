@@ -276,12 +276,7 @@ impl Store for PgStore {
         now: i64,
     ) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut stored = 0;
-        for (tip_id, items) in &batch {
-            if q::store_alerts(&mut tx, *tip_id, items, now).await? {
-                stored += 1;
-            }
-        }
+        let stored = q::store_alerts(&mut tx, &batch, now).await?;
         tx.commit().await?;
         Ok(stored)
     }

@@ -311,6 +311,7 @@ macro_rules! backend_queries {
         /// Stores tips, their queued terms, their fingerprint bands and their audit entries, with
         /// a few multi-row statements for the lot (a group commit passes many). A taken tip number
         /// fails the whole call with [`StoreError::Conflict`].
+        #[allow(dead_code, reason = "SQLite stores a group's tips with sqlite_intake::create_tips")]
         pub async fn create_tips(c: &mut Conn, keys: &Keys, tips: &[&NewTip]) -> Result<(), StoreError> {
             let rows: Vec<_> = tips.iter().map(|t| (*t, t.created_at)).collect();
             insert_tips(c, &rows, super::MAX_ROWS).await?;
@@ -337,6 +338,14 @@ macro_rules! backend_queries {
                 q.push(" ON CONFLICT DO NOTHING");
                 q.build().execute(&mut *c).await?;
             }
+            insert_tip_extras(c, tips).await?;
+            let drafts: Vec<&AuditDraft> = tips.iter().map(|t| &t.audit).collect();
+            append_audit(c, keys, &drafts).await
+        }
+
+        /// The rows new tips brought besides themselves: a provider message and its sender, and
+        /// attachments.
+        pub async fn insert_tip_extras(c: &mut Conn, tips: &[&NewTip]) -> Result<(), StoreError> {
             for t in tips {
                 if let Some(inbound) = &t.inbound {
                     insert_inbound(c, inbound, t.tip_id, t.created_at).await?;
@@ -353,8 +362,7 @@ macro_rules! backend_queries {
                     .map_err(|e| map_unique(e, "attachment id"))?;
                 }
             }
-            let drafts: Vec<&AuditDraft> = tips.iter().map(|t| &t.audit).collect();
-            append_audit(c, keys, &drafts).await
+            Ok(())
         }
 
         /// Records a provider message (once: a second copy is a conflict) and its sender.

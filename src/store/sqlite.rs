@@ -22,6 +22,7 @@ use sqlx::{Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 use super::queries::sqlite as q;
+use super::sqlite_intake::{self, Begun};
 use super::{
     ActionReportRow, AssignmentRow, AttachmentCopy, AuditDraft, AuditEntry, AuditFilter,
     CorrectionRow, Delivery, DigestRow, DueTip, Escalation, ImportedTip, MediaDone, MediaRow,
@@ -220,9 +221,14 @@ async fn run_writer(
             }
         }
         let (n, t0) = (batch.len(), std::time::Instant::now());
+        let jobs = batch
+            .iter()
+            .filter(|p| matches!(p.request, Request::Job(_)))
+            .count();
         run_batch(&mut conn, &keys, batch).await;
         tracing::debug!(
             requests = n,
+            jobs,
             micros = t0.elapsed().as_micros() as u64,
             "group committed"
         );
@@ -264,26 +270,8 @@ async fn run_batch(conn: &mut SqliteConnection, keys: &Keys, batch: Vec<Pending>
 
 /// Runs requests in one transaction: all commit, or none. The tips go first, together; then the
 /// jobs in their order (none of them can depend on a tip of the same group: its caller has not
-/// been answered yet).
+/// been answered yet). A group of tips alone begins, is stored and commits in two round trips.
 async fn run_together(
-    conn: &mut SqliteConnection,
-    keys: &Keys,
-    requests: &[Pending],
-) -> Result<(), StoreError> {
-    conn.execute("BEGIN IMMEDIATE").await?;
-    if let Err(e) = run_requests(conn, keys, requests).await {
-        rollback(conn).await;
-        return Err(e);
-    }
-    if let Err(e) = conn.execute("COMMIT").await {
-        tracing::error!(error = %e, "sqlite writer could not commit; the group is rolled back");
-        rollback(conn).await;
-        return Err(e.into());
-    }
-    Ok(())
-}
-
-async fn run_requests(
     conn: &mut SqliteConnection,
     keys: &Keys,
     requests: &[Pending],
@@ -295,7 +283,25 @@ async fn run_requests(
             Request::Job(_) => None,
         })
         .collect();
-    q::create_tips(conn, keys, &tips).await?;
+    let alone = tips.len() == requests.len();
+    let done = match sqlite_intake::begin_with_tips(conn, keys, &tips, alone).await {
+        Ok(Begun::Committed) => return Ok(()),
+        Ok(Begun::Open) => run_jobs(conn, requests).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = done {
+        rollback(conn).await;
+        return Err(e);
+    }
+    if let Err(e) = conn.execute("COMMIT").await {
+        tracing::error!(error = %e, "sqlite writer could not commit; the group is rolled back");
+        rollback(conn).await;
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+async fn run_jobs(conn: &mut SqliteConnection, requests: &[Pending]) -> Result<(), StoreError> {
     for p in requests {
         if let Request::Job(job) = &p.request {
             job(conn).await?;
@@ -593,15 +599,7 @@ impl Store for SqliteStore {
         let batch = Arc::new(batch);
         self.write_value(move |c| {
             let batch = batch.clone();
-            Box::pin(async move {
-                let mut stored = 0;
-                for (tip_id, items) in batch.iter() {
-                    if q::store_alerts(c, *tip_id, items, now).await? {
-                        stored += 1;
-                    }
-                }
-                Ok(stored)
-            })
+            Box::pin(async move { q::store_alerts(c, &batch, now).await })
         })
         .await
     }

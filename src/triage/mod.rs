@@ -53,6 +53,18 @@ pub enum Priority {
     Urgent,
 }
 
+impl Priority {
+    /// The name stored on the tip (as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Normal => "normal",
+            Self::High => "high",
+            Self::Urgent => "urgent",
+        }
+    }
+}
+
 /// Where a triaged tip goes.
 #[derive(Clone, Debug, Serialize)]
 pub struct Routing {
@@ -347,6 +359,18 @@ impl Triage {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_priority_is_stored_under_its_serialised_name() {
+        for p in [
+            Priority::Low,
+            Priority::Normal,
+            Priority::High,
+            Priority::Urgent,
+        ] {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+    }
 
     fn triage() -> Triage {
         Triage::new(
