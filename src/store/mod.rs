@@ -537,6 +537,10 @@ pub trait Store: Send + Sync {
     /// Applies a state change of a tip with its audit entry, if the tip is still in the status
     /// the officer saw (else `Conflict`).
     async fn change_tip(&self, change: TipChange) -> Result<(), StoreError>;
+    /// Writes queued for the store's single writer (SQLite); 0 where writers run in parallel.
+    fn writes_waiting(&self) -> usize {
+        0
+    }
     /// Shares a live event with every node (PostgreSQL NOTIFY); false if this backend has one
     /// node only (SQLite), so the caller delivers it locally.
     async fn announce(&self, payload: &str) -> Result<bool, StoreError>;

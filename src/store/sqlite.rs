@@ -318,6 +318,10 @@ async fn rollback(conn: &mut SqliteConnection) {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn writes_waiting(&self) -> usize {
+        self.writer.max_capacity() - self.writer.capacity()
+    }
+
     async fn ready(&self) -> Result<(), StoreError> {
         let mut c = self.reader().await?;
         let (applied,): (i64,) =
