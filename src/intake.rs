@@ -387,8 +387,17 @@ pub(crate) fn triage(core: &Core, s: &Submission) -> Triaged {
         urgent,
         police_involvement: a.police_involvement,
         barred_station: barred,
-        assessment_json: serde_json::to_string(&a).unwrap_or_default(),
+        assessment_json: assessment_json(&a),
     }
+}
+
+/// The assessment as stored (sealed) with the tip. It holds only strings, numbers and lists, so
+/// it always serialises; were it ever not to, the tip keeps its triage fields and an empty `{}`.
+fn assessment_json(a: &crate::triage::Assessment) -> String {
+    serde_json::to_string(a).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "triage assessment not serialised; stored as {{}}");
+        "{}".to_owned()
+    })
 }
 
 /// A submission's blind-index terms, and the fingerprint of its text's terms.

@@ -352,3 +352,51 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    tips_and_other_writes_sharing_a_group_each_land_or_fail_alone,
+    |app: TestApp| async move {
+        let (number, _) = app.submit_tip("the first tip", None).await;
+        let first = app
+            .core
+            .store
+            .tip_auth(&number)
+            .await
+            .unwrap()
+            .unwrap()
+            .tip_id;
+        let mut tasks = Vec::new();
+        for i in 0..240i64 {
+            let store = app.core.store.clone();
+            // A mix, so that on SQLite groups hold tips and other writes together: messages to
+            // the first tip, tips that all want one number (one may have it), and plain tips.
+            tasks.push(tokio::spawn(async move {
+                match i % 4 {
+                    0 => store.add_message(message(i, first)).await,
+                    1 => store.create_tip(tip(i, "7777788888")).await,
+                    _ => {
+                        store
+                            .create_tip(tip(i, &format!("{:010}", 6_000_000_000i64 + i)))
+                            .await
+                    }
+                }
+            }));
+        }
+        let (mut ok, mut conflicts) = (0, 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(()) => ok += 1,
+                Err(StoreError::Conflict("tip number")) => conflicts += 1,
+                Err(e) => panic!("unexpected error: {e}"),
+            }
+        }
+        assert_eq!((ok, conflicts), (181, 59));
+        assert_eq!(app.core.store.messages(first).await.unwrap().len(), 60);
+        assert_eq!(app.core.store.tip_count().await.unwrap(), 1 + 121);
+        let verdict =
+            tipline::audit::verify(app.core.store.as_ref(), app.core.keyring.keys(), |_| {})
+                .await
+                .unwrap();
+        assert_eq!(verdict, tipline::audit::Verdict::Intact { entries: 182 });
+    }
+);

@@ -139,15 +139,28 @@ pub(super) async fn begin_with_tips(
     .bind(mac)
     .execute(&mut *c)
     .await
-    .map_err(|e| match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict("tip number"),
-        _ => StoreError::Db(e),
-    })?;
+    .map_err(number_taken)?;
     if commit {
         return Ok(Begun::Committed);
     }
     q::insert_tip_extras(c, tips).await?;
     Ok(Begun::Open)
+}
+
+/// A tip number (or random tip id) already taken is a conflict the caller retries with new ones,
+/// as on PostgreSQL; any other failure of the group's text (an audit sequence out of step, say)
+/// is an error as it is.
+fn number_taken(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d)
+            if d.is_unique_violation()
+                && (d.message().contains("tip.tip_number")
+                    || d.message().contains("tip.tip_id")) =>
+        {
+            StoreError::Conflict("tip number")
+        }
+        _ => StoreError::Db(e),
+    }
 }
 
 fn json<T: Serialize>(rows: &T) -> Result<String, StoreError> {
