@@ -362,14 +362,7 @@ on_both_backends!(workflow_from_new_to_closed, |app: TestApp| async move {
         .await
         .unwrap();
     assert!(matches!(verdict, tipline::audit::Verdict::Intact { .. }));
-    let tip_id = app
-        .core
-        .store
-        .tip_auth(&number)
-        .await
-        .unwrap()
-        .unwrap()
-        .tip_id;
+    let tip_id = app.tip_id_of(&number).await;
     let actions: Vec<String> = app
         .core
         .store
@@ -564,15 +557,7 @@ on_both_backends!(operator_enters_a_phone_tip, |app: TestApp| async move {
     let tip = app
         .core
         .store
-        .tip(
-            app.core
-                .store
-                .tip_auth(&number)
-                .await
-                .unwrap()
-                .unwrap()
-                .tip_id,
-        )
+        .tip(app.tip_id_of(&number).await)
         .await
         .unwrap()
         .unwrap();
@@ -741,14 +726,7 @@ on_both_backends!(
         let op = app
             .officer("op.bilaspur", Role::Operator, Some("bilaspur"), None)
             .await;
-        let tip_id = app
-            .core
-            .store
-            .tip_auth(&number)
-            .await
-            .unwrap()
-            .unwrap()
-            .tip_id;
+        let tip_id = app.tip_id_of(&number).await;
         let before = app.core.store.tip(tip_id).await.unwrap().unwrap();
         let path = format!("/console/tips/{number}/triage");
         let fields = |category: &'static str, station: &'static str| {

@@ -28,14 +28,7 @@ on_both_backends!(late_tips_climb_the_ladder_once, |app: TestApp| async move {
             Some("bilaspur"),
         )
         .await;
-    let tip_id = app
-        .core
-        .store
-        .tip_auth(&number)
-        .await
-        .unwrap()
-        .unwrap()
-        .tip_id;
+    let tip_id = app.tip_id_of(&number).await;
     let tip = app.core.store.tip(tip_id).await.unwrap().unwrap();
     let d = tip.deadlines.unwrap();
     let allowance = d.acknowledge - tip.created_at;
@@ -113,14 +106,7 @@ on_both_backends!(
                 Some("bilaspur"),
             )
             .await;
-        let tip_id = app
-            .core
-            .store
-            .tip_auth(&number)
-            .await
-            .unwrap()
-            .unwrap()
-            .tip_id;
+        let tip_id = app.tip_id_of(&number).await;
         let tip = app.core.store.tip(tip_id).await.unwrap().unwrap();
         assert!(tip.police_involvement, "triage found police involvement");
         app.clock

@@ -21,14 +21,7 @@ on_both_backends!(
         );
         assert!(html.contains("अभी कोई संदेश नहीं।"));
         // A supervisor asks a question (the console comes later; this is the same intake call).
-        let tip_id = app
-            .core
-            .store
-            .tip_auth(&number)
-            .await
-            .unwrap()
-            .unwrap()
-            .tip_id;
+        let tip_id = app.tip_id_of(&number).await;
         let question = TipText::parse("किस समय होता है?").unwrap();
         intake::add_message(&app.core, tip_id, "police", "officer:test", &question)
             .await

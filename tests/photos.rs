@@ -111,14 +111,7 @@ on_both_backends!(
         assert!(!String::from_utf8_lossy(&seen).contains("CANARY-CAMERA"));
         assert!(seen.ends_with(&SCAN) && seen.starts_with(&[0xFF, 0xD8]));
         assert!(seen.len() < original.len());
-        let tip_id = app
-            .core
-            .store
-            .tip_auth(&number)
-            .await
-            .unwrap()
-            .unwrap()
-            .tip_id;
+        let tip_id = app.tip_id_of(&number).await;
         let views = app
             .core
             .store

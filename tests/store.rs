@@ -32,14 +32,7 @@ on_both_backends!(
     a_failing_write_does_not_undo_its_neighbours,
     |app: TestApp| async move {
         let (number, _) = app.submit_tip("the one tip", None).await;
-        let tip = app
-            .core
-            .store
-            .tip_auth(&number)
-            .await
-            .unwrap()
-            .unwrap()
-            .tip_id;
+        let tip = app.tip_id_of(&number).await;
         let mut tasks = Vec::new();
         for i in 0..400 {
             let store = app.core.store.clone();
@@ -357,14 +350,7 @@ on_both_backends!(
     tips_and_other_writes_sharing_a_group_each_land_or_fail_alone,
     |app: TestApp| async move {
         let (number, _) = app.submit_tip("the first tip", None).await;
-        let first = app
-            .core
-            .store
-            .tip_auth(&number)
-            .await
-            .unwrap()
-            .unwrap()
-            .tip_id;
+        let first = app.tip_id_of(&number).await;
         let mut tasks = Vec::new();
         for i in 0..240i64 {
             let store = app.core.store.clone();

@@ -174,6 +174,18 @@ impl TestApp {
     }
 
     /// Submits a tip through the API; returns (tip number, secret).
+    /// The internal id of the tip with this number.
+    #[allow(dead_code)]
+    pub async fn tip_id_of(&self, number: &str) -> tipline::domain::TipId {
+        self.core
+            .store
+            .tip_auth(number)
+            .await
+            .unwrap()
+            .unwrap()
+            .tip_id
+    }
+
     pub async fn submit_tip(&self, text: &str, district: Option<&str>) -> (String, String) {
         let resp = self
             .post_json(
