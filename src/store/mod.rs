@@ -715,6 +715,37 @@ pub async fn open(url: &str, keys: Arc<Keys>) -> Result<Arc<dyn Store>, StoreErr
     }
 }
 
+/// One entry chained onto the audit log: its position, the MAC before it and its own.
+pub(crate) struct Chained<'a> {
+    pub seq: i64,
+    pub draft: &'a AuditDraft,
+    pub prev_mac: Vec<u8>,
+    pub entry_mac: Vec<u8>,
+}
+
+/// Chains drafts, in order, onto the head `(seq, mac)` of the audit log; the last entry is the
+/// new head.
+pub(crate) fn chain<'a>(
+    keys: &Keys,
+    (mut seq, mut mac): (i64, Vec<u8>),
+    drafts: impl IntoIterator<Item = &'a AuditDraft>,
+) -> Vec<Chained<'a>> {
+    drafts
+        .into_iter()
+        .map(|draft| {
+            seq += 1;
+            let entry_mac = audit_mac(keys, &mac, seq, draft).to_vec();
+            let prev_mac = std::mem::replace(&mut mac, entry_mac.clone());
+            Chained {
+                seq,
+                draft,
+                prev_mac,
+                entry_mac,
+            }
+        })
+        .collect()
+}
+
 /// Appends an audit entry: the MAC covers the previous MAC, the position and every field.
 pub(crate) fn audit_mac(keys: &Keys, prev_mac: &[u8], seq: i64, draft: &AuditDraft) -> [u8; 32] {
     keys.audit_mac(&[

@@ -33,7 +33,7 @@ macro_rules! backend_queries {
         use crate::store::{
             AttachmentCopy,
             AuditDraft, AuditEntry, ImportedTip, MediaDone, MediaRow, NewInbound, NewMessage, NewTip, PendingTerms, SenderRow, StoreError, StoredDataKey, StoredMessage, TipAuth, TipLink, TipRecord,
-            audit_mac,
+            chain,
         };
 
         type Conn = <$db as sqlx::Database>::Connection;
@@ -51,35 +51,33 @@ macro_rules! backend_queries {
             if drafts.is_empty() {
                 return Ok(());
             }
-            let (mut seq, mut mac): (i64, Vec<u8>) =
+            let head: (i64, Vec<u8>) =
                 sqlx::query_as(concat!("SELECT last_seq, last_mac FROM audit_head WHERE audit_head_id = 1", $lock))
                     .fetch_one(&mut *c)
                     .await?;
-            let mut rows = Vec::with_capacity(drafts.len());
-            for draft in drafts {
-                seq += 1;
-                let next = audit_mac(keys, &mac, seq, draft).to_vec();
-                rows.push((seq, *draft, std::mem::replace(&mut mac, next.clone()), next));
-            }
+            let rows = chain(keys, head, drafts.iter().copied());
             for piece in super::pieces(&rows) {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO audit_log (audit_seq, created_at, actor, action, subject, detail, prev_mac, entry_mac) ",
                 );
-                q.push_values(piece, |mut row, (seq, draft, prev, entry)| {
-                    row.push_bind(*seq)
-                        .push_bind(draft.created_at)
-                        .push_bind(draft.actor.clone())
-                        .push_bind(draft.action.clone())
-                        .push_bind(draft.subject.clone())
-                        .push_bind(draft.detail.clone())
-                        .push_bind(prev.clone())
-                        .push_bind(entry.clone());
+                q.push_values(piece, |mut row, e| {
+                    row.push_bind(e.seq)
+                        .push_bind(e.draft.created_at)
+                        .push_bind(e.draft.actor.clone())
+                        .push_bind(e.draft.action.clone())
+                        .push_bind(e.draft.subject.clone())
+                        .push_bind(e.draft.detail.clone())
+                        .push_bind(e.prev_mac.clone())
+                        .push_bind(e.entry_mac.clone());
                 });
                 q.build().execute(&mut *c).await?;
             }
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
             sqlx::query("UPDATE audit_head SET last_seq = $1, last_mac = $2 WHERE audit_head_id = 1")
-                .bind(seq)
-                .bind(mac)
+                .bind(last.seq)
+                .bind(last.entry_mac.clone())
                 .execute(&mut *c)
                 .await?;
             Ok(())

@@ -15,7 +15,7 @@ use serde::{Serialize, Serializer};
 use sqlx::{Executor, SqliteConnection};
 
 use super::queries::sqlite as q;
-use super::{NewTip, StoreError, audit_mac};
+use super::{NewTip, StoreError, chain};
 use crate::crypto::Keys;
 use crate::policy::TipDeadlines;
 
@@ -73,30 +73,21 @@ pub(super) async fn begin_with_tips(
         c.execute("BEGIN IMMEDIATE").await?;
         return Ok(Begun::Open);
     }
-    let (mut seq, mut mac): (i64, Vec<u8>) = sqlx::query_as(BEGIN_AND_READ_HEAD)
+    let head: (i64, Vec<u8>) = sqlx::query_as(BEGIN_AND_READ_HEAD)
         .fetch_one(&mut *c)
         .await?;
     let plain = tips
         .iter()
         .all(|t| t.inbound.is_none() && t.attachments.is_empty());
     let commit = alone && plain;
-    let mut macs = Vec::with_capacity(tips.len() + 1);
-    macs.push(mac.clone());
-    for t in tips {
-        seq += 1;
-        mac = audit_mac(keys, &mac, seq, &t.audit).to_vec();
-        macs.push(mac.clone());
-    }
-    let first_seq = seq - tips.len() as i64 + 1;
-    let audit: Vec<_> = tips
+    let chained = chain(keys, head, tips.iter().map(|t| &t.audit));
+    let audit: Vec<_> = chained
         .iter()
-        .zip(macs.windows(2))
-        .zip(first_seq..)
-        .map(|((t, pair), seq)| {
-            let d = &t.audit;
-            let (prev, entry) = (Hex(&pair[0]), Hex(&pair[1]));
+        .map(|e| {
+            let d = e.draft;
+            let (prev, entry) = (Hex(&e.prev_mac), Hex(&e.entry_mac));
             (
-                seq,
+                e.seq,
                 d.created_at,
                 &d.actor,
                 &d.action,
@@ -107,6 +98,10 @@ pub(super) async fn begin_with_tips(
             )
         })
         .collect();
+    let (seq, mac) = chained
+        .last()
+        .map(|e| (e.seq, e.entry_mac.clone()))
+        .unwrap_or_default();
     let pending: Vec<_> = tips
         .iter()
         .filter(|t| !t.terms.is_empty())
