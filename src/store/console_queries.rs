@@ -2,9 +2,12 @@
 //! `backend_queries!` (so both share `append_audit` and the other helpers).
 
 macro_rules! console_queries {
-    ($db:ty, $contains_before:literal, $contains_after:literal, $skip_locked:literal) => {
+    ($db:ty, $contains_before:literal, $contains_after:literal, $skip_locked:literal, $open_all_index:literal) => {
         /// Row locks skipped by a claim (PostgreSQL; SQLite has one writer).
         const SKIP_LOCKED: &str = $skip_locked;
+        /// Names the index of every district's open queue for the planner where it needs telling
+        /// (SQLite, which has no statistics, would otherwise sort all open tips for one page).
+        const OPEN_ALL_INDEX: &str = $open_all_index;
 
         use crate::store::console::{
             ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, Delivery, DigestRow, DueTip, Escalation, NewOutbox,
@@ -576,11 +579,24 @@ macro_rules! console_queries {
         /// The queue: tips matching the filter by priority, then oldest first, from a paging key.
         pub async fn queue(c: &mut Conn, f: &QueueFilter) -> Result<Vec<QueueRow>, StoreError> {
             use sqlx::Row;
+            // A word search: the rarest term (if it is rare) gives a small set to start from; every
+            // other term is checked tip by tip along the queue's own order, so the cost is bounded
+            // by the tips in scope, not by how common a word is over all years.
+            let mut terms = Vec::with_capacity(f.terms.len());
+            for term in &f.terms {
+                terms.push((term_count(c, term).await?, term));
+            }
+            terms.sort_by_key(|(n, _)| *n);
+            let starts_from_set = terms.first().is_some_and(|(n, _)| *n < RARE_TERM);
             let mut q = sqlx::QueryBuilder::<$db>::new(
                 "SELECT t.tip_id, t.tip_number, t.status, t.priority, t.priority_rank, t.district_id, t.station_id, \
                  t.category, t.channel, t.urgent, t.police_involvement, t.created_at, t.ack_due_at, t.action_due_at, \
-                 t.report_due_at, t.escalation_level FROM tip t WHERE 1 = 1",
+                 t.report_due_at, t.escalation_level FROM tip t",
             );
+            if f.district_id.is_none() && f.statuses.is_empty() && !starts_from_set {
+                q.push(OPEN_ALL_INDEX);
+            }
+            q.push(" WHERE 1 = 1");
             if let Some(d) = &f.district_id {
                 q.push(" AND t.district_id = ").push_bind(d.clone());
             }
@@ -620,17 +636,9 @@ macro_rules! console_queries {
             if f.exclude_police {
                 q.push(" AND t.police_involvement = ").push_bind(false);
             }
-            // A word search: the rarest term (if it is rare) gives a small set to start from; every
-            // other term is checked tip by tip along the queue's own order, so the cost is bounded
-            // by the tips in scope, not by how common a word is over all years.
-            let mut terms = Vec::with_capacity(f.terms.len());
-            for term in &f.terms {
-                terms.push((term_count(c, term).await?, term));
-            }
-            terms.sort_by_key(|(n, _)| *n);
-            for (i, (n, term)) in terms.iter().enumerate() {
+            for (i, (_, term)) in terms.iter().enumerate() {
                 let term = term.to_vec();
-                let from_set = i == 0 && *n < RARE_TERM;
+                let from_set = i == 0 && starts_from_set;
                 if from_set {
                     q.push(" AND t.tip_id IN (SELECT tip_id FROM tip_term WHERE term = ").push_bind(term.clone()).push(" UNION ");
                 } else {

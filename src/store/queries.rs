@@ -875,7 +875,13 @@ macro_rules! backend_queries {
 /// The queries on SQLite.
 pub mod sqlite {
     backend_queries!(sqlx::Sqlite, "", "instr(terms, $1) > 0");
-    console_queries!(sqlx::Sqlite, "instr(terms, ", ") > 0", "");
+    console_queries!(
+        sqlx::Sqlite,
+        "instr(terms, ",
+        ") > 0",
+        "",
+        " INDEXED BY tip_open_queue_all"
+    );
 }
 
 /// The queries on PostgreSQL.
@@ -885,7 +891,8 @@ pub mod postgres {
         sqlx::Postgres,
         "position(",
         " in terms) > 0",
-        " FOR UPDATE SKIP LOCKED"
+        " FOR UPDATE SKIP LOCKED",
+        ""
     );
 }
 
