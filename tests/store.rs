@@ -386,3 +386,67 @@ on_both_backends!(
         assert_eq!(verdict, tipline::audit::Verdict::Intact { entries: 182 });
     }
 );
+
+on_both_backends!(
+    queue_pages_walk_every_open_tip_once_in_order,
+    |app: TestApp| async move {
+        use tipline::store::QueueFilter;
+        // 37 open tips over four priorities, runs of five ids sharing one (so a page can end inside
+        // a run, where only the id tells the next tip), some in one
+        // district, and three closed ones that no page may show.
+        let priorities = ["urgent", "high", "normal", "low"];
+        for i in 0..40i64 {
+            let mut t = tip(i, &format!("{:010}", 4_000_000_000i64 + i));
+            t.priority = priorities[(i / 5 % 4) as usize].into();
+            t.district_id = (i % 3 == 0).then(|| "korba".to_owned());
+            if i >= 37 {
+                t.status = "closed".into();
+            }
+            app.core.store.create_tip(t).await.unwrap();
+        }
+        for district in [None, Some("korba".to_owned())] {
+            let all = app
+                .core
+                .store
+                .queue(QueueFilter {
+                    district_id: district.clone(),
+                    limit: 100,
+                    ..QueueFilter::default()
+                })
+                .await
+                .unwrap();
+            let keys: Vec<(i64, i64)> = all
+                .iter()
+                .map(|r| (r.priority_rank, r.tip_id.get()))
+                .collect();
+            let mut sorted = keys.clone();
+            sorted.sort();
+            assert_eq!(keys, sorted, "one page is in queue order");
+            let expected = if district.is_some() { 13 } else { 37 };
+            assert_eq!(keys.len(), expected, "every open tip, no closed one");
+            // Page by four through the same tips, each page continuing after the last row.
+            let mut walked = Vec::new();
+            let mut after = None;
+            loop {
+                let page = app
+                    .core
+                    .store
+                    .queue(QueueFilter {
+                        district_id: district.clone(),
+                        after,
+                        limit: 4,
+                        ..QueueFilter::default()
+                    })
+                    .await
+                    .unwrap();
+                let Some(last) = page.last() else { break };
+                after = Some((last.priority_rank, last.tip_id.get()));
+                walked.extend(page.iter().map(|r| (r.priority_rank, r.tip_id.get())));
+            }
+            assert_eq!(
+                walked, keys,
+                "paging shows each tip once, in order ({district:?})"
+            );
+        }
+    }
+);

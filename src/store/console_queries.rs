@@ -650,8 +650,9 @@ macro_rules! console_queries {
                 q.push(if from_set { ")" } else { "))" });
             }
             if let Some((rank, id)) = f.after {
-                q.push(" AND (t.priority_rank > ").push_bind(rank)
-                    .push(" OR (t.priority_rank = ").push_bind(rank).push(" AND t.tip_id > ").push_bind(id).push("))");
+                // A row value, which both planners turn into one range of the queue's index (the
+                // same test written with OR made PostgreSQL filter every row before the page).
+                q.push(" AND (t.priority_rank, t.tip_id) > (").push_bind(rank).push(", ").push_bind(id).push(")");
             }
             q.push(" ORDER BY t.priority_rank, t.tip_id LIMIT ").push_bind(f.limit);
             let rows = q.build().fetch_all(&mut *c).await?;
