@@ -63,6 +63,7 @@ async fn app(backend: Backend, api_url: String) -> Option<TestApp> {
             telegram: Vec::new(),
             messenger: None,
             x: None,
+            exotel: None,
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -492,6 +493,7 @@ async fn meta_app(backend: Backend, graph_url: String) -> Option<TestApp> {
             telegram: Vec::new(),
             messenger: None,
             x: None,
+            exotel: None,
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -641,6 +643,7 @@ async fn telegram_app(backend: Backend, api_url: String) -> Option<TestApp> {
             }],
             messenger: None,
             x: None,
+            exotel: None,
         };
     })
     .await
@@ -718,6 +721,7 @@ async fn all_channels_app(backend: Backend) -> Option<TestApp> {
             }],
             messenger: None,
             x: None,
+            exotel: None,
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -801,6 +805,7 @@ async fn social_app(backend: Backend, api: String) -> Option<TestApp> {
                 api_url: api,
                 accounts: vec![account(X_ACCOUNT, "janjgir_champa", "x-user-token")],
             }),
+            exotel: None,
         };
     })
     .await
@@ -1155,6 +1160,7 @@ async fn media_app(backend: Backend, api: String) -> Option<TestApp> {
             }],
             messenger: None,
             x: None,
+            exotel: None,
         };
     })
     .await

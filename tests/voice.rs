@@ -71,7 +71,7 @@ async fn fake_recordings(seen: Arc<Mutex<Seen>>) -> String {
     use axum::http::{HeaderMap, StatusCode};
     let expected = format!(
         "Basic {}",
-        base64_of(format!("{ACCOUNT}:{TOKEN}").as_bytes())
+        common::base64(format!("{ACCOUNT}:{TOKEN}").as_bytes())
     );
     let get_seen = seen.clone();
     let router = axum::Router::new().route(
@@ -108,27 +108,6 @@ async fn fake_recordings(seen: Arc<Mutex<Seen>>) -> String {
     format!("http://{addr}")
 }
 
-fn base64_of(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 async fn app(backend: Backend, api_url: String) -> Option<TestApp> {
     TestApp::spawn_with(backend, |core| {
         core.channels = Channels {
@@ -141,6 +120,7 @@ async fn app(backend: Backend, api_url: String) -> Option<TestApp> {
             telegram: Vec::new(),
             messenger: None,
             x: None,
+            exotel: None,
         };
         core.public_url = "https://tips.example.in".into();
     })
