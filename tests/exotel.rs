@@ -194,6 +194,24 @@ fn spelled(digits: &str) -> String {
         .join(", ")
 }
 
+/// The strongest power between `lo` and `hi` Hz in a quarter second from the middle of 8 kHz
+/// samples (a coarse DFT, enough to tell 410 Hz from 500 Hz).
+fn power_near(samples: &[f32], lo: u32, hi: u32) -> f32 {
+    let middle = &samples[samples.len() / 2 - 1000..samples.len() / 2 + 1000];
+    (lo..=hi)
+        .step_by(2)
+        .map(|hz| {
+            let (mut re, mut im) = (0.0f32, 0.0f32);
+            for (i, s) in middle.iter().enumerate() {
+                let phase = 2.0 * std::f32::consts::PI * hz as f32 * i as f32 / 8000.0;
+                re += s * phase.cos();
+                im += s * phase.sin();
+            }
+            re * re + im * im
+        })
+        .fold(0.0, f32::max)
+}
+
 /// A shift in the roster from an hour ago to an hour on.
 async fn on_duty(app: &TestApp, username: &str, duty: &str, district: Option<&str>, phone: &str) {
     let role = match duty {
@@ -360,8 +378,16 @@ async fn exotel_line(app: TestApp, seen: Arc<Mutex<Seen>>, elsewhere: String) {
         ("voice", Some("korba"))
     );
     // Exotel asking again for the same call stores nothing more, and reads the same receipt.
+    let tip_id = app.tip_id_of(&number).await;
+    let stored = || async {
+        let messages = core.store.messages(tip_id).await.unwrap().len();
+        let pending = core.store.media_due(i64::MAX, 50).await.unwrap().len();
+        (app.tip_count().await, messages, pending)
+    };
+    let before = stored().await;
+    assert_eq!(before.2, 1, "one recording to fetch");
     assert_eq!(applet(&app, "passthru/recorded", &voicemail).await.0, 200);
-    assert_eq!(app.tip_count().await, 1);
+    assert_eq!(stored().await, before);
     assert_eq!(applet(&app, "greeting/receipt", &[]).await.1, receipt);
     // No recording (the caller hung up before the beep): the Passthru's second branch.
     assert_eq!(
@@ -434,6 +460,19 @@ async fn exotel_line(app: TestApp, seen: Arc<Mutex<Seen>>, elsewhere: String) {
     assert!(
         heard.starts_with(b"RIFF") && heard.len() > 16_000,
         "two seconds of 8 kHz WAV"
+    );
+    // The 500 Hz tone is heard lowered (to about 410 Hz).
+    let samples: Vec<f32> = heard[44..]
+        .chunks_exact(2)
+        .map(|s| f32::from(i16::from_le_bytes([s[0], s[1]])))
+        .collect();
+    let (lowered, original) = (
+        power_near(&samples, 400, 420),
+        power_near(&samples, 490, 510),
+    );
+    assert!(
+        lowered > 4.0 * original,
+        "the voice is disguised: {lowered} vs {original}"
     );
     // Only the range supervisor may release the original, and gets the MP3 as it came.
     let release = format!("{src}/original");
