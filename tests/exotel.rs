@@ -92,7 +92,7 @@ async fn fake_exotel(seen: Arc<Mutex<Seen>>) -> String {
                 }
             }),
         );
-    serve(router).await
+    common::serve_fake(router).await
 }
 
 /// Another host that would serve anything to anyone.
@@ -104,14 +104,7 @@ async fn fake_elsewhere(seen: Arc<Mutex<Seen>>) -> String {
             MP3.to_vec()
         }
     });
-    serve(router).await
-}
-
-async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
+    common::serve_fake(router).await
 }
 
 async fn app(backend: Backend, exotel: String) -> Option<TestApp> {
@@ -183,15 +176,6 @@ async fn json(app: &TestApp, path: &str, extra: &[(&str, &str)]) -> serde_json::
     let (status, body) = applet(app, path, extra).await;
     assert_eq!(status, 200, "{path}: {body}");
     serde_json::from_str(&body).unwrap()
-}
-
-/// Digits as the IVR reads them ("1, 2, 3").
-fn spelled(digits: &str) -> String {
-    digits
-        .chars()
-        .map(String::from)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The strongest power between `lo` and `hi` Hz in a quarter second from the middle of 8 kHz
@@ -285,34 +269,17 @@ async fn exotel_line(app: TestApp, seen: Arc<Mutex<Seen>>, elsewhere: String) {
     );
 
     // The Passthrus after the menu branch on the key Exotel passes, quotes and all.
-    assert_eq!(
-        applet(&app, "passthru/key-1", &[("digits", "\"1\"")])
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        applet(&app, "passthru/key-1", &[("digits", "\"2\"")])
-            .await
-            .0,
-        302
-    );
-    assert_eq!(
-        applet(&app, "passthru/key-3", &[("digits", "\"3\"")])
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        applet(&app, "passthru/key-3", &[("digits", "")]).await.0,
-        302
-    );
-    assert_eq!(
-        applet(&app, "passthru/key-1", &[("digits", "\"1'\"")])
-            .await
-            .0,
-        400
-    );
+    for (key, digits, status) in [
+        ("key-1", "\"1\"", 200),
+        ("key-1", "\"2\"", 302),
+        ("key-3", "\"3\"", 200),
+        ("key-3", "", 302),
+        ("key-1", "\"1'\"", 400),
+    ] {
+        let path = format!("passthru/{key}");
+        let (answered, _) = applet(&app, &path, &[("digits", digits)]).await;
+        assert_eq!(answered, status, "{key} after {digits}");
+    }
 
     // 1 with nobody on duty: the Passthru sends the caller on to the recording.
     assert_eq!(applet(&app, "passthru/duty", &[]).await.0, 302);
@@ -365,8 +332,16 @@ async fn exotel_line(app: TestApp, seen: Arc<Mutex<Seen>>, elsewhere: String) {
         .filter(char::is_ascii_digit)
         .collect();
     assert_eq!((number.len(), secret.len()), (10, 15), "{receipt}");
-    assert_eq!(receipt.matches(&spelled(&number)).count(), 2, "{receipt}");
-    assert_eq!(receipt.matches(&spelled(&secret)).count(), 2, "{receipt}");
+    assert_eq!(
+        receipt.matches(&common::spelled(&number)).count(),
+        2,
+        "{receipt}"
+    );
+    assert_eq!(
+        receipt.matches(&common::spelled(&secret)).count(),
+        2,
+        "{receipt}"
+    );
     let record = core
         .store
         .tip(app.tip_id_of(&number).await)
@@ -500,7 +475,7 @@ async fn exotel_line(app: TestApp, seen: Arc<Mutex<Seen>>, elsewhere: String) {
         200
     );
     let (_, said) = applet(&app, "greeting/status", &[("digits", keyed.as_str())]).await;
-    assert!(said.contains(&spelled(&number)), "{said}");
+    assert!(said.contains(&common::spelled(&number)), "{said}");
     assert_eq!(
         applet(&app, "passthru/status", &[("digits", "\"1234567890\"")])
             .await
@@ -513,54 +488,33 @@ async fn exotel_line(app: TestApp, seen: Arc<Mutex<Seen>>, elsewhere: String) {
     missed_calls(&app, &seen, &client).await;
 
     // The caller's number is nowhere in the database in clear.
-    if app.backend == Backend::Sqlite {
-        let path = app.database_url.trim_start_matches("sqlite://").to_owned();
-        for file in [path.clone(), format!("{path}-wal")] {
-            if let Ok(bytes) = std::fs::read(&file) {
-                let text = String::from_utf8_lossy(&bytes);
-                assert!(!text.contains(CALLER_DIGITS), "{file}");
-            }
-        }
-    }
+    app.assert_not_in_database_files(&[CALLER_DIGITS.as_bytes()]);
 }
 
 /// A missed call is called back into the flow once, from the ExoPhone; a second within the hour
 /// (even across a clock hour) is not; after the hour it is again.
 async fn missed_calls(app: &TestApp, seen: &Arc<Mutex<Seen>>, client: &reqwest::Client) {
-    let core = &app.core;
-    let missed = |n: u32| format!("c00000000000000000000000000001{n:02}");
-    // A call that reached the menu, or one that was answered, is not a missed call.
-    for (i, fields) in [
-        [("digits", "\"1\""), ("CallType", "call-attempt")],
-        [("digits", ""), ("CallType", "completed")],
-    ]
-    .iter()
-    .enumerate()
-    {
-        let sid = missed(90 + i as u32);
-        let mut fields = fields.to_vec();
-        fields.push(("CallSid", sid.as_str()));
-        assert_eq!(applet(app, "passthru/missed", &fields).await.0, 200);
-    }
-    assert_eq!(
-        tipline::alerts::send::deliver_due(core, client)
+    // One missed call (`n` makes its CallSid) with these fields, then the outbox delivered:
+    // the call-backs Exotel has been asked for so far.
+    let miss = |n: u32, fields: &'static [(&'static str, &'static str)]| async move {
+        let sid = format!("c00000000000000000000000000001{n:02}");
+        let mut query = fields.to_vec();
+        query.push(("CallSid", sid.as_str()));
+        assert_eq!(applet(app, "passthru/missed", &query).await.0, 200);
+        tipline::alerts::send::deliver_due(&app.core, client)
             .await
-            .unwrap(),
+            .unwrap();
+        seen.lock().unwrap().connects.len()
+    };
+    // A call that reached the menu, or one that was answered, is not a missed call.
+    assert_eq!(
+        miss(90, &[("digits", "\"1\""), ("CallType", "call-attempt")]).await,
         0
     );
-    let sid = missed(1);
-    assert_eq!(
-        applet(app, "passthru/missed", &[("CallSid", sid.as_str())])
-            .await
-            .0,
-        200
-    );
-    tipline::alerts::send::deliver_due(core, client)
-        .await
-        .unwrap();
+    assert_eq!(miss(91, &[("CallType", "completed")]).await, 0);
+    assert_eq!(miss(1, &[]).await, 1);
     {
         let s = seen.lock().unwrap();
-        assert_eq!(s.connects.len(), 1);
         let form: Vec<(&str, &str)> = s.connects[0]
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -576,37 +530,13 @@ async fn missed_calls(app: &TestApp, seen: &Arc<Mutex<Seen>>, client: &reqwest::
         );
     }
     // Again ten minutes later, and again 55 minutes after the first (the next clock hour).
-    for (n, advance) in [(2, 600_000), (3, 2_700_000)] {
-        app.clock.advance(advance);
-        let sid = missed(n);
-        assert_eq!(
-            applet(
-                app,
-                "passthru/missed",
-                &[("CallSid", sid.as_str()), ("CallType", "client-hangup")]
-            )
-            .await
-            .0,
-            200
-        );
-        tipline::alerts::send::deliver_due(core, client)
-            .await
-            .unwrap();
-    }
-    assert_eq!(seen.lock().unwrap().connects.len(), 1);
+    app.clock.advance(600_000);
+    assert_eq!(miss(2, &[("CallType", "client-hangup")]).await, 1);
+    app.clock.advance(2_700_000);
+    assert_eq!(miss(3, &[]).await, 1);
     // Past the hour, the caller may be called back again.
     app.clock.advance(600_000);
-    let sid = missed(4);
-    assert_eq!(
-        applet(app, "passthru/missed", &[("CallSid", sid.as_str())])
-            .await
-            .0,
-        200
-    );
-    tipline::alerts::send::deliver_due(core, client)
-        .await
-        .unwrap();
-    assert_eq!(seen.lock().unwrap().connects.len(), 2);
+    assert_eq!(miss(4, &[]).await, 2);
 }
 
 #[tokio::test]

@@ -291,17 +291,7 @@ async fn conversation(app: TestApp, sent: Sent) {
     assert_eq!(view.messages.len(), 3, "both questions are on follow-up");
 
     // The sender's number is nowhere in the database in clear (SQLite: the files themselves).
-    if let Some(path) = app.database_url.strip_prefix("sqlite://") {
-        for file in [path.to_owned(), format!("{path}-wal")] {
-            if let Ok(bytes) = std::fs::read(&file) {
-                let digits = &SENDER[1..];
-                assert!(
-                    !bytes.windows(digits.len()).any(|w| w == digits.as_bytes()),
-                    "{file} holds the sender's number"
-                );
-            }
-        }
-    }
+    app.assert_not_in_database_files(&[&SENDER.as_bytes()[1..]]);
 }
 
 #[tokio::test]
@@ -464,16 +454,7 @@ async fn meta_conversation(app: TestApp, graph: Graph) {
     assert_eq!(app.tip_count().await, 1);
     assert!(!first.is_empty());
     // Provider message ids are kept only keyed (a `wamid.` id can encode the sender's number).
-    if let Some(path) = app.database_url.strip_prefix("sqlite://") {
-        for file in [path.to_owned(), format!("{path}-wal")] {
-            if let Ok(bytes) = std::fs::read(&file) {
-                assert!(
-                    !bytes.windows(9).any(|w| w == b"wamid.IN1"),
-                    "{file} holds a provider message id"
-                );
-            }
-        }
-    }
+    app.assert_not_in_database_files(&[b"wamid.IN1"]);
 }
 
 async fn meta_app(backend: Backend, graph_url: String) -> Option<TestApp> {

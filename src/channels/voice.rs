@@ -289,7 +289,7 @@ pub fn dialed(base: &str, lang: Lang, dial_status: &str) -> String {
 }
 
 /// Digits read one at a time ("4, 5, 1, ...") so the voice does not read a large number.
-pub(crate) fn spell(digits: &str) -> String {
+fn spell(digits: &str) -> String {
     digits
         .chars()
         .filter(char::is_ascii_digit)

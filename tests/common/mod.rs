@@ -226,6 +226,25 @@ impl TestApp {
         self.core.store.tip_count().await.unwrap()
     }
 
+    /// On SQLite, checks that no byte string of `needles` is in the database file or its WAL
+    /// (the data in clear, as anyone with the files would read it); on PostgreSQL, nothing.
+    pub fn assert_not_in_database_files(&self, needles: &[&[u8]]) {
+        let Some(path) = self.database_url.strip_prefix("sqlite://") else {
+            return;
+        };
+        for file in [path.to_owned(), format!("{path}-wal")] {
+            if let Ok(bytes) = std::fs::read(&file) {
+                for needle in needles {
+                    assert!(
+                        !bytes.windows(needle.len()).any(|w| w == *needle),
+                        "{file} holds {}",
+                        String::from_utf8_lossy(needle)
+                    );
+                }
+            }
+        }
+    }
+
     /// Runs raw SQL against the test database (to play the attacker who edits it).
     pub async fn raw_sql(&self, sql: &str) {
         use sqlx::Connection;
@@ -259,6 +278,23 @@ impl TestApp {
 /// lives as long as the test.
 impl Drop for TestApp {
     fn drop(&mut self) {}
+}
+
+/// Serves a fake provider API on a free local port; returns its origin (`http://127.0.0.1:PORT`).
+pub async fn serve_fake(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// Digits as the IVR reads them ("1, 2, 3").
+pub fn spelled(digits: &str) -> String {
+    digits
+        .chars()
+        .map(String::from)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn encode(s: &str) -> String {
