@@ -664,7 +664,8 @@ async fn simulated(app: TestApp) {
             "Twilio SMS",
             "Twilio WhatsApp",
             "Meta WhatsApp",
-            "Telegram bot korba"
+            "Telegram bot korba",
+            "Exotel call (recorded message)"
         ]
     );
     assert!(sent.iter().all(|s| s.status == 200));
@@ -676,7 +677,10 @@ async fn simulated(app: TestApp) {
             .contains("Soochna number")
     );
     assert!(sent[1].answer.as_deref().unwrap().contains("सूचना संख्या"));
-    assert_eq!(app.tip_count().await, 4);
+    // The call's recorded message is read back as a new tip's number and secret.
+    let receipt = sent[4].answer.as_deref().unwrap();
+    assert!(receipt.contains("सूचना संख्या है:"), "{receipt}");
+    assert_eq!(app.tip_count().await, 5);
 }
 
 async fn all_channels_app(backend: Backend) -> Option<TestApp> {
@@ -702,7 +706,16 @@ async fn all_channels_app(backend: Backend) -> Option<TestApp> {
             }],
             messenger: None,
             x: None,
-            exotel: None,
+            exotel: Some(tipline::channels::config::Exotel {
+                token: SecretString::from("exotel-path-secret-0123456789abcdef"),
+                account_sid: "tipline1".into(),
+                api_key: "apikey0001".into(),
+                api_token: SecretString::from("api-token"),
+                api_url: "http://127.0.0.1:9".into(),
+                recording_origins: vec!["http://127.0.0.1:9".into()],
+                callback_flow_url: None,
+                exophones: Vec::new(),
+            }),
         };
         core.public_url = "https://tips.example.in".into();
     })
