@@ -491,3 +491,65 @@ impl RawChannels {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exotel(token: &str) -> RawExotel {
+        RawExotel {
+            token: token.into(),
+            account_sid: "tipline1".into(),
+            api_key: "key".into(),
+            api_token: "secret".into(),
+            api_url: None,
+            recording_origins: None,
+            callback_flow_url: None,
+            exophones: vec![RawExoPhone {
+                number: "07759400100".into(),
+                district: Some("korba".into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn exotel_settings_are_checked() {
+        let token = "a".repeat(24);
+        let ok = exotel(&token).validate().unwrap();
+        assert_eq!(ok.api_url, "https://api.in.exotel.com");
+        assert_eq!(ok.recording_origins, ["https://recordings.exotel.com"]);
+        assert_eq!(ok.exophones[0].0, "+917759400100");
+        assert_eq!(
+            ok.exophones[0].1.as_ref().map(|d| d.as_str()),
+            Some("korba")
+        );
+        // An origin is kept as scheme, host and port, whatever path it was written with.
+        let mut given = exotel(&token);
+        given.recording_origins = Some(vec!["https://Recordings.in.exotel.com:443/x/".into()]);
+        assert_eq!(
+            given.validate().unwrap().recording_origins,
+            ["https://recordings.in.exotel.com"]
+        );
+        for bad in [
+            exotel("too-short"),
+            exotel(&format!("{token}/")),
+            RawExotel {
+                recording_origins: Some(vec!["ftp://recordings.exotel.com".into()]),
+                ..exotel(&token)
+            },
+            RawExotel {
+                exophones: vec![RawExoPhone {
+                    number: "hotline".into(),
+                    district: None,
+                }],
+                ..exotel(&token)
+            },
+            RawExotel {
+                api_key: String::new(),
+                ..exotel(&token)
+            },
+        ] {
+            assert!(bad.validate().is_err());
+        }
+    }
+}

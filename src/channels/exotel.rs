@@ -374,6 +374,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn recordings_are_fetched_only_from_the_configured_origins() {
+        let exotel = Exotel {
+            token: "t".repeat(24).into(),
+            account_sid: "tipline1".into(),
+            api_key: "key".into(),
+            api_token: "secret".into(),
+            api_url: "https://api.in.exotel.com".into(),
+            recording_origins: vec!["https://recordings.exotel.com".into()],
+            callback_flow_url: None,
+            exophones: Vec::new(),
+        };
+        assert!(recording_allowed(
+            &exotel,
+            "https://recordings.exotel.com/exotelrecordings/tipline1/b6cf.mp3"
+        ));
+        for url in [
+            "http://recordings.exotel.com/x.mp3",
+            "https://recordings.exotel.com:8443/x.mp3",
+            "https://recordings.exotel.com.evil.example/x.mp3",
+            "https://recordings.exotel.com@evil.example/x.mp3",
+            "https://user:pw@recordings.exotel.com/x.mp3",
+            "https://169.254.169.254/latest/meta-data",
+            "file:///etc/passwd",
+            "recordings.exotel.com/x.mp3",
+        ] {
+            assert!(!recording_allowed(&exotel, url), "{url}");
+        }
+    }
+
+    #[test]
     fn numbers_as_exotel_writes_them_become_e164() {
         assert_eq!(e164("09876543210").as_deref(), Some("+919876543210"));
         assert_eq!(e164("919876543210").as_deref(), Some("+919876543210"));
