@@ -300,7 +300,7 @@ fn spell(digits: &str) -> String {
 
 /// A recorded message on either voice provider: a tip opened (or joined) through
 /// `channels::receive`, with the recording (`reference`, fetched later by `media`) attached.
-/// `from` is the caller as one person (or one call, when the number is withheld).
+/// `call.from` is the caller as one person (or one call, when the number is withheld).
 pub(crate) async fn take_recording(
     core: &Core,
     provider: Provider,
