@@ -487,6 +487,21 @@ async fn exotel_line(app: TestApp, seen: Arc<Mutex<Seen>>, elsewhere: String) {
 
     missed_calls(&app, &seen, &client).await;
 
+    // Withheld numbers are not one person: each such call is its own tip.
+    for sid in [
+        "c0000000000000000000000000000004",
+        "c0000000000000000000000000000005",
+    ] {
+        let fields = [
+            ("CallSid", sid),
+            ("CallFrom", ""),
+            voicemail[0],
+            voicemail[1],
+        ];
+        assert_eq!(applet(&app, "passthru/recorded", &fields).await.0, 200);
+    }
+    assert_eq!(app.tip_count().await, 3);
+
     // The caller's number is nowhere in the database in clear.
     app.assert_not_in_database_files(&[CALLER_DIGITS.as_bytes()]);
 }
@@ -506,6 +521,8 @@ async fn missed_calls(app: &TestApp, seen: &Arc<Mutex<Seen>>, client: &reqwest::
             .unwrap();
         seen.lock().unwrap().connects.len()
     };
+    // A withheld number cannot be called back.
+    assert_eq!(miss(89, &[("CallFrom", "")]).await, 0);
     // A call that reached the menu, or one that was answered, is not a missed call.
     assert_eq!(
         miss(90, &[("digits", "\"1\""), ("CallType", "call-attempt")]).await,
