@@ -551,12 +551,17 @@ async fn open_attachment(
         &intake::attachment_aad("facts", attachment_id),
         &facts,
     )?;
-    let kind = serde_json::from_slice::<intake::AttachmentFacts>(&facts)
-        .map(|f| f.kind)
-        .unwrap_or_else(|_| "application/octet-stream".into());
+    let (kind, original_kind) = serde_json::from_slice::<intake::AttachmentFacts>(&facts)
+        .map(|f| (f.kind, f.original_kind))
+        .unwrap_or_else(|_| ("application/octet-stream".into(), None));
     if copy == AttachmentCopy::Original && !kind.starts_with("audio/") {
         return Ok(None);
     }
+    // The original of an MP3 recording is MP3; officers hear it as WAV.
+    let kind = match (copy, original_kind) {
+        (AttachmentCopy::Original, Some(original)) => original,
+        _ => kind,
+    };
     let action = match copy {
         AttachmentCopy::Clean => "attachment.view",
         AttachmentCopy::Original => "attachment.release_original",

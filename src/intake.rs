@@ -454,6 +454,9 @@ pub struct AttachmentFacts {
     /// A recording's length in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds: Option<u32>,
+    /// The original's type where it differs from `kind` (an MP3 recording, heard as WAV).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_kind: Option<String>,
 }
 
 fn seal_photos(
@@ -480,6 +483,7 @@ pub fn seal_photo(
         size: photo.original.len(),
         sha256: photo.sha256.clone(),
         seconds: None,
+        original_kind: None,
     };
     seal_attachment(core, key_scope, &facts, &photo.original, &photo.clean, now)
 }
@@ -497,6 +501,8 @@ pub fn seal_recording(
         size: recording.original.len(),
         sha256: recording.sha256.clone(),
         seconds: Some(recording.seconds),
+        original_kind: (recording.original_kind != recording.kind)
+            .then(|| recording.original_kind.to_owned()),
     };
     seal_attachment(
         core,

@@ -1,7 +1,8 @@
 //! Anonymity by construction, checked end to end on the real binary: canary values sent in the
 //! places an informer could be identified (tip text, place, user agent, forwarded address,
 //! referrer, query string, the secret) must appear in no log line and in no file of the data
-//! directory, with logging turned up to debug.
+//! directory, with logging turned up to debug (the Exotel voice line included: its requests carry
+//! the caller's number and the path secret in the URL).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
@@ -19,13 +20,73 @@ fn all_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// The caller's number as Exotel writes it.
+const EXOTEL_CALLER: &str = "09876599431";
+
+const EXOTEL_CONFIG: &str = r#"
+[channels.exotel]
+token = "exotel-canary-path-secret-0123456789"
+account_sid = "tipline1"
+api_key = "apikey0001"
+api_token = "api-token-for-tests"
+api_url = "http://localhost:9"
+recording_origins = ["http://localhost:9"]
+callback_flow_url = "http://my.exotel.com/tipline1/exoml/start_voice/1"
+"#;
+
+/// A voicemail left on the Exotel line, its receipt, a missed call, and a request with a wrong
+/// path secret: each carries the caller's number in its query string.
+async fn exotel_calls(client: &reqwest::Client, base: &str) {
+    let call = |token: &str, step: &str, sid: &str| {
+        client
+            .get(format!("{base}/hooks/exotel/{token}/{step}"))
+            .query(&[
+                ("CallSid", sid),
+                ("CallFrom", EXOTEL_CALLER),
+                ("CallTo", "07759400100"),
+                ("CallType", "voicemail"),
+                (
+                    "RecordingUrl",
+                    "http://localhost:9/exotelrecordings/CANARYREC5a2.mp3",
+                ),
+            ])
+            .send()
+    };
+    let token = "exotel-canary-path-secret-0123456789";
+    let sid = "b6cfaf0fd4a2e5a9c3f1d3b1b2d4e19a";
+    assert_eq!(
+        call(token, "passthru/recorded", sid)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        call(token, "greeting/receipt", sid).await.unwrap().status(),
+        200
+    );
+    let missed = "b6cfaf0fd4a2e5a9c3f1d3b1b2d4e19b";
+    let _ = call(token, "passthru/missed", missed).await.unwrap();
+    let wrong = call(
+        "exotel-canary-path-secret-XXXXXXXXXX",
+        "passthru/recorded",
+        missed,
+    );
+    assert_eq!(wrong.await.unwrap().status(), 401);
+}
+
 #[tokio::test]
 async fn canaries_never_reach_logs_or_disk() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("server.log");
     let data_dir = dir.path().join("data");
+    // The Exotel voice line, whose requests carry the caller's number in the query string.
+    let config_path = dir.path().join("tipline.toml");
+    std::fs::write(&config_path, EXOTEL_CONFIG).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tipline"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config_path)
+        .arg("--data-dir")
         .arg(&data_dir)
         .env("TIPLINE_LOG", "debug")
         .stdout(Stdio::piped())
@@ -53,6 +114,10 @@ async fn canaries_never_reach_logs_or_disk() {
         "CANARYQUERY4d1",
         "CANARYADDED8e6",
         "CANARYAPI3c9",
+        EXOTEL_CALLER,
+        "9876599431",
+        "exotel-canary-path-secret",
+        "CANARYREC5a2",
     ];
     let client = reqwest::Client::new();
     let hostile = |rb: reqwest::RequestBuilder| {
@@ -111,6 +176,8 @@ async fn canaries_never_reach_logs_or_disk() {
         .send()
         .await
         .unwrap();
+
+    exotel_calls(&client, &base).await;
 
     child.kill().unwrap();
     child.wait().unwrap();

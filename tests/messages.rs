@@ -63,6 +63,7 @@ async fn app(backend: Backend, api_url: String) -> Option<TestApp> {
             telegram: Vec::new(),
             messenger: None,
             x: None,
+            exotel: None,
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -290,17 +291,7 @@ async fn conversation(app: TestApp, sent: Sent) {
     assert_eq!(view.messages.len(), 3, "both questions are on follow-up");
 
     // The sender's number is nowhere in the database in clear (SQLite: the files themselves).
-    if let Some(path) = app.database_url.strip_prefix("sqlite://") {
-        for file in [path.to_owned(), format!("{path}-wal")] {
-            if let Ok(bytes) = std::fs::read(&file) {
-                let digits = &SENDER[1..];
-                assert!(
-                    !bytes.windows(digits.len()).any(|w| w == digits.as_bytes()),
-                    "{file} holds the sender's number"
-                );
-            }
-        }
-    }
+    app.assert_not_in_database_files(&[&SENDER.as_bytes()[1..]]);
 }
 
 #[tokio::test]
@@ -463,16 +454,7 @@ async fn meta_conversation(app: TestApp, graph: Graph) {
     assert_eq!(app.tip_count().await, 1);
     assert!(!first.is_empty());
     // Provider message ids are kept only keyed (a `wamid.` id can encode the sender's number).
-    if let Some(path) = app.database_url.strip_prefix("sqlite://") {
-        for file in [path.to_owned(), format!("{path}-wal")] {
-            if let Ok(bytes) = std::fs::read(&file) {
-                assert!(
-                    !bytes.windows(9).any(|w| w == b"wamid.IN1"),
-                    "{file} holds a provider message id"
-                );
-            }
-        }
-    }
+    app.assert_not_in_database_files(&[b"wamid.IN1"]);
 }
 
 async fn meta_app(backend: Backend, graph_url: String) -> Option<TestApp> {
@@ -492,6 +474,7 @@ async fn meta_app(backend: Backend, graph_url: String) -> Option<TestApp> {
             telegram: Vec::new(),
             messenger: None,
             x: None,
+            exotel: None,
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -641,6 +624,7 @@ async fn telegram_app(backend: Backend, api_url: String) -> Option<TestApp> {
             }],
             messenger: None,
             x: None,
+            exotel: None,
         };
     })
     .await
@@ -680,7 +664,8 @@ async fn simulated(app: TestApp) {
             "Twilio SMS",
             "Twilio WhatsApp",
             "Meta WhatsApp",
-            "Telegram bot korba"
+            "Telegram bot korba",
+            "Exotel call (recorded message)"
         ]
     );
     assert!(sent.iter().all(|s| s.status == 200));
@@ -692,7 +677,10 @@ async fn simulated(app: TestApp) {
             .contains("Soochna number")
     );
     assert!(sent[1].answer.as_deref().unwrap().contains("सूचना संख्या"));
-    assert_eq!(app.tip_count().await, 4);
+    // The call's recorded message is read back as a new tip's number and secret.
+    let receipt = sent[4].answer.as_deref().unwrap();
+    assert!(receipt.contains("सूचना संख्या है:"), "{receipt}");
+    assert_eq!(app.tip_count().await, 5);
 }
 
 async fn all_channels_app(backend: Backend) -> Option<TestApp> {
@@ -718,6 +706,16 @@ async fn all_channels_app(backend: Backend) -> Option<TestApp> {
             }],
             messenger: None,
             x: None,
+            exotel: Some(tipline::channels::config::Exotel {
+                token: SecretString::from("exotel-path-secret-0123456789abcdef"),
+                account_sid: "tipline1".into(),
+                api_key: "apikey0001".into(),
+                api_token: SecretString::from("api-token"),
+                api_url: "http://127.0.0.1:9".into(),
+                recording_origins: vec!["http://127.0.0.1:9".into()],
+                callback_flow_url: None,
+                exophones: Vec::new(),
+            }),
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -801,6 +799,7 @@ async fn social_app(backend: Backend, api: String) -> Option<TestApp> {
                 api_url: api,
                 accounts: vec![account(X_ACCOUNT, "janjgir_champa", "x-user-token")],
             }),
+            exotel: None,
         };
     })
     .await
@@ -1155,6 +1154,7 @@ async fn media_app(backend: Backend, api: String) -> Option<TestApp> {
             }],
             messenger: None,
             x: None,
+            exotel: None,
         };
     })
     .await

@@ -71,7 +71,7 @@ async fn fake_recordings(seen: Arc<Mutex<Seen>>) -> String {
     use axum::http::{HeaderMap, StatusCode};
     let expected = format!(
         "Basic {}",
-        base64_of(format!("{ACCOUNT}:{TOKEN}").as_bytes())
+        common::base64(format!("{ACCOUNT}:{TOKEN}").as_bytes())
     );
     let get_seen = seen.clone();
     let router = axum::Router::new().route(
@@ -102,31 +102,7 @@ async fn fake_recordings(seen: Arc<Mutex<Seen>>) -> String {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
-}
-
-fn base64_of(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    common::serve_fake(router).await
 }
 
 async fn app(backend: Backend, api_url: String) -> Option<TestApp> {
@@ -141,6 +117,7 @@ async fn app(backend: Backend, api_url: String) -> Option<TestApp> {
             telegram: Vec::new(),
             messenger: None,
             x: None,
+            exotel: None,
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -181,15 +158,6 @@ async fn step(app: &TestApp, path: &str, extra: &[(&str, &str)], sign: bool) -> 
         .await
         .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
-}
-
-/// Digits as the IVR reads them ("1, 2, 3").
-fn spelled(digits: &str) -> String {
-    digits
-        .chars()
-        .map(String::from)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 async fn voice_line(app: TestApp, seen: Arc<Mutex<Seen>>) {
@@ -355,7 +323,7 @@ async fn voice_line(app: TestApp, seen: Arc<Mutex<Seen>>) {
         ("voice", Some("bilaspur"))
     );
     // Read out digit by digit, twice.
-    let said = spelled(&number);
+    let said = common::spelled(&number);
     assert_eq!(receipt.matches(&said).count(), 2, "{receipt}");
     let secret_spelled = common::between(&receipt, "गुप्त कोड है: ", "।");
     let secret: String = secret_spelled
@@ -475,18 +443,7 @@ async fn voice_line(app: TestApp, seen: Arc<Mutex<Seen>>) {
     assert_eq!(app.tip_count().await, 3);
 
     // The caller's number is nowhere in the database in clear.
-    if app.backend == Backend::Sqlite {
-        let path = app.database_url.trim_start_matches("sqlite://").to_owned();
-        for file in [path.clone(), format!("{path}-wal")] {
-            if let Ok(bytes) = std::fs::read(&file) {
-                let text = String::from_utf8_lossy(&bytes);
-                assert!(
-                    !text.contains(CALLER) && !text.contains("9812377001"),
-                    "{file}"
-                );
-            }
-        }
-    }
+    app.assert_not_in_database_files(&[CALLER.as_bytes(), b"9812377001"]);
 }
 
 /// The district supervisor writes to the tipster of a voice tip: the message waits on the follow-up

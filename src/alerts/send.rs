@@ -261,6 +261,32 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
                 .json(&body);
             answer(request.send().await).await
         }
+        "exotel_callback" => {
+            let exotel =
+                core.channels.exotel.as_ref().ok_or_else(|| {
+                    Failure::Permanent("channels.exotel is not configured".into())
+                })?;
+            let flow = exotel.callback_flow_url.as_deref().ok_or_else(|| {
+                Failure::Permanent("channels.exotel.callback_flow_url is not set".into())
+            })?;
+            let relay = relay_of(core, &payload)?;
+            // Exotel rings `From` (the caller) first and connects the answered call to the flow,
+            // showing `CallerId` (the ExoPhone they called).
+            let form = [
+                ("From", payload.to.as_str()),
+                ("CallerId", relay.via.as_str()),
+                ("Url", flow),
+                ("CallType", "trans"),
+            ];
+            let request = client
+                .post(format!(
+                    "{}/v1/Accounts/{}/Calls/connect",
+                    exotel.api_url, exotel.account_sid
+                ))
+                .basic_auth(&exotel.api_key, Some(exotel.api_token.expose_secret()))
+                .form(&form);
+            answer(request.send().await).await
+        }
         other => Err(Failure::Permanent(format!("unknown channel {other}"))),
     }
 }
@@ -285,7 +311,8 @@ fn relay_of<'a>(core: &Core, payload: &'a super::Payload) -> Result<&'a super::R
 
 /// A gateway's answer: 2xx sent; 429 and 5xx and network errors worth a retry; other 4xx not.
 async fn answer(result: reqwest::Result<reqwest::Response>) -> Result<(), Failure> {
-    let response = result.map_err(|e| Failure::Transient(format!("request failed: {e}")))?;
+    let response =
+        result.map_err(|e| Failure::Transient(format!("request failed: {}", e.without_url())))?;
     let status = response.status();
     if status.is_success() {
         return Ok(());

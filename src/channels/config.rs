@@ -19,6 +19,44 @@ pub struct RawChannels {
     pub messenger: Option<RawMessenger>,
     /// X direct messages, for the districts' accounts.
     pub x: Option<RawX>,
+    /// The voice line on Exotel (App Bazaar call flows).
+    pub exotel: Option<RawExotel>,
+}
+
+/// `[channels.exotel]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExotel {
+    /// The secret in the webhook paths, `/hooks/exotel/{token}/...` (Exotel signs nothing; 24 to
+    /// 128 of `A-Z a-z 0-9 _ -`).
+    pub token: String,
+    /// The account SID (in the API's paths).
+    pub account_sid: String,
+    /// API key: the user name of the API's Basic auth.
+    pub api_key: String,
+    /// API token: its password (secret).
+    pub api_token: String,
+    /// API base, `https://api.in.exotel.com` (Mumbai) by default.
+    pub api_url: Option<String>,
+    /// Where recordings may be fetched from (scheme, host and port), `https://recordings.exotel.com`
+    /// by default; a `RecordingUrl` anywhere else is refused.
+    pub recording_origins: Option<Vec<String>>,
+    /// The flow a missed call is called back into (`http://my.exotel.com/{sid}/exoml/start_voice/
+    /// {app_id}`); none: no call-backs.
+    pub callback_flow_url: Option<String>,
+    /// The ExoPhones and their districts (none: the range's).
+    #[serde(default)]
+    pub exophones: Vec<RawExoPhone>,
+}
+
+/// `[[channels.exotel.exophones]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExoPhone {
+    /// The number as Exotel sends it in `CallTo` (`08047112233`) or in E.164.
+    pub number: String,
+    /// Its district (none: the range's).
+    pub district: Option<String>,
 }
 
 /// `[channels.messenger]`.
@@ -115,6 +153,101 @@ pub struct Channels {
     pub messenger: Option<Messenger>,
     /// X direct messages.
     pub x: Option<X>,
+    /// The voice line on Exotel.
+    pub exotel: Option<Exotel>,
+}
+
+/// Exotel settings.
+#[derive(Clone, Debug)]
+pub struct Exotel {
+    /// The path secret.
+    pub token: SecretString,
+    /// Account SID.
+    pub account_sid: String,
+    /// API key.
+    pub api_key: String,
+    /// API token.
+    pub api_token: SecretString,
+    /// API base without a trailing slash.
+    pub api_url: String,
+    /// Origins recordings are fetched from (`https://host[:port]`, as `Url::origin` writes them).
+    pub recording_origins: Vec<String>,
+    /// The flow a missed call is called back into.
+    pub callback_flow_url: Option<String>,
+    /// ExoPhone (E.164) and its district.
+    pub exophones: Vec<(String, Option<crate::jurisdiction::DistrictId>)>,
+}
+
+impl RawExotel {
+    fn validate(self) -> Result<Exotel, String> {
+        let token_ok = (24..=128).contains(&self.token.len())
+            && self
+                .token
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+        if !token_ok {
+            return Err("channels.exotel.token must be 24 to 128 of A-Z a-z 0-9 _ -".into());
+        }
+        let id_ok = |v: &str| {
+            !v.is_empty()
+                && v.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        };
+        if !id_ok(&self.account_sid) || !id_ok(&self.api_key) || self.api_token.is_empty() {
+            return Err("channels.exotel: account_sid, api_key and api_token must be set".into());
+        }
+        let mut recording_origins = Vec::new();
+        for given in self
+            .recording_origins
+            .unwrap_or_else(|| vec!["https://recordings.exotel.com".into()])
+        {
+            let origin = reqwest::Url::parse(&given)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+                .map(|u| u.origin().ascii_serialization())
+                .ok_or_else(|| {
+                    format!("channels.exotel.recording_origins: `{given}` is not an http(s) origin")
+                })?;
+            recording_origins.push(origin);
+        }
+        let mut exophones = Vec::new();
+        for p in self.exophones {
+            let number = super::exotel::e164(&p.number).ok_or_else(|| {
+                format!(
+                    "channels.exotel.exophones: `{}` is not a phone number",
+                    p.number
+                )
+            })?;
+            let district = match &p.district {
+                Some(d) => Some(crate::jurisdiction::DistrictId::parse(d).ok_or_else(|| {
+                    format!("channels.exotel.exophones: district = `{d}` is not a district id")
+                })?),
+                None => None,
+            };
+            exophones.push((number, district));
+        }
+        Ok(Exotel {
+            token: SecretString::from(self.token),
+            account_sid: self.account_sid,
+            api_key: self.api_key,
+            api_token: SecretString::from(self.api_token),
+            api_url: base_url(
+                "channels.exotel.api_url",
+                self.api_url.as_deref(),
+                "https://api.in.exotel.com",
+            )?,
+            recording_origins,
+            callback_flow_url: match self.callback_flow_url {
+                Some(url) => Some(base_url(
+                    "channels.exotel.callback_flow_url",
+                    Some(&url),
+                    "",
+                )?),
+                None => None,
+            },
+            exophones,
+        })
+    }
 }
 
 /// Messenger settings.
@@ -354,6 +487,69 @@ impl RawChannels {
             telegram,
             messenger,
             x,
+            exotel: self.exotel.map(RawExotel::validate).transpose()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exotel(token: &str) -> RawExotel {
+        RawExotel {
+            token: token.into(),
+            account_sid: "tipline1".into(),
+            api_key: "key".into(),
+            api_token: "secret".into(),
+            api_url: None,
+            recording_origins: None,
+            callback_flow_url: None,
+            exophones: vec![RawExoPhone {
+                number: "07759400100".into(),
+                district: Some("korba".into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn exotel_settings_are_checked() {
+        let token = "a".repeat(24);
+        let ok = exotel(&token).validate().unwrap();
+        assert_eq!(ok.api_url, "https://api.in.exotel.com");
+        assert_eq!(ok.recording_origins, ["https://recordings.exotel.com"]);
+        assert_eq!(ok.exophones[0].0, "+917759400100");
+        assert_eq!(
+            ok.exophones[0].1.as_ref().map(|d| d.as_str()),
+            Some("korba")
+        );
+        // An origin is kept as scheme, host and port, whatever path it was written with.
+        let mut given = exotel(&token);
+        given.recording_origins = Some(vec!["https://Recordings.in.exotel.com:443/x/".into()]);
+        assert_eq!(
+            given.validate().unwrap().recording_origins,
+            ["https://recordings.in.exotel.com"]
+        );
+        for bad in [
+            exotel("too-short"),
+            exotel(&format!("{token}/")),
+            RawExotel {
+                recording_origins: Some(vec!["ftp://recordings.exotel.com".into()]),
+                ..exotel(&token)
+            },
+            RawExotel {
+                exophones: vec![RawExoPhone {
+                    number: "hotline".into(),
+                    district: None,
+                }],
+                ..exotel(&token)
+            },
+            RawExotel {
+                api_key: String::new(),
+                ..exotel(&token)
+            },
+        ] {
+            assert!(bad.validate().is_err());
+        }
     }
 }

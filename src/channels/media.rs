@@ -1,14 +1,18 @@
 //! Photos and voice recordings sent on provider channels, fetched after the message is stored (the
 //! webhook answers at once; the provider's copy is fetched by a background job with retries):
 //! through Meta's Graph API (`/{media-id}` then its short-lived URL, both with the access token),
-//! Telegram's `getFile`, or Twilio's Recordings API (the account's credentials; a recording not
-//! ready yet is a 404 and is tried again). A fetched photo is checked and cleaned like a web photo
-//! (`domain::attachment`), a recording is checked and disguised (`domain::recording`); either
-//! becomes an attachment of the tip, and anything else is dropped. A recording stored is deleted
-//! at Twilio.
+//! Telegram's `getFile`, Twilio's Recordings API (the account's credentials; a recording not
+//! ready yet is a 404 and is tried again), or Exotel's `RecordingUrl` (an MP3, private since
+//! October 2024: Basic auth with the API key and token, and only from the configured recording
+//! origins). A fetched photo is checked and cleaned like a web photo (`domain::attachment`), a
+//! recording is checked and disguised (`domain::recording`); either becomes an attachment of the
+//! tip, and anything else is dropped. A recording stored is deleted at Twilio; Exotel documents
+//! no API to delete a recording, so Exotel's copy stays with Exotel (delete it in Exotel's
+//! dashboard, or ask Exotel for a retention limit).
 //!
-//! Must never: keep the provider's reference in clear (it is sealed under the range key), or
-//! follow a redirect to a file larger than a photo may be.
+//! Must never: keep the provider's reference in clear (it is sealed under the range key); follow
+//! a redirect to a file larger than a photo may be; send the Exotel API key to, or fetch from, a
+//! host that is not a configured recording origin.
 
 use std::time::Duration;
 
@@ -61,7 +65,9 @@ pub async fn fetch_due(core: &Core, client: &reqwest::Client) -> Result<usize, I
     let now = core.clock.now_ms();
     let mut stored = 0;
     for row in core.store.media_due(now, 20).await? {
-        let recording = row.provider == Provider::Twilio.as_str();
+        let recording =
+            [Provider::Twilio.as_str(), Provider::Exotel.as_str()].contains(&row.provider.as_str());
+        let twilio = row.provider == Provider::Twilio.as_str();
         let done = match fetch(core, client, &row).await {
             Ok(bytes) => {
                 let record = core.store.tip(row.tip_id).await?;
@@ -106,7 +112,7 @@ pub async fn fetch_due(core: &Core, client: &reqwest::Client) -> Result<usize, I
         if core.store.finish_media(row, done, now).await? {
             stored += usize::from(is_stored);
             // Stored or given up, Twilio's copy goes: a recording must not outlive its row here.
-            if recording
+            if twilio
                 && is_final
                 && let Err(e) = delete_recording(core, client, media_id, &sealed_ref).await
             {
@@ -177,6 +183,24 @@ async fn fetch(core: &Core, client: &reqwest::Client, row: &MediaRow) -> Result<
                 client,
                 &format!("{url}.wav"),
                 Auth::Basic(&user, &token),
+                RECORDING_MAX_BYTES,
+            )
+            .await
+        }
+        p if p == Provider::Exotel.as_str() => {
+            let exotel = core
+                .channels
+                .exotel
+                .as_ref()
+                .ok_or("channels.exotel is not configured")?;
+            // Checked again here: the origins may have changed since the webhook took it.
+            if !super::exotel::recording_allowed(exotel, &r.reference) {
+                return Err("the recording is not on a configured Exotel recordings host".into());
+            }
+            get(
+                client,
+                &r.reference,
+                Auth::Basic(&exotel.api_key, exotel.api_token.expose_secret()),
                 RECORDING_MAX_BYTES,
             )
             .await
@@ -257,10 +281,11 @@ async fn get(
         Auth::Bearer(token) => request.bearer_auth(token),
         Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
     };
+    // Errors without the URL: it may carry a bot token or a provider's file path.
     let mut response = request
         .send()
         .await
-        .map_err(|e| format!("request failed: {e}"))?;
+        .map_err(|e| format!("request failed: {}", e.without_url()))?;
     if !response.status().is_success() {
         return Err(format!("provider answered {}", response.status()));
     }
@@ -269,7 +294,7 @@ async fn get(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| format!("body failed: {e}"))?
+        .map_err(|e| format!("body failed: {}", e.without_url()))?
     {
         body.extend_from_slice(&chunk);
         if body.len() > limit {

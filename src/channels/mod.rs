@@ -1,4 +1,5 @@
-//! Provider channels (SMS and WhatsApp today, through Twilio's Messaging webhook): every message
+//! Provider channels (SMS, WhatsApp, Telegram, Messenger, X, and the voice line on Twilio and
+//! Exotel): every message
 //! is parsed into one [`InboundMessage`] and handled the same way. A provider's retry of a message
 //! already stored gets the same answer and stores nothing; `STATUS <tip number> <secret>` answers
 //! with the status; a message from a sender whose tip is still open joins that tip; any other
@@ -11,6 +12,7 @@
 //! twice.
 
 pub mod config;
+pub mod exotel;
 pub mod media;
 pub mod messenger;
 pub mod meta;
@@ -47,6 +49,8 @@ pub enum Provider {
     Messenger,
     /// X direct messages: answered through the outbox.
     X,
+    /// Exotel's voice line: answered in the call flow.
+    Exotel,
 }
 
 impl Provider {
@@ -58,12 +62,13 @@ impl Provider {
             Self::Telegram => "telegram",
             Self::Messenger => "messenger",
             Self::X => "x",
+            Self::Exotel => "exotel",
         }
     }
 
     /// Whether the answer goes back in the webhook's own response.
     fn answers_in_response(self) -> bool {
-        self == Self::Twilio
+        matches!(self, Self::Twilio | Self::Exotel)
     }
 }
 
@@ -135,6 +140,22 @@ pub struct Spoken {
     pub number: String,
     /// The secret's digits.
     pub secret: String,
+}
+
+impl Spoken {
+    /// The number and secret in the answer stored for a new tip (each [`Voice`]'s `opened`
+    /// names the number, then the secret, then perhaps the number again); none in any other
+    /// answer.
+    pub fn from_answer(answer: &str) -> Option<Self> {
+        let digits: String = answer.chars().filter(char::is_ascii_digit).collect();
+        let number = TipNumber::parse(digits.get(..TIP_NUMBER_DIGITS)?)?;
+        let secret =
+            TipSecret::parse(digits.get(TIP_NUMBER_DIGITS..TIP_NUMBER_DIGITS + SECRET_DIGITS)?)?;
+        Some(Self {
+            number: number.as_str().to_owned(),
+            secret: secret.expose().to_owned(),
+        })
+    }
 }
 
 /// The language answers are written in: the tipster's own.
@@ -407,13 +428,8 @@ pub async fn relays(core: &Core, tip_id: TipId, text: &str) -> Result<Vec<NewOut
 /// the webhook's response, the answer is in the outbox when this returns (for a stored message,
 /// in the same transaction).
 pub async fn receive(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError> {
-    // Provider message ids are kept only as a keyed hash: some carry the sender (WhatsApp's
-    // `wamid.` ids encode the sender's number).
     let keyed = InboundMessage {
-        provider_id: encode_hex(&core.keyring.keys().pseudonym(
-            "provider-message",
-            &format!("{}|{}", m.channel.as_str(), m.provider_id),
-        )),
+        provider_id: keyed_id(core, m.channel, &m.provider_id),
         ..m.clone()
     };
     let m = &keyed;
@@ -569,6 +585,37 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
     }
 }
 
+/// The answer given to a provider message already stored (none if there is none), for a later
+/// step of the same call to read out.
+pub async fn answer_of(
+    core: &Core,
+    channel: Channel,
+    provider_id: &str,
+) -> Result<Option<String>, IntakeError> {
+    let probe = InboundMessage {
+        provider: Provider::Exotel,
+        channel,
+        district: None,
+        via: String::new(),
+        from: String::new(),
+        text: String::new(),
+        provider_id: keyed_id(core, channel, provider_id),
+        photos: Vec::new(),
+    };
+    Ok(repeat(core, &probe, Voice::Hindi)
+        .await?
+        .map(|h| h.answer().to_owned()))
+}
+
+/// A provider message id as stored: a keyed hash (some ids carry the sender: WhatsApp's `wamid.`
+/// ids encode the sender's number).
+fn keyed_id(core: &Core, channel: Channel, provider_id: &str) -> String {
+    encode_hex(&core.keyring.keys().pseudonym(
+        "provider-message",
+        &format!("{}|{provider_id}", channel.as_str()),
+    ))
+}
+
 /// The answer to a message already stored, if it is one.
 async fn repeat(
     core: &Core,
@@ -596,6 +643,27 @@ async fn repeat(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_number_and_secret_are_found_in_every_language_of_the_opened_answer() {
+        let n = TipNumber::generate().unwrap();
+        let s = TipSecret::generate().unwrap();
+        let receipt = Receipt {
+            tip_id: TipId::from_db(1),
+            tip_number: n.clone(),
+            secret: s.clone(),
+            district: None,
+            created_at: 0,
+        };
+        for voice in [Voice::Hindi, Voice::Hinglish, Voice::English] {
+            let spoken = Spoken::from_answer(&voice.opened(&receipt)).unwrap();
+            assert_eq!(
+                (spoken.number.as_str(), spoken.secret.as_str()),
+                (n.as_str(), s.expose())
+            );
+            assert_eq!(Spoken::from_answer(&voice.joined(&n.display())), None);
+        }
+    }
 
     #[test]
     fn status_needs_the_word_the_number_and_the_secret() {

@@ -1,5 +1,6 @@
 //! `tipline simulate`: sends realistic, correctly signed traffic for each configured provider to
-//! a running server (Twilio SMS and WhatsApp, Meta WhatsApp, Messenger, X, each Telegram bot), so that a
+//! a running server (Twilio SMS and WhatsApp, Meta WhatsApp, Messenger, X, each Telegram bot, and
+//! an Exotel call that leaves a recorded message), so that a
 //! newcomer can watch tips arrive in the console. It signs with the secrets of the same config
 //! file and over the configured `public_url` (what the providers would sign), and sends to `--url`.
 
@@ -206,5 +207,65 @@ pub async fn run(
             answer: None,
         });
     }
+    if let Some(e) = &channels.exotel {
+        out.push(exotel_call(&client, e, &hotline(4), base).await?);
+    }
     Ok(out)
+}
+
+/// One Exotel call through the flow as Exotel walks it: the menu, key 2 (not 1, not 3), the
+/// recording prompt, the Voicemail's Passthru, and the receipt read back. The recording's URL is
+/// on the first configured origin; the server's fetch of it fails unless Exotel has it.
+async fn exotel_call(
+    client: &reqwest::Client,
+    e: &super::config::Exotel,
+    hotline: &str,
+    base: &str,
+) -> anyhow::Result<Sent> {
+    let call_sid = random_digits(32)?;
+    let caller = format!("099{}", random_digits(8)?);
+    let exophone = format!("0{}", hotline.trim_start_matches("+91"));
+    let origin = e.recording_origins.first().map_or("", String::as_str);
+    let recording = format!("{origin}/exotelrecordings/{}/{call_sid}.mp3", e.account_sid);
+    let hook = format!("{base}/hooks/exotel/{}", e.token.expose_secret());
+    let (mut stored, mut receipt) = (0, None);
+    for (step, extra) in [
+        ("gather/menu", Vec::new()),
+        ("passthru/key-1", vec![("digits", "\"2\"")]),
+        ("passthru/key-3", vec![("digits", "\"2\"")]),
+        ("greeting/record", Vec::new()),
+        (
+            "passthru/recorded",
+            vec![
+                ("CallType", "voicemail"),
+                ("RecordingUrl", recording.as_str()),
+            ],
+        ),
+        ("greeting/receipt", Vec::new()),
+    ] {
+        let mut query = vec![
+            ("CallSid", call_sid.as_str()),
+            ("CallFrom", caller.as_str()),
+            ("CallTo", exophone.as_str()),
+            ("Direction", "incoming"),
+        ];
+        query.extend(extra);
+        let resp = client
+            .get(format!("{hook}/{step}"))
+            .header("exotel-version", "1.0")
+            .query(&query)
+            .send()
+            .await
+            .context("Exotel: cannot reach the server")?;
+        match step {
+            "passthru/recorded" => stored = resp.status().as_u16(),
+            "greeting/receipt" => receipt = resp.text().await.ok(),
+            _ => {}
+        }
+    }
+    Ok(Sent {
+        what: "Exotel call (recorded message)".into(),
+        status: stored,
+        answer: receipt,
+    })
 }

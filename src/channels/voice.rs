@@ -85,16 +85,21 @@ fn step(base: &str, name: &str, lang: Lang) -> String {
     escape(&format!("{base}{path}?lang={}", lang.code()))
 }
 
-/// The greeting and the menu.
-pub fn greeting(base: &str, lang: Lang) -> String {
-    let text = lang.pick(
+/// The greeting that promises secrecy, and the menu (Twilio's and Exotel's).
+pub(crate) fn menu_prompt(lang: Lang) -> &'static str {
+    lang.pick(
         "नमस्कार, यह पुलिस की गुप्त सूचना लाइन है। आपका नाम और नंबर किसी को नहीं बताया जाएगा। \
          ड्यूटी अधिकारी से अभी बात करने के लिए 1 दबाएँ। अपनी सूचना रिकॉर्ड करने के लिए 2 दबाएँ। \
          पहले दी गई सूचना की स्थिति जानने के लिए 3 दबाएँ। For English, press 9.",
         "This is the police secret tip line. Your name and number will not be told to anyone. \
          To speak to the duty officer now, press 1. To record your information, press 2. \
          To hear the status of an earlier tip, press 3. हिंदी के लिए 9 दबाएँ।",
-    );
+    )
+}
+
+/// The greeting and the menu.
+pub fn greeting(base: &str, lang: Lang) -> String {
+    let text = menu_prompt(lang);
     document(&format!(
         "<Gather input=\"dtmf\" numDigits=\"1\" timeout=\"6\" actionOnEmptyResult=\"true\" \
          action=\"{}\" method=\"POST\">{}</Gather>",
@@ -103,17 +108,43 @@ pub fn greeting(base: &str, lang: Lang) -> String {
     ))
 }
 
-/// The recording prompt (also the fallback when nobody answers).
-fn record(base: &str, lang: Lang, intro: Option<&str>) -> String {
-    let prompt = lang.pick(
+/// What the caller is asked before the beep.
+pub(crate) fn record_prompt(lang: Lang) -> &'static str {
+    lang.pick(
         "बीप के बाद बताइए कि क्या हुआ, कहाँ और कब। अपना नाम बताने की ज़रूरत नहीं। बोलने के बाद # दबाएँ और फ़ोन न रखें, आपको सूचना संख्या बताई जाएगी।",
         "After the beep, say what happened, where and when. You need not give your name. Then press # and stay on the line to hear your tip number.",
-    );
-    let intro = intro.map(|t| say(lang, t)).unwrap_or_default();
-    let none = lang.pick(
+    )
+}
+
+/// Said when key 1 finds nobody on duty.
+pub(crate) fn nobody_on_duty(lang: Lang) -> &'static str {
+    lang.pick(
+        "अभी कोई अधिकारी उपलब्ध नहीं है।",
+        "No officer is free just now.",
+    )
+}
+
+/// What the caller keys for the status of an earlier tip.
+pub(crate) fn status_prompt(lang: Lang) -> &'static str {
+    lang.pick(
+        "अपनी दस अंकों की सूचना संख्या, फिर पंद्रह अंकों का गुप्त कोड दबाएँ, और अंत में # दबाएँ।",
+        "Key your ten-digit tip number, then your fifteen-digit secret, then press #.",
+    )
+}
+
+/// Said when a call ends without a message.
+pub(crate) fn no_message(lang: Lang) -> &'static str {
+    lang.pick(
         "कोई संदेश नहीं मिला। धन्यवाद।",
         "No message was received. Thank you.",
-    );
+    )
+}
+
+/// The recording prompt (also the fallback when nobody answers).
+fn record(base: &str, lang: Lang, intro: Option<&str>) -> String {
+    let prompt = record_prompt(lang);
+    let intro = intro.map(|t| say(lang, t)).unwrap_or_default();
+    let none = no_message(lang);
     document(&format!(
         "{intro}{}<Record maxLength=\"{MAX_RECORD_SECONDS}\" timeout=\"8\" finishOnKey=\"#\" \
          playBeep=\"true\" trim=\"trim-silence\" action=\"{}\" method=\"POST\"/>{}",
@@ -125,7 +156,10 @@ fn record(base: &str, lang: Lang, intro: Option<&str>) -> String {
 
 /// The duty phones of a district, operators first, then the ASP and SP; the range's when the
 /// number belongs to no district.
-async fn duty_phones(core: &Core, district: Option<&str>) -> Result<Vec<String>, IntakeError> {
+pub(crate) async fn duty_phones(
+    core: &Core,
+    district: Option<&str>,
+) -> Result<Vec<String>, IntakeError> {
     let now = core.clock.now_ms();
     let shifts = core.store.shifts(now, now + 1).await?;
     let wanted: &[Duty] = if district.is_some() {
@@ -164,11 +198,7 @@ pub async fn menu(
             let district = super::district_of_number(core, hotline);
             let phones = duty_phones(core, district.as_ref().map(|d| d.as_str())).await?;
             if phones.is_empty() {
-                let busy = lang.pick(
-                    "अभी कोई अधिकारी उपलब्ध नहीं है।",
-                    "No officer is free just now.",
-                );
-                return Ok(record(base, lang, Some(busy)));
+                return Ok(record(base, lang, Some(nobody_on_duty(lang))));
             }
             // Each officer's leg is screened: a voicemail that answers never hears the caller.
             let screen = step(base, "screen", lang);
@@ -194,10 +224,7 @@ pub async fn menu(
             ))
         }
         "3" => {
-            let ask = lang.pick(
-                "अपनी दस अंकों की सूचना संख्या, फिर पंद्रह अंकों का गुप्त कोड दबाएँ, और अंत में # दबाएँ।",
-                "Key your ten-digit tip number, then your fifteen-digit secret, then press #.",
-            );
+            let ask = status_prompt(lang);
             document(&format!(
                 "<Gather input=\"dtmf\" numDigits=\"{}\" finishOnKey=\"#\" timeout=\"15\" \
                  action=\"{}\" method=\"POST\">{}</Gather>{}",
@@ -271,6 +298,64 @@ fn spell(digits: &str) -> String {
         .join(", ")
 }
 
+/// A recorded message on either voice provider: a tip opened (or joined) through
+/// `channels::receive`, with the recording (`reference`, fetched later by `media`) attached.
+/// `call.from` is the caller as one person (or one call, when the number is withheld).
+pub(crate) async fn take_recording(
+    core: &Core,
+    provider: Provider,
+    lang: Lang,
+    call: &Call,
+    reference: &str,
+    seconds: Option<u32>,
+) -> Result<Handled, IntakeError> {
+    let text = match (lang, seconds) {
+        (Lang::Hindi, Some(s)) => format!("[फ़ोन पर रिकॉर्ड किया गया संदेश, {s} सेकंड]"),
+        (Lang::Hindi, None) => "[फ़ोन पर रिकॉर्ड किया गया संदेश]".to_owned(),
+        (Lang::English, Some(s)) => format!("[message recorded on the phone line, {s} seconds]"),
+        (Lang::English, None) => "[message recorded on the phone line]".to_owned(),
+    };
+    let message = InboundMessage {
+        provider,
+        channel: Channel::Voice,
+        district: call.district.clone(),
+        via: call.to.clone(),
+        from: call.from.clone(),
+        text,
+        provider_id: call.call_sid.clone(),
+        photos: vec![reference.to_owned()],
+    };
+    let handled = super::receive(core, &message).await?;
+    tracing::info!(
+        channel = "voice",
+        provider = provider.as_str(),
+        outcome = handled.name(),
+        "message in"
+    );
+    Ok(handled)
+}
+
+/// A new tip's number and secret as they are read out: once, "once more", again, and a goodbye.
+pub(crate) fn receipt(lang: Lang, spoken: &super::Spoken) -> [String; 4] {
+    let (n, s) = (spell(&spoken.number), spell(&spoken.secret));
+    let once = match lang {
+        Lang::Hindi => {
+            format!("आपकी सूचना दर्ज हो गई। लिख लीजिए। सूचना संख्या है: {n}। गुप्त कोड है: {s}।")
+        }
+        Lang::English => {
+            format!("Your tip is recorded. Please write this down. Tip number: {n}. Secret: {s}.")
+        }
+    };
+    let again = lang.pick("फिर से सुनिए।", "Once more.").to_owned();
+    let bye = lang
+        .pick(
+            "इन्हें किसी को न बताएँ। धन्यवाद।",
+            "Tell them to no one. Thank you.",
+        )
+        .to_owned();
+    [once.clone(), again, once, bye]
+}
+
 /// A recorded message: a tip opened (or joined), and its number and secret read out twice.
 pub async fn recorded(
     core: &Core,
@@ -280,73 +365,54 @@ pub async fn recorded(
     seconds: u32,
 ) -> Result<String, IntakeError> {
     if !valid_sid(recording_sid, "RE") || seconds == 0 {
-        return Ok(document(&say(
-            lang,
-            lang.pick(
-                "कोई संदेश नहीं मिला। धन्यवाद।",
-                "No message was received. Thank you.",
-            ),
-        )));
+        return Ok(document(&say(lang, no_message(lang))));
     }
-    let text = match lang {
-        Lang::Hindi => format!("[फ़ोन पर रिकॉर्ड किया गया संदेश, {seconds} सेकंड]"),
-        Lang::English => format!("[message recorded on the phone line, {seconds} seconds]"),
-    };
-    let message = InboundMessage {
-        provider: Provider::Twilio,
-        channel: Channel::Voice,
-        district: super::district_of_number(core, &call.to),
-        via: call.to.clone(),
+    let keyed = Call {
         from: caller_key(call),
-        text,
-        provider_id: call.call_sid.clone(),
-        photos: vec![recording_sid.to_owned()],
+        ..call.clone()
     };
-    let handled = super::receive(core, &message).await?;
-    tracing::info!(channel = "voice", outcome = handled.name(), "message in");
+    let handled = take_recording(
+        core,
+        Provider::Twilio,
+        lang,
+        &keyed,
+        recording_sid,
+        Some(seconds),
+    )
+    .await?;
     Ok(match handled {
-        Handled::Opened(_, receipt) => {
-            let (n, s) = (spell(&receipt.number), spell(&receipt.secret));
-            let once = match lang {
-                Lang::Hindi => {
-                    format!("आपकी सूचना दर्ज हो गई। लिख लीजिए। सूचना संख्या है: {n}। गुप्त कोड है: {s}।")
-                }
-                Lang::English => {
-                    format!(
-                        "Your tip is recorded. Please write this down. Tip number: {n}. Secret: {s}."
-                    )
-                }
-            };
-            let again = lang.pick("फिर से सुनिए।", "Once more.");
-            let bye = lang.pick(
-                "इन्हें किसी को न बताएँ। धन्यवाद।",
-                "Tell them to no one. Thank you.",
-            );
-            document(&format!(
-                "{}{}{}{}",
-                say(lang, &once),
-                say(lang, again),
-                say(lang, &once),
-                say(lang, bye)
-            ))
-        }
+        Handled::Opened(_, spoken) => document(
+            &receipt(lang, &spoken)
+                .iter()
+                .map(|part| say(lang, part))
+                .collect::<String>(),
+        ),
         other => document(&say(lang, other.answer())),
     })
 }
 
-/// The status of a tip from its keyed number and secret.
-pub async fn status(core: &Core, lang: Lang, digits: &str) -> Result<String, IntakeError> {
-    let refused = lang.pick(
+/// Said when the keyed tip number and secret do not match (or too many tries were made).
+pub(crate) fn status_refused(lang: Lang) -> &'static str {
+    lang.pick(
         "सूचना संख्या या गुप्त कोड सही नहीं, या अभी बहुत प्रयास हुए। बाद में फिर कोशिश करें।",
         "The tip number or secret is wrong, or there were too many tries. Please try later.",
-    );
+    )
+}
+
+/// The status of a tip in words, from its keyed number and secret; none when they do not match
+/// (a wrong guess counts against the tip and overall, as on every channel).
+pub(crate) async fn status_words(
+    core: &Core,
+    lang: Lang,
+    digits: &str,
+) -> Result<Option<String>, IntakeError> {
     let parsed = (digits.len() == TIP_NUMBER_DIGITS + SECRET_DIGITS)
         .then(|| digits.split_at(TIP_NUMBER_DIGITS))
         .and_then(|(n, s)| Some((TipNumber::parse(n)?, TipSecret::parse(s)?)));
     let Some((number, secret)) = parsed else {
-        return Ok(document(&say(lang, refused)));
+        return Ok(None);
     };
-    let words = match intake::authenticate(core, &number, &secret).await {
+    match intake::authenticate(core, &number, &secret).await {
         Ok(tip_id) => {
             let record = core.store.tip(tip_id).await?.ok_or(IntakeError::NoMatch)?;
             let status = TipStatus::parse(&record.status).unwrap_or(TipStatus::New);
@@ -354,12 +420,20 @@ pub async fn status(core: &Core, lang: Lang, digits: &str) -> Result<String, Int
                 Lang::Hindi => super::Voice::Hindi,
                 Lang::English => super::Voice::English,
             };
-            voice.status(status, &spell(number.as_str()))
+            Ok(Some(voice.status(status, &spell(number.as_str()))))
         }
-        Err(IntakeError::NoMatch | IntakeError::Locked | IntakeError::Busy) => refused.to_owned(),
-        Err(e) => return Err(e),
-    };
-    Ok(document(&say(lang, &words)))
+        Err(IntakeError::NoMatch | IntakeError::Locked | IntakeError::Busy) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The status of a tip from its keyed number and secret.
+pub async fn status(core: &Core, lang: Lang, digits: &str) -> Result<String, IntakeError> {
+    let words = status_words(core, lang, digits).await?;
+    Ok(document(&say(
+        lang,
+        words.as_deref().unwrap_or(status_refused(lang)),
+    )))
 }
 
 /// The fields of a voice request that every step reads.
@@ -371,6 +445,8 @@ pub struct Call {
     pub from: String,
     /// The hotline number called.
     pub to: String,
+    /// The district of that number (none: the range's).
+    pub district: Option<crate::jurisdiction::DistrictId>,
 }
 
 /// What Twilio puts in `From` when the caller's number is withheld (anonymous, restricted,

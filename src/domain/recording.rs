@@ -1,6 +1,6 @@
 //! Voice recordings left on the tip line: recognised by their bytes (a RIFF/WAVE file with 16-bit
-//! linear PCM or 8-bit mu-law, as telephony providers deliver), bounded in size, hashed (SHA-256)
-//! on arrival, and copied for officers with the voice disguised: pitch and formants shifted down
+//! linear PCM or 8-bit mu-law, as Twilio delivers; or MPEG audio, as Exotel does, decoded by
+//! `symphonia`'s pure-Rust MP3 decoder), bounded in size, hashed (SHA-256) on arrival, and copied for officers with the voice disguised: pitch and formants shifted down
 //! together by a granular resampler that keeps the timing, so the words stay clear and the
 //! speaker is harder to recognise. The original is kept sealed, for evidence; only the range
 //! supervisor may release it.
@@ -16,8 +16,8 @@ const DISGUISE_FACTOR: f32 = 0.82;
 /// Why a file was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RecordingError {
-    /// Not a WAVE file with 16-bit PCM or mu-law samples.
-    #[error("not a WAVE recording with 16-bit PCM or mu-law samples")]
+    /// Neither a WAVE file with 16-bit PCM or mu-law samples nor MP3.
+    #[error("not an MP3 or a WAVE recording with 16-bit PCM or mu-law samples")]
     NotARecording,
     /// Larger than [`RECORDING_MAX_BYTES`].
     #[error("larger than 10 MB")]
@@ -30,8 +30,10 @@ pub enum RecordingError {
 /// A checked recording: the original bytes and the disguised copy for officers.
 #[derive(Clone, Debug)]
 pub struct Recording {
-    /// Always `audio/wav`.
+    /// What officers hear: always `audio/wav`.
     pub kind: &'static str,
+    /// What was received: `audio/wav` or `audio/mpeg`.
+    pub original_kind: &'static str,
     /// As received.
     pub original: Vec<u8>,
     /// Mono 16-bit PCM with the voice disguised.
@@ -48,11 +50,18 @@ impl Recording {
         if bytes.len() > RECORDING_MAX_BYTES {
             return Err(RecordingError::TooLarge);
         }
-        let (rate, samples) = decode_wav(bytes)?;
+        let (original_kind, (rate, samples)) = if bytes.starts_with(b"RIFF") {
+            ("audio/wav", decode_wav(bytes)?)
+        } else if is_mpeg_audio(bytes) {
+            ("audio/mpeg", decode_mp3(bytes)?)
+        } else {
+            return Err(RecordingError::NotARecording);
+        };
         let seconds = u32::try_from(samples.len() / rate.max(1) as usize).unwrap_or(u32::MAX);
         let clean = encode_wav(rate, &disguise(&samples, rate, DISGUISE_FACTOR));
         Ok(Self {
             kind: "audio/wav",
+            original_kind,
             original: bytes.to_vec(),
             clean,
             sha256: encode_hex(&sha256(bytes)),
@@ -119,6 +128,68 @@ fn decode_wav(b: &[u8]) -> Result<(u32, Vec<f32>), RecordingError> {
         .chunks_exact(channels)
         .map(|f| f.iter().sum::<f32>() / channels as f32)
         .collect();
+    Ok((rate, mono))
+}
+
+/// An ID3 tag or an MPEG audio frame header (eleven sync bits, layer III, II or I).
+fn is_mpeg_audio(b: &[u8]) -> bool {
+    b.starts_with(b"ID3")
+        || matches!(b, [0xFF, second, ..] if second & 0xE0 == 0xE0 && second & 0x06 != 0)
+}
+
+/// The sample rate and the samples (channels mixed to mono) of an MP3 file. A damaged frame is
+/// skipped, as players do; a file with no frame at all is refused.
+fn decode_mp3(b: &[u8]) -> Result<(u32, Vec<f32>), RecordingError> {
+    use symphonia::core::audio::SampleBuffer;
+    use symphonia::core::codecs::{Decoder, DecoderOptions};
+    use symphonia::core::errors::Error;
+    use symphonia::core::formats::{FormatOptions, FormatReader};
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::default::{codecs::MpaDecoder, formats::MpaReader};
+
+    let source = MediaSourceStream::new(
+        Box::new(std::io::Cursor::new(b.to_vec())),
+        Default::default(),
+    );
+    let mut reader = MpaReader::try_new(source, &FormatOptions::default())
+        .map_err(|_| RecordingError::NotARecording)?;
+    let params = reader
+        .default_track()
+        .ok_or(RecordingError::NotARecording)?
+        .codec_params
+        .clone();
+    let mut decoder = MpaDecoder::try_new(&params, &DecoderOptions::default())
+        .map_err(|_| RecordingError::NotARecording)?;
+    let (mut rate, mut mono) = (0, Vec::new());
+    loop {
+        let packet = match reader.next_packet() {
+            Ok(p) => p,
+            Err(Error::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(_) => return Err(RecordingError::Damaged),
+        };
+        let decoded = match decoder.decode(&packet) {
+            Ok(d) => d,
+            Err(Error::DecodeError(_)) => continue,
+            Err(_) => return Err(RecordingError::Damaged),
+        };
+        let spec = *decoded.spec();
+        let channels = spec.channels.count().max(1);
+        let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
+        buffer.copy_interleaved_ref(decoded);
+        rate = spec.rate;
+        mono.extend(
+            buffer
+                .samples()
+                .chunks_exact(channels)
+                .map(|f| f.iter().sum::<f32>() / channels as f32),
+        );
+        if mono.len() > RECORDING_MAX_BYTES {
+            return Err(RecordingError::TooLarge);
+        }
+    }
+    if mono.is_empty() || !(4_000..=48_000).contains(&rate) {
+        return Err(RecordingError::NotARecording);
+    }
     Ok((rate, mono))
 }
 
@@ -270,10 +341,36 @@ mod tests {
             Recording::parse(&pcm[..30]).unwrap_err(),
             RecordingError::Damaged
         );
+        assert_eq!(
+            Recording::parse(b"%PDF-1.4 not audio").unwrap_err(),
+            RecordingError::NotARecording
+        );
         let big = vec![0u8; RECORDING_MAX_BYTES + 1];
         assert_eq!(
             Recording::parse(&big).unwrap_err(),
             RecordingError::TooLarge
         );
+    }
+
+    #[test]
+    fn an_mp3_is_decoded_and_its_voice_disguised() {
+        // Two seconds of a 500 Hz tone, 8 kHz mono, encoded by lame as Exotel's recordings are.
+        let mp3 = include_bytes!("../../tests/data/exotel-recording.mp3");
+        let r = Recording::parse(mp3).unwrap();
+        assert_eq!((r.kind, r.original_kind), ("audio/wav", "audio/mpeg"));
+        assert_eq!(r.original, mp3.to_vec());
+        assert_eq!(r.sha256, encode_hex(&sha256(mp3)));
+        assert_eq!(r.seconds, 2);
+        let (rate, heard) = decode_wav(&r.clean).unwrap();
+        assert_eq!(rate, 8000);
+        let peak = peak_hz(&heard, rate);
+        assert!(
+            (peak - 500.0 * DISGUISE_FACTOR).abs() <= 15.0,
+            "expected about {} Hz, got {peak}",
+            500.0 * DISGUISE_FACTOR
+        );
+        // A truncated file still decodes what it holds; a header alone is refused.
+        assert!(Recording::parse(&mp3[..mp3.len() / 2]).is_ok());
+        assert!(Recording::parse(&mp3[..4]).is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! Provider webhooks: `POST /hooks/twilio/messages`, where Twilio delivers SMS and WhatsApp
-//! messages to the districts' numbers (see `channels`); `GET` and `POST /hooks/meta/whatsapp`,
+//! messages to the districts' numbers (see `channels`); `/hooks/twilio/voice/...` and
+//! `GET /hooks/exotel/{token}/...`, the voice line; `GET` and `POST /hooks/meta/whatsapp`,
 //! Meta's WhatsApp Cloud API handshake and notifications; and `POST /hooks/twilio/alerts`, where it
 //! delivers the duty officers' replies to alerts (see `alerts::reply`).
 //!
@@ -8,7 +9,7 @@
 //! number or the message.
 
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
@@ -189,6 +190,7 @@ async fn twilio_voice(
     let call = Call {
         call_sid: field("CallSid"),
         from: field("From"),
+        district: channels::district_of_number(core, &field("To")),
         to: field("To"),
     };
     if !voice::valid_sid(&call.call_sid, "CA") || call.from.is_empty() || call.to.is_empty() {
@@ -211,6 +213,42 @@ async fn twilio_voice(
         Ok(xml) => ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response(),
         Err(e) => {
             tracing::warn!(channel = "voice", step, error = %e, "voice step failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// Exotel's call-flow applets, `GET /hooks/exotel/{token}/{applet}/{step}` with the call in the
+/// query string (see `channels::exotel` for the flow). A wrong token: 401, nothing stored or
+/// logged; a malformed query: 400, nothing stored.
+pub async fn exotel_step(
+    State(state): State<AppState>,
+    Path((token, applet, step)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    use crate::channels::exotel::{self, Answer, Request};
+    let core = &state.core;
+    let Some(exotel) = &core.channels.exotel else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !exotel::token_matches(exotel, &token) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let request = match Request::parse(core, exotel, query.as_deref().unwrap_or_default()) {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    match exotel::step(core, exotel, &applet, &step, &request).await {
+        Ok(Answer::Json(v)) => axum::Json(v).into_response(),
+        Ok(Answer::Text(text)) => {
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+        }
+        // Passthru: 200 takes the applet's first branch, 302 the second.
+        Ok(Answer::Branch(true)) => StatusCode::OK.into_response(),
+        Ok(Answer::Branch(false)) => StatusCode::FOUND.into_response(),
+        Ok(Answer::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::warn!(channel = "voice", provider = "exotel", error = %e, "Exotel step failed");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }

@@ -58,6 +58,10 @@ pub fn router(state: AppState) -> Router {
         .route("/hooks/twilio/messages", post(hooks::twilio_message))
         .route("/hooks/twilio/voice", post(hooks::twilio_voice_start))
         .route("/hooks/twilio/voice/{step}", post(hooks::twilio_voice_step))
+        .route(
+            "/hooks/exotel/{token}/{applet}/{step}",
+            get(hooks::exotel_step),
+        )
         .route("/hooks/telegram/{bot}", post(hooks::telegram_update))
         .route(
             "/hooks/meta/messenger",

@@ -605,6 +605,8 @@ pub trait Store: Send + Sync {
     async fn sender_messages_since(&self, pseudonym: &[u8], since: i64) -> Result<i64, StoreError>;
     /// Stores messages in the outbox (each key once; a repeat is a no-op).
     async fn enqueue(&self, items: Vec<NewOutbox>) -> Result<(), StoreError>;
+    /// When the outbox message with this key was stored, if there is one.
+    async fn outbox_created_at(&self, outbox_key: &str) -> Result<Option<i64>, StoreError>;
     /// Forgets the answers to provider messages stored before `before`.
     async fn forget_answers(&self, before: i64) -> Result<u64, StoreError>;
     /// The live events of every node (this one's too), where the backend carries them.

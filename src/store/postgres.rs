@@ -474,6 +474,10 @@ impl Store for PgStore {
         q::tips_naming(&mut *self.pool.acquire().await?, term, since, limit).await
     }
 
+    async fn outbox_created_at(&self, outbox_key: &str) -> Result<Option<i64>, StoreError> {
+        q::outbox_created_at(&mut *self.pool.acquire().await?, outbox_key).await
+    }
+
     async fn sender_messages_since(&self, pseudonym: &[u8], since: i64) -> Result<i64, StoreError> {
         q::sender_messages_since(&mut *self.pool.acquire().await?, pseudonym, since).await
     }

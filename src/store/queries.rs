@@ -449,6 +449,15 @@ macro_rules! backend_queries {
             Ok(true)
         }
 
+        /// When the outbox message with this key was stored.
+        pub async fn outbox_created_at(c: &mut Conn, outbox_key: &str) -> Result<Option<i64>, StoreError> {
+            let row: Option<(i64,)> = sqlx::query_as("SELECT created_at FROM outbox WHERE outbox_key = $1")
+                .bind(outbox_key)
+                .fetch_optional(&mut *c)
+                .await?;
+            Ok(row.map(|(at,)| at))
+        }
+
         /// Messages a sender (pseudonym) sent since a time, on every channel.
         pub async fn sender_messages_since(c: &mut Conn, pseudonym: &[u8], since: i64) -> Result<i64, StoreError> {
             let (n,): (i64,) = sqlx::query_as(

@@ -800,6 +800,10 @@ impl Store for SqliteStore {
         q::tips_naming(&mut *self.reader().await?, term, since, limit).await
     }
 
+    async fn outbox_created_at(&self, outbox_key: &str) -> Result<Option<i64>, StoreError> {
+        q::outbox_created_at(&mut *self.reader().await?, outbox_key).await
+    }
+
     async fn sender_messages_since(&self, pseudonym: &[u8], since: i64) -> Result<i64, StoreError> {
         q::sender_messages_since(&mut *self.reader().await?, pseudonym, since).await
     }

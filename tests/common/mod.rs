@@ -226,6 +226,25 @@ impl TestApp {
         self.core.store.tip_count().await.unwrap()
     }
 
+    /// On SQLite, checks that no byte string of `needles` is in the database file or its WAL
+    /// (the data in clear, as anyone with the files would read it); on PostgreSQL, nothing.
+    pub fn assert_not_in_database_files(&self, needles: &[&[u8]]) {
+        let Some(path) = self.database_url.strip_prefix("sqlite://") else {
+            return;
+        };
+        for file in [path.to_owned(), format!("{path}-wal")] {
+            if let Ok(bytes) = std::fs::read(&file) {
+                for needle in needles {
+                    assert!(
+                        !bytes.windows(needle.len()).any(|w| w == *needle),
+                        "{file} holds {}",
+                        String::from_utf8_lossy(needle)
+                    );
+                }
+            }
+        }
+    }
+
     /// Runs raw SQL against the test database (to play the attacker who edits it).
     pub async fn raw_sql(&self, sql: &str) {
         use sqlx::Connection;
@@ -261,8 +280,47 @@ impl Drop for TestApp {
     fn drop(&mut self) {}
 }
 
+/// Serves a fake provider API on a free local port; returns its origin (`http://127.0.0.1:PORT`).
+pub async fn serve_fake(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// Digits as the IVR reads them ("1, 2, 3").
+pub fn spelled(digits: &str) -> String {
+    digits
+        .chars()
+        .map(String::from)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Standard base64 with padding (for the Basic auth the fakes expect).
+pub fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 pub fn between(haystack: &str, start: &str, end: &str) -> String {

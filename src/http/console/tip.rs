@@ -672,18 +672,21 @@ pub async fn release_original(
         .await;
     };
     match cases::release_original(&state.core, &officer.session, &case, id, &reason).await {
-        Ok(Some((kind, bytes))) => (
+        Ok(Some((kind, bytes))) => {
+            let extension = if kind == "audio/mpeg" { "mp3" } else { "wav" };
+            (
             [
                 (header::CONTENT_TYPE, kind),
                 (header::CACHE_CONTROL, "no-store".to_owned()),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"tip-{number}-recording-{id}-original.wav\""),
+                    format!("attachment; filename=\"tip-{number}-recording-{id}-original.{extension}\""),
                 ),
             ],
             bytes,
         )
-            .into_response(),
+            .into_response()
+        }
         Ok(None) => refused(t, &CaseError::NotFound),
         Err(e) => refused(t, &e),
     }
