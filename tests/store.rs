@@ -450,3 +450,51 @@ on_both_backends!(
         }
     }
 );
+
+on_both_backends!(
+    a_finished_message_keeps_no_destination,
+    |app: TestApp| async move {
+        use tipline::store::{Delivery, NewOutbox};
+        let store = &app.core.store;
+        let t0 = common::START_MS;
+        let rows = ["sent", "failed", "pending"].map(|key| NewOutbox {
+            outbox_key: key.into(),
+            purpose: "relay".into(),
+            channel: "sms".into(),
+            tip_id: None,
+            officer_id: None,
+            payload_sealed: vec![7; 40],
+            created_at: t0,
+        });
+        store.enqueue(rows.to_vec()).await.unwrap();
+        let claimed = store.claim_outbox(t0, t0 + 60_000, 2).await.unwrap();
+        assert_eq!(claimed.len(), 2);
+        store
+            .finish_outbox(claimed[0].outbox_id, 1, Delivery::Sent, t0 + 1)
+            .await
+            .unwrap();
+        let failed = Delivery::Failed {
+            error: "refused".into(),
+        };
+        store
+            .finish_outbox(claimed[1].outbox_id, 1, failed, t0 + 1)
+            .await
+            .unwrap();
+        // The sent and the given-up message keep no sealed destination; the waiting one does.
+        let sql = "SELECT outbox_key, length(payload_sealed) FROM outbox ORDER BY outbox_key";
+        let sizes: Vec<(String, i64)> = match app.backend {
+            common::Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+                sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
+            }
+            common::Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+                let rows: Vec<(String, i32)> = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
+                rows.into_iter().map(|(k, n)| (k, i64::from(n))).collect()
+            }
+        };
+        let expected =
+            [("failed", 0), ("pending", 40), ("sent", 0)].map(|(k, n)| (k.to_owned(), n));
+        assert_eq!(sizes, expected);
+    }
+);

@@ -360,18 +360,20 @@ macro_rules! console_queries {
         pub async fn finish_outbox(c: &mut Conn, outbox_id: i64, attempt: i64, result: &Delivery, now: i64) -> Result<(), StoreError> {
             const MINE: &str = "WHERE outbox_id = $1 AND attempts = $2 AND status = 'sending'";
             let q = match result {
+                // A message that is done needs no destination any more: its sealed payload (a
+                // tipster's reply address, a caller's number to ring back) is erased with it.
                 Delivery::Sent => sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE outbox SET status = 'sent', sent_at = $3, lease_until = NULL {MINE}"
+                    "UPDATE outbox SET status = 'sent', sent_at = $3, lease_until = NULL, payload_sealed = $4 {MINE}"
                 )))
-                .bind(outbox_id).bind(attempt).bind(now),
+                .bind(outbox_id).bind(attempt).bind(now).bind(Vec::<u8>::new()),
                 Delivery::Retry { error, at } => sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE outbox SET status = 'pending', next_attempt_at = $3, last_error = $4, lease_until = NULL {MINE}"
                 )))
                 .bind(outbox_id).bind(attempt).bind(*at).bind(error.clone()),
                 Delivery::Failed { error } => sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE outbox SET status = 'failed', last_error = $3, lease_until = NULL {MINE}"
+                    "UPDATE outbox SET status = 'failed', last_error = $3, lease_until = NULL, payload_sealed = $4 {MINE}"
                 )))
-                .bind(outbox_id).bind(attempt).bind(error.clone()),
+                .bind(outbox_id).bind(attempt).bind(error.clone()).bind(Vec::<u8>::new()),
             };
             if q.execute(&mut *c).await?.rows_affected() == 0 {
                 tracing::warn!(outbox_id, attempt, "delivery result came after the lease ran out; the later claim decides");
