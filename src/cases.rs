@@ -505,8 +505,8 @@ pub async fn open_photo(
     .await
 }
 
-/// The original of a voice recording, released by the range supervisor with a reason (audited
-/// with the reason); a photo's original is not released here.
+/// The original of a voice recording or of a held video or document, released by the range
+/// supervisor with a reason (audited with the reason); a photo's original is not released here.
 pub async fn release_original(
     core: &Core,
     session: &Session,
@@ -554,8 +554,13 @@ async fn open_attachment(
     let (kind, original_kind) = serde_json::from_slice::<intake::AttachmentFacts>(&facts)
         .map(|f| (f.kind, f.original_kind))
         .unwrap_or_else(|_| ("application/octet-stream".into(), None));
-    if copy == AttachmentCopy::Original && !kind.starts_with("audio/") {
-        return Ok(None);
+    // A photo's original is not released (its clean copy is the evidence officers need); a held
+    // file has nothing but its original.
+    let held = kind == intake::HELD_KIND;
+    match copy {
+        AttachmentCopy::Original if !kind.starts_with("audio/") && !held => return Ok(None),
+        AttachmentCopy::Clean if held => return Ok(None),
+        _ => {}
     }
     // The original of an MP3 recording is MP3; officers hear it as WAV.
     let kind = match (copy, original_kind) {

@@ -454,10 +454,14 @@ pub struct AttachmentFacts {
     /// A recording's length in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds: Option<u32>,
-    /// The original's type where it differs from `kind` (an MP3 recording, heard as WAV).
+    /// The original's type where it differs from `kind` (an MP3 recording, heard as WAV; a held
+    /// file's PDF or video type).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_kind: Option<String>,
 }
+
+/// The `kind` of a held video or document: it has no copy for officers, only the sealed original.
+pub const HELD_KIND: &str = "held";
 
 fn seal_photos(
     core: &Core,
@@ -512,6 +516,24 @@ pub fn seal_recording(
         &recording.clean,
         now,
     )
+}
+
+/// Seals one held video or document (the original only; officers get no copy) as an attachment
+/// under `key_scope`'s current key.
+pub fn seal_held(
+    core: &Core,
+    key_scope: &str,
+    file: &crate::domain::held::HeldFile,
+    now: i64,
+) -> Result<crate::store::NewAttachment, IntakeError> {
+    let facts = AttachmentFacts {
+        kind: HELD_KIND.to_owned(),
+        size: file.original.len(),
+        sha256: file.sha256.clone(),
+        seconds: None,
+        original_kind: Some(file.kind.to_owned()),
+    };
+    seal_attachment(core, key_scope, &facts, &file.original, &[], now)
 }
 
 fn seal_attachment(

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{InboundMessage, Provider};
+use super::{InboundMessage, Location, MediaKind, MediaRef, Provider};
 use crate::domain::Channel;
 use crate::jurisdiction::DistrictId;
 
@@ -41,6 +41,57 @@ struct Message {
     text: Option<String>,
     #[serde(default)]
     is_echo: bool,
+    #[serde(default)]
+    attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Attachment {
+    #[serde(default, rename = "type")]
+    kind: String,
+    payload: Option<Payload>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Payload {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    coordinates: Option<Coordinates>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Coordinates {
+    lat: f64,
+    long: f64,
+}
+
+impl Message {
+    /// The files attached (by their CDN URLs, which expire: fetched at once by `media`).
+    fn files(&self) -> Vec<MediaRef> {
+        self.attachments
+            .iter()
+            .filter_map(|a| {
+                let kind = match a.kind.as_str() {
+                    "image" => MediaKind::Photo,
+                    "audio" => MediaKind::Voice,
+                    "video" => MediaKind::Video,
+                    "file" => MediaKind::Document,
+                    _ => return None,
+                };
+                let url = a.payload.as_ref()?.url.as_ref()?;
+                Some(MediaRef::new(kind, url.clone()))
+            })
+            .collect()
+    }
+
+    /// A location attachment (the older Messenger apps still send one).
+    fn place(&self) -> Option<Location> {
+        self.attachments.iter().find_map(|a| {
+            let c = a.payload.as_ref()?.coordinates.as_ref()?;
+            Location::parse(c.lat, c.long, "")
+        })
+    }
 }
 
 impl Notification {
@@ -50,8 +101,9 @@ impl Notification {
         (n.object == "page").then_some(n)
     }
 
-    /// The messages sent to the pages; `district_of` names a page's district. A message without
-    /// words (a photo, a sticker) comes with empty text, so the sender is asked to write.
+    /// The messages sent to the pages, with their files and shared location; `district_of` names
+    /// a page's district. A message with neither words nor a file (a sticker) comes with empty
+    /// text, so the sender is asked to write.
     pub fn messages(
         &self,
         district_of: impl Fn(&str) -> Option<DistrictId>,
@@ -65,7 +117,8 @@ impl Notification {
                 continue;
             }
             out.push(InboundMessage {
-                photos: Vec::new(),
+                media: m.files(),
+                location: m.place(),
                 provider: Provider::Messenger,
                 channel: Channel::Messenger,
                 district: district_of(&page.id),
@@ -101,6 +154,19 @@ mod tests {
         assert_eq!(m[0].provider_id, "m_AbC");
         assert_eq!(m[0].via, "111");
         assert_eq!(m[1].text, "");
+        assert_eq!(
+            m[1].media,
+            vec![MediaRef::new(MediaKind::Photo, "https://x")]
+        );
+        let place = r#"{"object":"page","entry":[{"messaging":[{"sender":{"id":"9"},"recipient":{"id":"111"},"message":{"mid":"m_l","attachments":[{"type":"location","payload":{"coordinates":{"lat":22.08,"long":82.14}}},{"type":"file","payload":{"url":"https://f"}},{"type":"fallback","payload":{"url":"https://ad"}}]}}]}]}"#;
+        let m = &Notification::parse(place.as_bytes())
+            .unwrap()
+            .messages(|_| None)[0];
+        assert_eq!(m.location, Location::parse(22.08, 82.14, ""));
+        assert_eq!(
+            m.media,
+            vec![MediaRef::new(MediaKind::Document, "https://f")]
+        );
         assert!(
             Notification::parse(br#"{"object":"whatsapp_business_account","entry":[]}"#).is_none()
         );

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::{InboundMessage, Provider};
+use super::{InboundMessage, Location, MediaKind, MediaRef, Provider};
 use crate::crypto::{ct_eq, encode_hex, hmac_sha256};
 use crate::domain::Channel;
 use crate::jurisdiction::DistrictId;
@@ -67,8 +67,20 @@ struct Message {
     kind: String,
     text: Option<Text>,
     image: Option<Captioned>,
+    audio: Option<Captioned>,
     video: Option<Captioned>,
     document: Option<Captioned>,
+    location: Option<Place>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Place {
+    latitude: f64,
+    longitude: f64,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,9 +104,10 @@ impl Notification {
         (n.object == "whatsapp_business_account").then_some(n)
     }
 
-    /// The messages it carries (status updates and other events are left out). A message whose
-    /// words cannot be read (a voice note, a sticker, a location) comes with empty text, so the
-    /// sender is asked to write.
+    /// The messages it carries (status updates and other events are left out): words, a photo,
+    /// voice note, video or document (by its media id, with its caption), a shared location. A
+    /// message with none of these (a sticker, a reaction) comes with empty text, so the sender is
+    /// asked to write.
     /// `district_of` names the district of the number a message reached (`+1555…`).
     pub fn messages(
         &self,
@@ -113,24 +126,18 @@ impl Notification {
                 let Some(from) = m.from_user_id.clone().or_else(|| m.from.clone()) else {
                     continue;
                 };
-                let caption = |c: &Option<Captioned>| {
-                    c.as_ref()
-                        .and_then(|c| c.caption.clone())
-                        .unwrap_or_default()
-                };
-                let text = match m.kind.as_str() {
-                    "text" => m.text.as_ref().map(|t| t.body.clone()).unwrap_or_default(),
-                    "image" => caption(&m.image),
-                    "video" => caption(&m.video),
-                    "document" => caption(&m.document),
-                    _ => String::new(),
-                };
-                let photos = match (m.kind.as_str(), &m.image) {
-                    ("image", Some(image)) => image.id.iter().cloned().collect(),
-                    _ => Vec::new(),
-                };
+                let (text, media) = m.words_and_file();
                 out.push(InboundMessage {
-                    photos,
+                    media: media.into_iter().collect(),
+                    location: m.location.as_ref().and_then(|p| {
+                        let label = [&p.name, &p.address]
+                            .into_iter()
+                            .flatten()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        Location::parse(p.latitude, p.longitude, &label)
+                    }),
                     provider: Provider::Meta,
                     channel: Channel::WhatsApp,
                     district: district_of(&format!(
@@ -145,6 +152,34 @@ impl Notification {
             }
         }
         out
+    }
+}
+
+impl Message {
+    /// The words (a text's body or a file's caption) and the file, by the message's type. A
+    /// voice note (`audio` with `voice: true`) and any other audio are both a voice.
+    fn words_and_file(&self) -> (String, Option<MediaRef>) {
+        let text = || {
+            self.text
+                .as_ref()
+                .map(|t| t.body.clone())
+                .unwrap_or_default()
+        };
+        let (file, kind) = match self.kind.as_str() {
+            "text" => return (text(), None),
+            "image" => (&self.image, MediaKind::Photo),
+            "audio" => (&self.audio, MediaKind::Voice),
+            "video" => (&self.video, MediaKind::Video),
+            "document" => (&self.document, MediaKind::Document),
+            _ => return (String::new(), None),
+        };
+        let Some(file) = file else {
+            return (String::new(), None);
+        };
+        (
+            file.caption.clone().unwrap_or_default(),
+            file.id.as_ref().map(|id| MediaRef::new(kind, id.clone())),
+        )
     }
 }
 

@@ -11,6 +11,7 @@
 //! the address to answer is kept sealed, for the tip's life); log the message; store a message
 //! twice.
 
+pub mod attached;
 pub mod config;
 pub mod exotel;
 pub mod media;
@@ -21,6 +22,8 @@ pub mod telegram;
 pub mod twilio;
 pub mod voice;
 pub mod x;
+
+pub use attached::{Location, MediaKind, MediaRef};
 
 use crate::alerts::{Payload, Relay, seal_payload};
 use crate::app::Core;
@@ -90,8 +93,10 @@ pub struct InboundMessage {
     pub text: String,
     /// The provider's message id.
     pub provider_id: String,
-    /// The provider's references of photos sent with it (fetched later by `media`).
-    pub photos: Vec<String>,
+    /// The files sent with it, as the provider's references (fetched later by `media`).
+    pub media: Vec<MediaRef>,
+    /// A location shared with it.
+    pub location: Option<Location>,
 }
 
 /// How a message was handled (the answer is what the sender is told).
@@ -268,10 +273,18 @@ impl Voice {
         }
     }
 
-    fn photo_only(self) -> String {
-        match self {
-            Self::English => "[photo sent without words]".into(),
-            _ => "[बिना शब्दों के फ़ोटो भेजी गई]".into(),
+    /// The words stored for a message that carries only a file of `kind`.
+    fn file_only(self, kind: MediaKind) -> String {
+        let english = self == Self::English;
+        match (kind, english) {
+            (MediaKind::Photo, true) => "[photo sent without words]".into(),
+            (MediaKind::Photo, false) => "[बिना शब्दों के फ़ोटो भेजी गई]".into(),
+            (MediaKind::Voice | MediaKind::Call, true) => "[voice note sent]".into(),
+            (MediaKind::Voice | MediaKind::Call, false) => "[वॉइस संदेश भेजा गया]".into(),
+            (MediaKind::Video, true) => "[video sent without words]".into(),
+            (MediaKind::Video, false) => "[बिना शब्दों के वीडियो भेजा गया]".into(),
+            (MediaKind::Document, true) => "[document sent without words]".into(),
+            (MediaKind::Document, false) => "[बिना शब्दों के दस्तावेज़ भेजा गया]".into(),
         }
     }
 
@@ -465,12 +478,7 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
             },
         ));
     }
-    // A photo without words still opens or joins a tip; the photo follows when fetched.
-    let written = if m.text.trim().is_empty() && !m.photos.is_empty() {
-        voice.photo_only()
-    } else {
-        m.text.clone()
-    };
+    let written = written(m, voice);
     let Ok(text) = TipText::parse(&written) else {
         return Ok(Handled::Empty(voice.empty()));
     };
@@ -514,9 +522,9 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
                 },
                 flood,
                 media: m
-                    .photos
+                    .media
                     .iter()
-                    .map(|reference| media::pending(core, m, reference))
+                    .map(|file| media::pending(core, m, file))
                     .collect::<Result<_, _>>()?,
             })
         };
@@ -585,6 +593,25 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
     }
 }
 
+/// The words stored for a message: what the sender wrote, a line for a shared location, and
+/// for a file sent without words, a note of what it was (so it still opens or joins a tip; the
+/// file follows when fetched).
+fn written(m: &InboundMessage, voice: Voice) -> String {
+    let mut text = m.text.trim().to_owned();
+    if text.is_empty()
+        && let Some(file) = m.media.first()
+    {
+        text = voice.file_only(file.kind);
+    }
+    if let Some(place) = &m.location {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&place.line(voice != Voice::English));
+    }
+    text
+}
+
 /// The answer given to a provider message already stored (none if there is none), for a later
 /// step of the same call to read out.
 pub async fn answer_of(
@@ -600,7 +627,8 @@ pub async fn answer_of(
         from: String::new(),
         text: String::new(),
         provider_id: keyed_id(core, channel, provider_id),
-        photos: Vec::new(),
+        media: Vec::new(),
+        location: None,
     };
     Ok(repeat(core, &probe, Voice::Hindi)
         .await?

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::{InboundMessage, Provider};
+use super::{InboundMessage, Location, MediaKind, MediaRef, Provider};
 use crate::crypto::ct_eq;
 use crate::domain::Channel;
 use crate::jurisdiction::DistrictId;
@@ -32,6 +32,35 @@ struct Message {
     caption: Option<String>,
     #[serde(default)]
     photo: Vec<PhotoSize>,
+    voice: Option<File>,
+    audio: Option<File>,
+    video: Option<File>,
+    video_note: Option<File>,
+    document: Option<File>,
+    location: Option<Place>,
+    venue: Option<Venue>,
+}
+
+#[derive(Debug, Deserialize)]
+struct File {
+    file_id: String,
+    #[serde(default)]
+    mime_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Place {
+    latitude: f64,
+    longitude: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Venue {
+    location: Place,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    address: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,15 +100,9 @@ impl Update {
         } else {
             text
         };
-        // The largest size of a photo.
-        let photos = m
-            .photo
-            .iter()
-            .max_by_key(|p| p.width)
-            .map(|p| vec![p.file_id.clone()])
-            .unwrap_or_default();
         Some(InboundMessage {
-            photos,
+            media: m.file().into_iter().collect(),
+            location: m.place(),
             provider: Provider::Telegram,
             channel: Channel::Telegram,
             district,
@@ -89,6 +112,43 @@ impl Update {
             // Update ids are per bot.
             provider_id: format!("{bot}:{}", self.update_id),
         })
+    }
+}
+
+impl Message {
+    /// The file sent: a photo (its largest size), a voice note or audio file, a video or round
+    /// video note, or a document (by its MIME type: a photo or video sent as a file is still one).
+    fn file(&self) -> Option<MediaRef> {
+        if let Some(p) = self.photo.iter().max_by_key(|p| p.width) {
+            return Some(MediaRef::new(MediaKind::Photo, p.file_id.clone()));
+        }
+        let (file, kind) = [
+            (&self.voice, MediaKind::Voice),
+            (&self.audio, MediaKind::Voice),
+            (&self.video, MediaKind::Video),
+            (&self.video_note, MediaKind::Video),
+        ]
+        .into_iter()
+        .find_map(|(f, k)| f.as_ref().map(|f| (f, k)))
+        .or_else(|| {
+            let d = self.document.as_ref()?;
+            Some((d, MediaKind::of_mime(d.mime_type.as_deref().unwrap_or(""))))
+        })?;
+        Some(MediaRef::new(kind, file.file_id.clone()))
+    }
+
+    /// A shared location, or a venue (a place picked on the map, with its name and address).
+    fn place(&self) -> Option<Location> {
+        if let Some(v) = &self.venue {
+            let label = [v.title.as_str(), v.address.as_str()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Location::parse(v.location.latitude, v.location.longitude, &label);
+        }
+        let p = self.location.as_ref()?;
+        Location::parse(p.latitude, p.longitude, "")
     }
 }
 

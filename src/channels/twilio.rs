@@ -2,6 +2,7 @@
 //! form parameters, as Twilio's SDKs compute it, with the default-port ambiguity handled) and the
 //! form body as an ordered multimap that keeps empty values.
 
+use super::{MediaKind, MediaRef};
 use crate::crypto::{ct_eq, encode_base64, hmac_sha1};
 
 /// A form-encoded body as Twilio sent it: every pair, in order, names repeated, empty values
@@ -33,6 +34,26 @@ impl Form {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The files of a message (`MediaUrl0`.. with `MediaContentType0`.., up to `NumMedia`; Twilio
+    /// sends at most 10), by their URLs, which need the account's credentials.
+    pub fn media(&self) -> Vec<MediaRef> {
+        let count: usize = self
+            .get("NumMedia")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        (0..count.min(10))
+            .filter_map(|i| {
+                let url = self
+                    .get(&format!("MediaUrl{i}"))
+                    .filter(|u| !u.is_empty())?;
+                let mime = self
+                    .get(&format!("MediaContentType{i}"))
+                    .unwrap_or_default();
+                Some(MediaRef::new(MediaKind::of_mime(mime), url))
+            })
+            .collect()
     }
 
     /// What Twilio signs after the URL: names sorted byte-wise, each name's distinct values

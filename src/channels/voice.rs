@@ -323,7 +323,8 @@ pub(crate) async fn take_recording(
         from: call.from.clone(),
         text,
         provider_id: call.call_sid.clone(),
-        photos: vec![reference.to_owned()],
+        media: vec![super::MediaRef::new(super::MediaKind::Call, reference)],
+        location: None,
     };
     let handled = super::receive(core, &message).await?;
     tracing::info!(

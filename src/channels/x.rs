@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::{InboundMessage, Provider};
+use super::{InboundMessage, MediaKind, MediaRef, Provider};
 use crate::crypto::{ct_eq, encode_base64, hmac_sha256};
 use crate::domain::Channel;
 use crate::jurisdiction::DistrictId;
@@ -54,6 +54,35 @@ struct MessageCreate {
 struct MessageData {
     #[serde(default)]
     text: String,
+    attachment: Option<Attachment>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Attachment {
+    media: Option<Media>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Media {
+    #[serde(default)]
+    media_url_https: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+}
+
+impl MessageData {
+    /// The photo or video attached (by its `ton.twitter.com` URL, fetched with the account's
+    /// token).
+    fn file(&self) -> Option<MediaRef> {
+        let media = self.attachment.as_ref()?.media.as_ref()?;
+        let kind = match media.kind.as_str() {
+            "photo" => MediaKind::Photo,
+            "video" | "animated_gif" => MediaKind::Video,
+            _ => return None,
+        };
+        (!media.media_url_https.is_empty())
+            .then(|| MediaRef::new(kind, media.media_url_https.clone()))
+    }
 }
 
 impl Events {
@@ -77,7 +106,13 @@ impl Events {
             .filter_map(|e| {
                 let m = e.message_create.as_ref()?;
                 (m.sender_id != *account).then(|| InboundMessage {
-                    photos: Vec::new(),
+                    media: m
+                        .message_data
+                        .as_ref()
+                        .and_then(MessageData::file)
+                        .into_iter()
+                        .collect(),
+                    location: None,
                     provider: Provider::X,
                     channel: Channel::X,
                     district: district_of(account),

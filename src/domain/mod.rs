@@ -3,8 +3,12 @@
 
 /// Photos from tipsters: recognised, bounded, hashed, and cleaned of identifying metadata.
 pub mod attachment;
+/// Videos and documents from tipsters: recognised, bounded, hashed, and held for release.
+pub mod held;
 /// Officers: role, login name, new password, where they work.
 pub mod officer;
+/// Ogg Opus voice notes, decoded for the disguised copy.
+pub mod ogg_opus;
 /// The action-taken report a station or unit files.
 pub mod outcome;
 /// The role table: who may do what, to which tip.

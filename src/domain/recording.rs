@@ -1,6 +1,7 @@
 //! Voice recordings left on the tip line: recognised by their bytes (a RIFF/WAVE file with 16-bit
-//! linear PCM or 8-bit mu-law, as Twilio delivers; or MPEG audio, as Exotel does, decoded by
-//! `symphonia`'s pure-Rust MP3 decoder), bounded in size, hashed (SHA-256) on arrival, and copied for officers with the voice disguised: pitch and formants shifted down
+//! linear PCM or 8-bit mu-law, as Twilio delivers; MPEG audio, as Exotel does, decoded by
+//! `symphonia`'s pure-Rust MP3 decoder; or an Ogg Opus voice note, as WhatsApp and Telegram send,
+//! see `ogg_opus`), bounded in size, hashed (SHA-256) on arrival, and copied for officers with the voice disguised: pitch and formants shifted down
 //! together by a granular resampler that keeps the timing, so the words stay clear and the
 //! speaker is harder to recognise. The original is kept sealed, for evidence; only the range
 //! supervisor may release it.
@@ -16,8 +17,10 @@ const DISGUISE_FACTOR: f32 = 0.82;
 /// Why a file was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RecordingError {
-    /// Neither a WAVE file with 16-bit PCM or mu-law samples nor MP3.
-    #[error("not an MP3 or a WAVE recording with 16-bit PCM or mu-law samples")]
+    /// Not a WAVE file with 16-bit PCM or mu-law samples, an MP3 or an Ogg Opus file.
+    #[error(
+        "not an MP3, an Ogg Opus voice note or a WAVE recording with 16-bit PCM or mu-law samples"
+    )]
     NotARecording,
     /// Larger than [`RECORDING_MAX_BYTES`].
     #[error("larger than 10 MB")]
@@ -32,7 +35,7 @@ pub enum RecordingError {
 pub struct Recording {
     /// What officers hear: always `audio/wav`.
     pub kind: &'static str,
-    /// What was received: `audio/wav` or `audio/mpeg`.
+    /// What was received: `audio/wav`, `audio/mpeg` or `audio/ogg`.
     pub original_kind: &'static str,
     /// As received.
     pub original: Vec<u8>,
@@ -54,6 +57,11 @@ impl Recording {
             ("audio/wav", decode_wav(bytes)?)
         } else if is_mpeg_audio(bytes) {
             ("audio/mpeg", decode_mp3(bytes)?)
+        } else if super::ogg_opus::is_ogg(bytes) {
+            (
+                "audio/ogg",
+                super::ogg_opus::decode(bytes, RECORDING_MAX_BYTES)?,
+            )
         } else {
             return Err(RecordingError::NotARecording);
         };
@@ -270,6 +278,27 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn an_opus_voice_note_is_decoded_and_disguised() {
+        // espeak-ng speaking Hindi, encoded by opusenc at 12 kb/s mono (4.35 s).
+        let note = include_bytes!("../../tests/data/voice-note.ogg");
+        let r = Recording::parse(note).unwrap();
+        assert_eq!((r.kind, r.original_kind), ("audio/wav", "audio/ogg"));
+        assert_eq!(r.seconds, 4);
+        assert_eq!(u32_at(&r.clean, 24), Some(16_000));
+        let samples: Vec<f32> = r.clean[44..]
+            .chunks_exact(2)
+            .map(|s| f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0)
+            .collect();
+        let rms = (samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32).sqrt();
+        assert!(rms > 0.01, "speech, not silence: {rms}");
+        // Cut short, it is refused as damaged, not decoded in part.
+        assert_eq!(
+            Recording::parse(&note[..note.len() - 10]).unwrap_err(),
+            RecordingError::Damaged
+        );
+    }
 
     fn tone(rate: u32, hz: f32, seconds: f32) -> Vec<f32> {
         (0..(rate as f32 * seconds) as usize)

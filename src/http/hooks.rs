@@ -17,7 +17,7 @@ use secrecy::ExposeSecret;
 use super::AppState;
 use crate::alerts::reply;
 use crate::channels::twilio::{Form, twilio_verify};
-use crate::channels::{self, InboundMessage, Provider, messenger, meta, telegram, x};
+use crate::channels::{self, InboundMessage, Location, Provider, messenger, meta, telegram, x};
 use crate::domain::Channel;
 
 /// Twilio's Messaging webhook for replies to alerts: answers with TwiML.
@@ -118,8 +118,17 @@ pub async fn twilio_message(
         from,
         text: field("Body"),
         provider_id,
-        // Twilio's media URLs need the account's credentials; photos on Twilio are not fetched yet.
-        photos: Vec::new(),
+        media: form.media(),
+        location: Location::parse_text(
+            form.get("Latitude").unwrap_or_default(),
+            form.get("Longitude").unwrap_or_default(),
+            &[form.get("Label"), form.get("Address")]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
     };
     match channels::receive(core, &message).await {
         Ok(handled) => {

@@ -68,8 +68,9 @@ struct TipPage {
     age: String,
     due: Option<(String, bool)>,
     text: Option<String>,
-    /// (id, type, size, SHA-256 of the original) of each photo.
-    photos: Vec<(i64, String, String, String)>,
+    /// (id, type, size, SHA-256 of the original, held) of each photo, recording, video or
+    /// document.
+    photos: Vec<(i64, String, String, String, bool)>,
     triage: Option<TriageView>,
     fixes: Corrections,
     briefs: Vec<(String, String)>,
@@ -147,7 +148,10 @@ fn refused(t: Tr, e: &CaseError) -> Response {
 }
 
 /// The photos of a tip, as listed on its page (the facts are sealed with each).
-async fn photos(core: &Core, case: &Case) -> Result<Vec<(i64, String, String, String)>, CaseError> {
+async fn photos(
+    core: &Core,
+    case: &Case,
+) -> Result<Vec<(i64, String, String, String, bool)>, CaseError> {
     let r = &case.record;
     let mut out = Vec::new();
     for (id, sealed) in core.store.attachments(r.tip_id).await? {
@@ -155,11 +159,18 @@ async fn photos(core: &Core, case: &Case) -> Result<Vec<(i64, String, String, St
             core.keyring
                 .open(&r.key_scope, &intake::attachment_aad("facts", id), &sealed)?;
         if let Ok(f) = serde_json::from_slice::<intake::AttachmentFacts>(&plain) {
+            // A held file is listed by what it is (its original's type).
+            let held = f.kind == intake::HELD_KIND;
+            let kind = match (held, f.original_kind) {
+                (true, Some(original)) => original,
+                _ => f.kind,
+            };
             out.push((
                 id,
-                f.kind,
+                kind,
                 format!("{} KB", f.size.div_ceil(1024)),
                 f.sha256,
+                held,
             ));
         }
     }
@@ -635,8 +646,9 @@ fn outcome_error(t: Tr, e: &crate::domain::OutcomeError) -> String {
     }
 }
 
-/// `POST /console/tips/{number}/photos/{id}/original`: the original of a voice recording, for
-/// the range supervisor, with a reason that goes into the audit log.
+/// `POST /console/tips/{number}/photos/{id}/original`: the original of a voice recording or of
+/// a held video or document, for the range supervisor, with a reason that goes into the audit
+/// log.
 pub async fn release_original(
     State(state): State<AppState>,
     officer: Officer,
@@ -673,19 +685,21 @@ pub async fn release_original(
     };
     match cases::release_original(&state.core, &officer.session, &case, id, &reason).await {
         Ok(Some((kind, bytes))) => {
-            let extension = if kind == "audio/mpeg" { "mp3" } else { "wav" };
+            let extension = crate::domain::held::extension(&kind);
             (
-            [
-                (header::CONTENT_TYPE, kind),
-                (header::CACHE_CONTROL, "no-store".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"tip-{number}-recording-{id}-original.{extension}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response()
+                [
+                    (header::CONTENT_TYPE, kind),
+                    (header::CACHE_CONTROL, "no-store".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!(
+                            "attachment; filename=\"tip-{number}-file-{id}-original.{extension}\""
+                        ),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
         }
         Ok(None) => refused(t, &CaseError::NotFound),
         Err(e) => refused(t, &e),
