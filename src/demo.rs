@@ -150,6 +150,7 @@ async fn seed_tips(core: &Core) -> anyhow::Result<usize> {
             station: None,
             entered_by: None,
             photos: Vec::new(),
+            documents: Vec::new(),
         };
         intake::submit_tip(core, submission).await?;
     }

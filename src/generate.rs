@@ -384,6 +384,7 @@ impl Maker {
             station: None,
             entered_by: None,
             photos: Vec::new(),
+            documents: Vec::new(),
         };
         let core = &self.core;
         let triaged = self

@@ -51,6 +51,8 @@ pub struct Submission {
     pub entered_by: Option<String>,
     /// Photos sent with it (checked and cleaned).
     pub photos: Vec<crate::domain::attachment::Photo>,
+    /// Documents sent with it (checked, held for the range supervisor).
+    pub documents: Vec<crate::domain::held::HeldFile>,
 }
 
 /// A new tip, announced to open queue pages: only what routing needs, never content.
@@ -622,7 +624,13 @@ pub(crate) fn seal(
         terms: indexed.terms.clone(),
         created_at: now,
         inbound: None,
-        attachments: seal_photos(core, scope, &s.photos, now)?,
+        attachments: {
+            let mut sealed = seal_photos(core, scope, &s.photos, now)?;
+            for document in &s.documents {
+                sealed.push(seal_held(core, scope, document, now)?);
+            }
+            sealed
+        },
         persons: indexed.persons.clone(),
         audit: AuditDraft {
             actor: s

@@ -664,6 +664,7 @@ async fn simulated(app: TestApp) {
             "Twilio SMS",
             "Twilio WhatsApp",
             "Meta WhatsApp",
+            "Meta WhatsApp location",
             "Telegram bot korba",
             "Exotel call (recorded message)"
         ]
@@ -678,8 +679,9 @@ async fn simulated(app: TestApp) {
     );
     assert!(sent[1].answer.as_deref().unwrap().contains("सूचना संख्या"));
     // The call's recorded message is read back as a new tip's number and secret.
-    let receipt = sent[4].answer.as_deref().unwrap();
+    let receipt = sent[5].answer.as_deref().unwrap();
     assert!(receipt.contains("सूचना संख्या है:"), "{receipt}");
+    // The shared location joined the WhatsApp tipster's tip.
     assert_eq!(app.tip_count().await, 5);
 }
 

@@ -31,6 +31,12 @@ fn jpeg(exif: &str) -> Vec<u8> {
 
 /// A `multipart/form-data` body: text fields, then files named `photo`.
 fn multipart(fields: &[(&str, &str)], photos: &[Vec<u8>]) -> (String, Vec<u8>) {
+    let files: Vec<(&str, &[u8])> = photos.iter().map(|p| ("photo", p.as_slice())).collect();
+    multipart_files(fields, &files)
+}
+
+/// A `multipart/form-data` body: text fields, then files (field name, bytes).
+fn multipart_files(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----tiplineTestBoundary7MA4YWxk";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -41,9 +47,9 @@ fn multipart(fields: &[(&str, &str)], photos: &[Vec<u8>]) -> (String, Vec<u8>) {
             .as_bytes(),
         );
     }
-    for (i, p) in photos.iter().enumerate() {
+    for (i, (name, p)) in files.iter().enumerate() {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"IMG_{i}.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"FILE_{i}.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
                 .as_bytes(),
         );
         body.extend_from_slice(p);
@@ -140,5 +146,78 @@ on_both_backends!(
         // A photo id of another tip, through this tip's number: not found.
         let wrong = format!("/console/tips/{number}/photos/1");
         assert_eq!(asp.get(&wrong).await.status(), 404);
+    }
+);
+
+on_both_backends!(
+    a_pdf_from_the_web_form_is_held_for_the_range_supervisor,
+    |app: TestApp| async move {
+        let pdf = b"%PDF-1.4\n1 0 obj << /Author (CANARY-WEB-AUTHOR) >> endobj\n%%EOF\n";
+        let fields = [
+            ("text", "Thane ka rate card, PDF bhej raha hoon"),
+            ("district", "bilaspur"),
+        ];
+        let send = |files: Vec<(&'static str, Vec<u8>)>| {
+            let app = &app;
+            async move {
+                let files: Vec<(&str, &[u8])> =
+                    files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+                let (content_type, body) = multipart_files(&fields, &files);
+                app.client
+                    .post(app.url("/en/report"))
+                    .header("content-type", content_type)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        // Refused, nothing stored: a web page called a PDF, two documents.
+        let resp = send(vec![("document", b"<html>not a pdf</html>".to_vec())]).await;
+        assert_eq!(resp.status(), 400);
+        assert!(resp.text().await.unwrap().contains("not a PDF"));
+        let two = vec![("document", pdf.to_vec()), ("document", pdf.to_vec())];
+        assert_eq!(send(two).await.status(), 400);
+        assert_eq!(app.tip_count().await, 0);
+
+        let resp = send(vec![("document", pdf.to_vec())]).await;
+        assert_eq!(resp.status(), 200);
+        let page = resp.text().await.unwrap();
+        let number = common::between(&page, "id=\"tip-number\">", "<").replace(' ', "");
+        // The district's officer sees it listed with its hash, and cannot open it; the range
+        // supervisor releases it, with a reason.
+        let asp = app
+            .officer("asp.bsp", Role::DistrictSupervisor, Some("bilaspur"), None)
+            .await;
+        let tip_page = asp.tip_page(&number).await;
+        let sha = tipline::crypto::encode_hex(&tipline::crypto::sha256(pdf));
+        assert!(
+            tip_page.contains(&sha) && tip_page.contains("application/pdf"),
+            "{tip_page}"
+        );
+        assert!(
+            !tip_page.contains("/original\""),
+            "no release form for the ASP"
+        );
+        let ig = app
+            .officer("ig.bsp", Role::RangeSupervisor, None, None)
+            .await;
+        let ig_page = ig.tip_page(&number).await;
+        let release = ig_page
+            .split("action=\"")
+            .filter_map(|rest| rest.split('"').next())
+            .find(|a| a.ends_with("/original"))
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            asp.get(release.trim_end_matches("/original"))
+                .await
+                .status(),
+            404
+        );
+        let released = ig.post(&release, &[("reason", "court order 3/2026")]).await;
+        assert_eq!(released.status(), 200);
+        assert_eq!(released.bytes().await.unwrap().as_ref(), pdf);
+        app.assert_not_in_database_files(&[b"CANARY-WEB-AUTHOR"]);
     }
 );

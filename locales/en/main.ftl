@@ -34,6 +34,11 @@ err-photo-type = A file is not a JPEG or PNG photo. Please send only photos.
 err-photo-size = A photo is larger than 4 MB. Please send a smaller one.
 err-photo-damaged = A photo could not be read. Please send it again.
 err-photo-count = Please send at most 3 photos.
+field-document = A document (optional, one PDF)
+field-document-hint = PDF, at most 4 MB. A document can carry its author's name and computer details inside, which cannot be removed here: it is kept sealed and only the range supervisor opens it.
+err-document-type = The document is not a PDF. Please send a PDF, or write what it says.
+err-document-size = The document is larger than 4 MB. Please send a smaller one.
+err-document-count = Please send one document at most.
 receipt-photos = { $count ->
     [one] One photo received.
    *[other] { $count } photos received.

@@ -568,6 +568,7 @@ async fn handle(core: &Core, m: &InboundMessage) -> Result<Handled, IntakeError>
                 station: None,
                 entered_by: None,
                 photos: Vec::new(),
+                documents: Vec::new(),
             };
             intake::submit_tip_with(core, submission, |tip, receipt| {
                 tip.inbound = Some(inbound(tip.tip_id, &tip.key_scope, &voice.opened(receipt))?);

@@ -1,5 +1,6 @@
 //! `tipline simulate`: sends realistic, correctly signed traffic for each configured provider to
-//! a running server (Twilio SMS and WhatsApp, Meta WhatsApp, Messenger, X, each Telegram bot, and
+//! a running server (Twilio SMS and WhatsApp, Meta WhatsApp with a shared location, Messenger, X,
+//! each Telegram bot, and
 //! an Exotel call that leaves a recorded message), so that a
 //! newcomer can watch tips arrive in the console. It signs with the secrets of the same config
 //! file and over the configured `public_url` (what the providers would sign), and sends to `--url`.
@@ -104,34 +105,49 @@ pub async fn run(
         }
     }
     if let Some(m) = &channels.meta {
-        let body = serde_json::json!({
-            "object": "whatsapp_business_account",
-            "entry": [{"id": "0", "changes": [{"field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": hotline(2).trim_start_matches('+'), "phone_number_id": "100000000000001"},
-                "contacts": [{"profile": {"name": "simulated"}, "wa_id": sender()?.trim_start_matches('+')}],
-                "messages": [{"from": sender()?.trim_start_matches('+'), "id": format!("wamid.SIM{}", random_digits(20)?),
-                    "timestamp": "1764400000", "type": "text", "text": {"body": TEXTS[2]}}]
-            }}]}]
-        })
-        .to_string();
-        let signature = encode_hex(&hmac_sha256(
-            m.app_secret.expose_secret().as_bytes(),
-            body.as_bytes(),
-        ));
-        let resp = client
-            .post(format!("{base}/hooks/meta/whatsapp"))
-            .header("content-type", "application/json")
-            .header("x-hub-signature-256", format!("sha256={signature}"))
-            .body(body)
-            .send()
-            .await
-            .context("Meta WhatsApp: cannot reach the server")?;
-        out.push(Sent {
-            what: "Meta WhatsApp".into(),
-            status: resp.status().as_u16(),
-            answer: None,
-        });
+        // A text, then the same tipster shares where it happens (it joins the tip).
+        let from = sender()?.trim_start_matches('+').to_owned();
+        let location = serde_json::json!({"latitude": 22.0797, "longitude": 82.1409,
+            "name": "Bus stand", "address": "Old bus stand, Bilaspur"});
+        for (what, kind, content) in [
+            (
+                "Meta WhatsApp",
+                "text",
+                serde_json::json!({"body": TEXTS[2]}),
+            ),
+            ("Meta WhatsApp location", "location", location),
+        ] {
+            let mut message = serde_json::json!({"from": from, "id": format!("wamid.SIM{}", random_digits(20)?),
+                "timestamp": "1764400000", "type": kind});
+            message[kind] = content;
+            let body = serde_json::json!({
+                "object": "whatsapp_business_account",
+                "entry": [{"id": "0", "changes": [{"field": "messages", "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": hotline(2).trim_start_matches('+'), "phone_number_id": "100000000000001"},
+                    "contacts": [{"profile": {"name": "simulated"}, "wa_id": from}],
+                    "messages": [message]
+                }}]}]
+            })
+            .to_string();
+            let signature = encode_hex(&hmac_sha256(
+                m.app_secret.expose_secret().as_bytes(),
+                body.as_bytes(),
+            ));
+            let resp = client
+                .post(format!("{base}/hooks/meta/whatsapp"))
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", format!("sha256={signature}"))
+                .body(body)
+                .send()
+                .await
+                .context("Meta WhatsApp: cannot reach the server")?;
+            out.push(Sent {
+                what: what.into(),
+                status: resp.status().as_u16(),
+                answer: None,
+            });
+        }
     }
     if let Some(m) = &channels.messenger {
         let page = m.pages.first().map_or("0", |p| p.id.as_str());

@@ -10,6 +10,9 @@ use crate::crypto::{encode_hex, sha256};
 /// Largest video or document accepted (WhatsApp's own limit for videos is 16 MB).
 pub const HELD_MAX_BYTES: usize = 16 * 1024 * 1024;
 
+/// Largest document accepted on the web form (the form's body limit counts it).
+pub const DOCUMENT_MAX_BYTES: usize = 4 * 1024 * 1024;
+
 /// Why a file was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HeldError {

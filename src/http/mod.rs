@@ -34,7 +34,9 @@ pub use i18n::{Tr, ist};
 pub const MAX_BODY_BYTES: usize = 128 * 1024;
 
 /// Largest web report: the text and up to three photos of 4 MB.
-pub const REPORT_MAX_BYTES: usize = 3 * crate::domain::attachment::PHOTO_MAX_BYTES + MAX_BODY_BYTES;
+pub const REPORT_MAX_BYTES: usize = 3 * crate::domain::attachment::PHOTO_MAX_BYTES
+    + crate::domain::held::DOCUMENT_MAX_BYTES
+    + MAX_BODY_BYTES;
 
 /// What every handler can reach.
 #[derive(Clone)]

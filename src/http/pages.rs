@@ -13,6 +13,7 @@ use super::forms::{FilePart, FormError, FormFields, parse_multipart};
 use super::submission::{self, RawSubmission};
 use super::{AppState, Tr, ist};
 use crate::domain::attachment::{AttachmentError, PHOTOS_MAX, Photo};
+use crate::domain::held::{DOCUMENT_MAX_BYTES, HeldFile};
 use crate::domain::{Channel, Language, TipId, TipNumber, TipSecret, TipText};
 use crate::intake::{self, IntakeError, TipsterView};
 
@@ -311,6 +312,27 @@ fn photos(t: Tr, files: Vec<FilePart>) -> Result<Vec<Photo>, String> {
         .collect()
 }
 
+/// The document of a report (one PDF at most, held for the range supervisor: its author and
+/// software details cannot be removed here); the message to show if it is refused.
+fn documents(t: Tr, files: &[FilePart]) -> Result<Vec<HeldFile>, String> {
+    let files: Vec<&FilePart> = files.iter().filter(|f| f.name == "document").collect();
+    if files.len() > 1 {
+        return Err(t.get("err-document-count"));
+    }
+    files
+        .iter()
+        .map(|f| {
+            if f.data.len() > DOCUMENT_MAX_BYTES {
+                return Err(t.get("err-document-size"));
+            }
+            match HeldFile::parse(&f.data) {
+                Ok(file) if file.kind == "application/pdf" => Ok(file),
+                _ => Err(t.get("err-document-type")),
+            }
+        })
+        .collect()
+}
+
 /// `POST /{lang}/report`: stores the tip and shows the receipt, or shows the form again with
 /// what to fix (and stores nothing).
 pub async fn submit_report(
@@ -329,6 +351,7 @@ pub async fn submit_report(
             return render(status, &page);
         }
     };
+    let documents = documents(t, &files);
     let photos = photos(t, files);
     let raw = RawSubmission {
         text: fields.get("text"),
@@ -339,12 +362,13 @@ pub async fn submit_report(
         category: fields.get("category"),
     };
     let parsed = submission::parse(&state.core, raw, t.language(), Channel::Web);
-    let submission = match (parsed, photos) {
-        (Ok(mut s), Ok(photos)) => {
+    let submission = match (parsed, photos, documents) {
+        (Ok(mut s), Ok(photos), Ok(documents)) => {
             s.photos = photos;
+            s.documents = documents;
             s
         }
-        (parsed, photos) => {
+        (parsed, photos, documents) => {
             let errors = parsed.err().unwrap_or_default();
             let form = FormValues {
                 text: fields.get("text").unwrap_or("").to_owned(),
@@ -354,6 +378,7 @@ pub async fn submit_report(
             };
             let mut messages: Vec<String> = errors.iter().map(|e| e.message(&t)).collect();
             messages.extend(photos.err());
+            messages.extend(documents.err());
             let page = report_page(
                 &state,
                 t,

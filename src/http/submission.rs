@@ -159,6 +159,7 @@ pub fn parse(
             station: None,
             entered_by: None,
             photos: Vec::new(),
+            documents: Vec::new(),
         }),
         _ => Err(errors),
     }
