@@ -37,6 +37,13 @@ const GRAVITY: &[&str] = &[
     "witch_branding",
 ];
 
+/// A word of a category's scene: which category, which of its groups.
+#[derive(Clone, Copy, Debug)]
+struct SceneRef {
+    category: usize,
+    group: usize,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct TermRef {
     category: usize,
@@ -49,6 +56,8 @@ struct TermRef {
 pub struct CategoryScorer {
     ids: Vec<String>,
     terms: PhraseSet<TermRef>,
+    /// Everyday words of each category's scene (cue file `[scenes]`).
+    scenes: PhraseSet<SceneRef>,
 }
 
 /// Per-category scores of one tip.
@@ -59,6 +68,8 @@ pub struct Scored {
     spans: Vec<(usize, usize)>,
     /// The weight of the strongest term matched (a 2 names a crime; 1s only hint at one).
     strongest: u32,
+    /// The part of each score that comes from a scene (a crime described, not named).
+    described: Vec<u32>,
 }
 
 impl Scored {
@@ -115,9 +126,28 @@ impl CategoryScorer {
                 "no category term has a matchable word".into(),
             ));
         }
+        let mut scenes = PhraseSet::new(Tolerance::Term);
+        for (ci, c) in lexicon.categories.iter().enumerate() {
+            let groups = cues.scenes.get(&c.id).into_iter().flatten();
+            for (group, (_, words)) in groups.enumerate() {
+                for word in words {
+                    // Short words inflect into unrelated ones (bahu/bahut, gol/goli).
+                    let short = !word.contains([' ', '*']) && word.chars().count() <= 4;
+                    scenes.insert_with(
+                        word,
+                        SceneRef {
+                            category: ci,
+                            group,
+                        },
+                        short,
+                    );
+                }
+            }
+        }
         Ok(Self {
             ids: lexicon.categories.iter().map(|c| c.id.clone()).collect(),
             terms,
+            scenes,
         })
     }
 
@@ -154,6 +184,7 @@ impl CategoryScorer {
             scores[h.value.category] += h.value.weight;
             evidence[h.value.category].push((h.start, h.start + h.len));
         }
+        let described = self.add_scenes(tokens, &mut scores, &mut evidence, &mut strongest);
         let theft = self.index("theft");
         if let Some(t) = theft {
             let specific = THEFT_OF
@@ -173,7 +204,51 @@ impl CategoryScorer {
             evidence,
             spans,
             strongest,
+            described,
         }
+    }
+
+    /// A crime described without its name: everyday words from two groups of one category's
+    /// scene ("patte" and "paisa") weigh as a normal term, from three or more as a strong one. A
+    /// category term that is also a scene word ("बैल") fills its group, so a named crime seen in
+    /// its setting gains too. A scene counts as a term for `not_a_tip`: a described crime next to
+    /// a service word stays a tip (calling a real tip spam is the worst error). The first word of each group
+    /// matched is the evidence shown to the officer. Returns the scene part of each score.
+    fn add_scenes(
+        &self,
+        tokens: &[Token],
+        scores: &mut [u32],
+        evidence: &mut [Vec<(usize, usize)>],
+        strongest: &mut u32,
+    ) -> Vec<u32> {
+        let mut described = vec![0; self.ids.len()];
+        // Per category, the first span matched in each group (groups are few: a linear list).
+        let mut found: Vec<Vec<(usize, (usize, usize))>> = vec![Vec::new(); self.ids.len()];
+        for h in self.scenes.find_all(tokens) {
+            let span = (h.start, h.start + h.len);
+            let groups = &mut found[h.value.category];
+            if !groups.iter().any(|&(g, _)| g == h.value.group) {
+                groups.push((h.value.group, span));
+            }
+        }
+        for (c, groups) in found.into_iter().enumerate() {
+            let weight = match groups.len() {
+                0 | 1 => continue,
+                2 => 2,
+                _ => STRONG,
+            };
+            scores[c] += weight;
+            described[c] = weight;
+            *strongest = (*strongest).max(weight);
+            let mut spans: Vec<_> = groups
+                .into_iter()
+                .map(|(_, s)| s)
+                .filter(|s| !evidence[c].contains(s))
+                .collect();
+            spans.sort_unstable();
+            evidence[c].extend(spans);
+        }
+        described
     }
 
     fn index(&self, id: &str) -> Option<usize> {
@@ -206,6 +281,8 @@ impl CategoryScorer {
                 .max_by_key(|&i| (scores[i], gravity(i), std::cmp::Reverse(i)))
         });
         let crime_score = best_crime.map_or(0, |i| scores[i]);
+        // A crime only described, never named, does not displace the collusion complained of.
+        let crime_named = best_crime.map_or(0, |i| scores[i] - scored.described[i]);
         let collusion_score = collusion.map_or(0, |c| scores[c]);
         let top = crime_score.max(collusion_score);
         if let Some(label) = self.not_a_tip_or_other(tokens, top, scored.strongest, cues) {
@@ -217,7 +294,7 @@ impl CategoryScorer {
             };
         }
         let main = match (best_crime, collusion) {
-            (Some(_), Some(c)) if collusion_score >= 2 && (crime_score < 2 || police.demanded) => c,
+            (Some(_), Some(c)) if collusion_score >= 2 && (crime_named < 2 || police.demanded) => c,
             (Some(b), _) => b,
             (None, Some(c)) => c,
             (None, None) => {

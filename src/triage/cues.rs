@@ -115,7 +115,12 @@ pub struct Cues {
     pub extra_terms: std::collections::BTreeMap<String, Vec<ExtraTerm>>,
     /// Terms that count as weak and exact-only (cue file and lexicon `[ambiguous_terms]`).
     pub ambiguous: Vec<String>,
+    /// Category id to its scene: named groups of everyday words (see `[scenes]` in the cue file).
+    pub scenes: Scenes,
 }
+
+/// Category id to its scene's groups (group name, words).
+pub type Scenes = std::collections::BTreeMap<String, Vec<(String, Vec<String>)>>;
 
 /// An added category term from the cue file.
 #[derive(Clone, Debug, Deserialize)]
@@ -133,6 +138,8 @@ struct File {
     extra_terms: std::collections::BTreeMap<String, Vec<ExtraTerm>>,
     #[serde(default)]
     ambiguous: Option<Terms>,
+    #[serde(default)]
+    scenes: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<String>>>,
     police: Police,
     urgency: Urgency,
     not_a_tip: NotATip,
@@ -361,6 +368,7 @@ impl Cues {
             chhattisgarhi_latin: compile("dialect markers (Latin)", hne_latin.iter().copied())?,
             ambiguous: ambiguous_terms(lexicon, f.ambiguous.map(|a| a.terms).unwrap_or_default()),
             extra_terms: checked_extra_terms(f.extra_terms, lexicon)?,
+            scenes: checked_scenes(f.scenes, lexicon)?,
         })
     }
 }
@@ -407,6 +415,38 @@ fn checked_extra_terms(
     Ok(extra)
 }
 
+/// Scenes name lexicon categories and have at least two groups (one group alone proves nothing),
+/// each with words.
+fn checked_scenes(
+    scenes: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<String>>>,
+    lexicon: &Lexicon,
+) -> Result<Scenes, TriageError> {
+    let mut out = Scenes::new();
+    for (id, groups) in scenes {
+        if lexicon.category(&id).is_none() {
+            return Err(TriageError::Cues(format!(
+                "scenes: `{id}` is not a lexicon category"
+            )));
+        }
+        if groups.len() < 2 {
+            return Err(TriageError::Cues(format!(
+                "scenes.{id}: a scene needs at least two groups of words"
+            )));
+        }
+        if let Some((name, _)) = groups.iter().find(|(_, words)| {
+            words
+                .iter()
+                .all(|w| w.trim().trim_end_matches('*').is_empty())
+        }) {
+            return Err(TriageError::Cues(format!(
+                "scenes.{id}.{name}: the group has no words"
+            )));
+        }
+        out.insert(id, groups.into_iter().collect());
+    }
+    Ok(out)
+}
+
 /// The strong (weight 3) urgency terms of lexicon.toml that speak of a threat (जान का खतरा,
 /// "maar denge", बचाओ). Terms that only say "hurry" or name a weapon are left out: the label
 /// rules say urgency words alone do not decide urgency, so those go through their own rules.
@@ -435,4 +475,29 @@ fn threat_terms(lexicon: &Lexicon) -> Vec<String> {
         .filter(|(t, _, w)| *w >= 3 && !HURRY.contains(&t.as_str()) && !in_category(t))
         .map(|(t, _, _)| t)
         .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The built-in cue file without its scenes, plus `scenes`.
+    fn with_scenes(scenes: &str) -> Result<Cues, TriageError> {
+        let cut = BUILTIN_TOML.find("\n[scenes.").unwrap();
+        let text = format!("{}\n{scenes}", &BUILTIN_TOML[..cut]);
+        Cues::new(&text, &Lexicon::builtin().unwrap())
+    }
+
+    #[test]
+    fn a_scene_needs_a_lexicon_category_and_two_groups_of_words() {
+        let ok = with_scenes("[scenes.theft]\ngoods = [\"bartan\"]\ntaken = [\"utha le*\"]\n");
+        assert_eq!(ok.unwrap().scenes["theft"].len(), 2);
+        let one_group = with_scenes("[scenes.theft]\ngoods = [\"bartan\"]\n");
+        assert!(matches!(one_group, Err(TriageError::Cues(e)) if e.contains("two groups")));
+        let unknown = with_scenes("[scenes.poaching]\na = [\"x\"]\nb = [\"y\"]\n");
+        assert!(matches!(unknown, Err(TriageError::Cues(e)) if e.contains("not a lexicon")));
+        let empty = with_scenes("[scenes.theft]\ngoods = [\"bartan\"]\ntaken = [\" * \"]\n");
+        assert!(matches!(empty, Err(TriageError::Cues(e)) if e.contains("no words")));
+    }
 }

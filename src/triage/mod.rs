@@ -643,6 +643,42 @@ mod tests {
     }
 
     #[test]
+    fn a_crime_described_without_its_name_is_categorised_by_its_scene() {
+        let t = triage();
+        // Cards, money and a circle: gambling, with the words that decided it shown.
+        let a = t.assess(
+            "mandir ke peeche log gol ghera bana ke patte phenkte hai, beech me noton ki gaddi",
+            None,
+        );
+        assert_eq!(a.category, "gambling_betting");
+        assert!(a.evidence.iter().any(|e| e == "patte"), "{:?}", a.evidence);
+        // Drums of mahua wash and the smell, in Devanagari: liquor.
+        assert_eq!(
+            t.assess("नाले किनारे ड्रम में सड़ाकर रखते हैं, शाम को बदबू आती है", None)
+                .category,
+            "illicit_liquor"
+        );
+        // One group alone (money) describes nothing.
+        assert_eq!(
+            t.assess(
+                "mere paas noton ki gaddi thi, ab kuch samajh nahi aa raha",
+                None
+            )
+            .category,
+            OTHER
+        );
+        // A short scene word matches exactly: "bahut" is not "bahu" (the family of a
+        // domestic-violence scene), so it is not shown as evidence.
+        let dv = t.assess("padosi bahut maarta hai apni patni ko", None);
+        assert_eq!(dv.category, "domestic_violence");
+        assert!(
+            !dv.evidence.iter().any(|e| e == "bahut"),
+            "{:?}",
+            dv.evidence
+        );
+    }
+
+    #[test]
     fn category_evidence_and_not_a_tip() {
         let t = triage();
         let a = t.assess("pirayya me brown sugr bik rha h", None);
