@@ -145,6 +145,7 @@ async fn media_app(backend: Backend, api: String) -> Option<TestApp> {
             messenger: None,
             x: None,
             exotel: None,
+            templates: Default::default(),
         };
         core.public_url = "https://tips.example.in".into();
     })

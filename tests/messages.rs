@@ -64,6 +64,7 @@ async fn app(backend: Backend, api_url: String) -> Option<TestApp> {
             messenger: None,
             x: None,
             exotel: None,
+            templates: Default::default(),
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -475,6 +476,7 @@ async fn meta_app(backend: Backend, graph_url: String) -> Option<TestApp> {
             messenger: None,
             x: None,
             exotel: None,
+            templates: Default::default(),
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -625,6 +627,7 @@ async fn telegram_app(backend: Backend, api_url: String) -> Option<TestApp> {
             messenger: None,
             x: None,
             exotel: None,
+            templates: Default::default(),
         };
     })
     .await
@@ -718,6 +721,7 @@ async fn all_channels_app(backend: Backend) -> Option<TestApp> {
                 callback_flow_url: None,
                 exophones: Vec::new(),
             }),
+            templates: Default::default(),
         };
         core.public_url = "https://tips.example.in".into();
     })
@@ -802,6 +806,7 @@ async fn social_app(backend: Backend, api: String) -> Option<TestApp> {
                 accounts: vec![account(X_ACCOUNT, "janjgir_champa", "x-user-token")],
             }),
             exotel: None,
+            templates: Default::default(),
         };
     })
     .await
@@ -1157,6 +1162,7 @@ async fn media_app(backend: Backend, api: String) -> Option<TestApp> {
             messenger: None,
             x: None,
             exotel: None,
+            templates: Default::default(),
         };
     })
     .await

@@ -118,6 +118,7 @@ async fn app(backend: Backend, api_url: String) -> Option<TestApp> {
             messenger: None,
             x: None,
             exotel: None,
+            templates: Default::default(),
         };
         core.public_url = "https://tips.example.in".into();
     })

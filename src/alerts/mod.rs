@@ -10,10 +10,12 @@
 //! lands on a desk nobody watches.
 
 pub mod config;
+pub mod delivery;
 pub mod reply;
 pub mod roster;
 pub mod send;
 mod smtp;
+pub mod tipster;
 
 use serde::{Deserialize, Serialize};
 

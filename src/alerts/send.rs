@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
-use super::{Payload, payload_aad};
+use super::{Payload, payload_aad, tipster};
 use crate::app::Core;
 use crate::crypto::{encode_hex, hmac_sha256};
 use crate::keyring::RANGE_SCOPE;
@@ -19,11 +19,50 @@ pub const MAX_ATTEMPTS: i64 = 10;
 const BATCH: i64 = 50;
 
 /// Why an attempt failed.
-enum Failure {
+pub(super) enum Failure {
     /// Worth trying again (network, timeout, the gateway's 5xx or 429).
     Transient(String),
     /// No retry can fix it (refused address, bad credentials, unreadable payload).
     Permanent(String),
+}
+
+/// What a gateway said of a message it took: its id for the message (to match the status
+/// callbacks to come) and, on Messenger, the page and recipient (for its watermarks).
+#[derive(Default)]
+pub(super) struct Handed {
+    /// (provider, the provider's message id).
+    pub id: Option<(&'static str, String)>,
+    /// (page, page-scoped user id).
+    pub recipient: Option<(String, String)>,
+}
+
+impl Handed {
+    /// The id at `value` in a gateway's answer, if it is one (text or a number).
+    pub fn named(provider: &'static str, value: &serde_json::Value) -> Self {
+        let id = match value {
+            serde_json::Value::String(s) if !s.is_empty() && s.len() <= 512 => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        Self {
+            id: id.map(|id| (provider, id)),
+            recipient: None,
+        }
+    }
+
+    /// How the attempt is recorded: with the keyed ids where the gateway named the message.
+    fn delivery(self, core: &Core, at: i64) -> Delivery {
+        match self.id {
+            Some((provider, id)) => Delivery::SentAs {
+                provider_ref: super::delivery::message_ref(core, provider, &id),
+                recipient_ref: self
+                    .recipient
+                    .map(|(page, psid)| super::delivery::recipient_ref(core, &page, &psid)),
+                at,
+            },
+            None => Delivery::Sent,
+        }
+    }
 }
 
 /// The wait before attempt `n + 1`: 5 s, 10 s, 20 s, ... at most 10 minutes.
@@ -45,17 +84,19 @@ pub async fn deliver_due(core: &Core, client: &reqwest::Client) -> Result<usize,
     // HTTP and SMTP timeouts; only a shorter configured lease cuts attempts shorter.
     let limit = lease / 2;
     let results = futures_util::future::join_all(rows.iter().map(|r| async move {
-        tokio::time::timeout(limit, attempt(core, client, r))
+        let at = core.clock.now_ms();
+        let handed = tokio::time::timeout(limit, attempt(core, client, r))
             .await
-            .unwrap_or_else(|_| Err(Failure::Transient("no answer within half the lease".into())))
+            .unwrap_or_else(|_| Err(Failure::Transient("no answer within half the lease".into())));
+        handed.map(|h| h.delivery(core, at))
     }))
     .await;
     let mut sent = 0;
     for (row, result) in rows.iter().zip(results) {
         let delivery = match result {
-            Ok(()) => {
+            Ok(handed) => {
                 sent += 1;
-                Delivery::Sent
+                handed
             }
             Err(Failure::Permanent(error)) => Delivery::Failed { error },
             Err(Failure::Transient(error)) if row.attempts >= MAX_ATTEMPTS => {
@@ -77,7 +118,11 @@ pub async fn deliver_due(core: &Core, client: &reqwest::Client) -> Result<usize,
     Ok(sent)
 }
 
-async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Result<(), Failure> {
+async fn attempt(
+    core: &Core,
+    client: &reqwest::Client,
+    row: &OutboxRow,
+) -> Result<Handed, Failure> {
     let plain = core
         .keyring
         .open(
@@ -88,57 +133,12 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
         .map_err(|e| Failure::Permanent(format!("cannot open the payload: {e}")))?;
     let payload: Payload = serde_json::from_slice(&plain)
         .map_err(|e| Failure::Permanent(format!("unreadable payload: {e}")))?;
-    let alerts = &core.alerts;
     match row.channel.as_str() {
-        "sms" => {
-            let sms = alerts
-                .sms
-                .as_ref()
-                .ok_or_else(|| Failure::Permanent("SMS is not configured".into()))?;
-            let url = format!(
-                "{}/2010-04-01/Accounts/{}/Messages.json",
-                sms.api_url, sms.account_sid
-            );
-            let address = |number: &str| match sms.whatsapp {
-                true => format!("whatsapp:{number}"),
-                false => number.to_owned(),
-            };
-            let form = [
-                ("To", address(&payload.to)),
-                ("From", address(&sms.from)),
-                ("Body", payload.text()),
-            ];
-            let request = client
-                .post(url)
-                .basic_auth(&sms.account_sid, Some(sms.auth_token.expose_secret()))
-                .form(&form);
-            answer(request.send().await).await
-        }
-        "webhook" => {
-            let hook = alerts
-                .webhook
-                .as_ref()
-                .ok_or_else(|| Failure::Permanent("the webhook is not configured".into()))?;
-            let facts = payload
-                .facts
-                .as_ref()
-                .ok_or_else(|| Failure::Permanent("only alerts go to the webhook".into()))?;
-            let body = serde_json::to_vec(&serde_json::json!({
-                "delivery": row.outbox_key,
-                "alert": facts,
-            }))
-            .map_err(|e| Failure::Permanent(e.to_string()))?;
-            let signature = encode_hex(&hmac_sha256(hook.secret.expose_secret().as_bytes(), &body));
-            let request = client
-                .post(&hook.url)
-                .header("content-type", "application/json")
-                .header("x-tipline-delivery", &row.outbox_key)
-                .header("x-tipline-signature", format!("sha256={signature}"))
-                .body(body);
-            answer(request.send().await).await
-        }
+        "sms" => sms(core, client, &payload).await,
+        "webhook" => webhook(core, client, row, &payload).await,
         "email" => {
-            let email = alerts
+            let email = core
+                .alerts
                 .email
                 .as_ref()
                 .ok_or_else(|| Failure::Permanent("email is not configured".into()))?;
@@ -152,170 +152,128 @@ async fn attempt(core: &Core, client: &reqwest::Client, row: &OutboxRow) -> Resu
                 &row.outbox_key.replace(':', "."),
             )
             .await
-            .map_err(Failure::Transient)
+            .map_err(Failure::Transient)?;
+            Ok(Handed::default())
         }
-        "tipster_twilio" => {
-            let twilio =
-                core.channels.twilio.as_ref().ok_or_else(|| {
-                    Failure::Permanent("channels.twilio is not configured".into())
-                })?;
-            let relay = relay_of(core, &payload)?;
-            let url = format!(
-                "{}/2010-04-01/Accounts/{}/Messages.json",
-                twilio.api_url, twilio.account_sid
-            );
-            let form = [
-                ("To", payload.to.as_str()),
-                ("From", relay.via.as_str()),
-                ("Body", relay.text.as_str()),
-            ];
-            let request = client
-                .post(url)
-                .basic_auth(&twilio.account_sid, Some(twilio.auth_token.expose_secret()))
-                .form(&form);
-            answer(request.send().await).await
-        }
-        "tipster_meta" => {
-            let meta = core
-                .channels
-                .meta
-                .as_ref()
-                .ok_or_else(|| Failure::Permanent("channels.meta is not configured".into()))?;
-            let relay = relay_of(core, &payload)?;
-            let to = payload.to.as_str();
-            let mut body = serde_json::json!({
-                "messaging_product": "whatsapp",
-                "recipient_type": "individual",
-                "type": "text",
-                "text": { "preview_url": false, "body": relay.text },
-            });
-            // A business-scoped user id (`IN.…`) goes as `recipient`, a number as `to`.
-            body[if to.contains('.') { "recipient" } else { "to" }] = to.into();
-            let request = client
-                .post(format!("{}/{}/messages", meta.graph_url, relay.via))
-                .bearer_auth(meta.access_token.expose_secret())
-                .json(&body);
-            answer(request.send().await).await
-        }
-        "tipster_telegram" => {
-            let relay = relay_of(core, &payload)?;
-            let bot = core
-                .channels
-                .telegram
-                .iter()
-                .find(|b| b.name == relay.via)
-                .ok_or_else(|| Failure::Permanent(format!("no Telegram bot `{}`", relay.via)))?;
-            let chat_id: i64 = payload
-                .to
-                .parse()
-                .map_err(|_| Failure::Permanent("not a Telegram chat id".into()))?;
-            let request = client
-                .post(format!(
-                    "{}/bot{}/sendMessage",
-                    bot.api_url,
-                    bot.token.expose_secret()
-                ))
-                .json(&serde_json::json!({ "chat_id": chat_id, "text": relay.text }));
-            answer(request.send().await).await
-        }
-        "tipster_messenger" | "tipster_x" => {
-            let relay = relay_of(core, &payload)?;
-            let channels = &core.channels;
-            let (url, accounts, body) = if row.channel == "tipster_messenger" {
-                let m = channels.messenger.as_ref().ok_or_else(|| {
-                    Failure::Permanent("channels.messenger is not configured".into())
-                })?;
-                (
-                    format!("{}/{}/messages", m.graph_url, relay.via),
-                    &m.pages,
-                    serde_json::json!({
-                        "recipient": { "id": payload.to },
-                        "messaging_type": "RESPONSE",
-                        "message": { "text": relay.text },
-                    }),
-                )
-            } else {
-                let xc = channels
-                    .x
-                    .as_ref()
-                    .ok_or_else(|| Failure::Permanent("channels.x is not configured".into()))?;
-                if !payload.to.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(Failure::Permanent("not an X user id".into()));
-                }
-                (
-                    format!(
-                        "{}/2/dm_conversations/with/{}/messages",
-                        xc.api_url, payload.to
-                    ),
-                    &xc.accounts,
-                    serde_json::json!({ "text": relay.text }),
-                )
-            };
-            let account = accounts
-                .iter()
-                .find(|a| a.id == relay.via)
-                .ok_or_else(|| Failure::Permanent(format!("no token for `{}`", relay.via)))?;
-            let request = client
-                .post(url)
-                .bearer_auth(account.token.expose_secret())
-                .json(&body);
-            answer(request.send().await).await
-        }
-        "exotel_callback" => {
-            let exotel =
-                core.channels.exotel.as_ref().ok_or_else(|| {
-                    Failure::Permanent("channels.exotel is not configured".into())
-                })?;
-            let flow = exotel.callback_flow_url.as_deref().ok_or_else(|| {
-                Failure::Permanent("channels.exotel.callback_flow_url is not set".into())
-            })?;
-            let relay = relay_of(core, &payload)?;
-            // Exotel rings `From` (the caller) first and connects the answered call to the flow,
-            // showing `CallerId` (the ExoPhone they called).
-            let form = [
-                ("From", payload.to.as_str()),
-                ("CallerId", relay.via.as_str()),
-                ("Url", flow),
-                ("CallType", "trans"),
-            ];
-            let request = client
-                .post(format!(
-                    "{}/v1/Accounts/{}/Calls/connect",
-                    exotel.api_url, exotel.account_sid
-                ))
-                .basic_auth(&exotel.api_key, Some(exotel.api_token.expose_secret()))
-                .form(&form);
-            answer(request.send().await).await
-        }
+        "tipster_twilio" => tipster::twilio(core, client, &payload).await,
+        "tipster_meta" => tipster::meta(core, client, &payload).await,
+        "tipster_telegram" => tipster::telegram(core, client, &payload).await,
+        "tipster_messenger" => tipster::messenger(core, client, &payload).await,
+        "tipster_x" => tipster::x(core, client, &payload).await,
+        "exotel_callback" => exotel_callback(core, client, &payload).await,
         other => Err(Failure::Permanent(format!("unknown channel {other}"))),
     }
 }
 
-/// The message for a tipster in a payload, if it may still be sent (WhatsApp and Messenger take
-/// free text only within 24 hours of the tipster's last message).
-fn relay_of<'a>(core: &Core, payload: &'a super::Payload) -> Result<&'a super::Relay, Failure> {
-    let relay = payload
-        .relay
+/// An alert by SMS (or WhatsApp) through Twilio, with a status callback where Twilio can reach
+/// us.
+async fn sms(core: &Core, client: &reqwest::Client, payload: &Payload) -> Result<Handed, Failure> {
+    let sms = core
+        .alerts
+        .sms
         .as_ref()
-        .ok_or_else(|| Failure::Permanent("not a message for a tipster".into()))?;
-    if relay
-        .window_until
-        .is_some_and(|until| core.clock.now_ms() > until)
-    {
-        return Err(Failure::Permanent(
-            "outside the channel's 24-hour window: the tipster sees it on follow-up".into(),
-        ));
-    }
-    Ok(relay)
+        .ok_or_else(|| Failure::Permanent("SMS is not configured".into()))?;
+    let url = format!(
+        "{}/2010-04-01/Accounts/{}/Messages.json",
+        sms.api_url, sms.account_sid
+    );
+    let address = |number: &str| match sms.whatsapp {
+        true => format!("whatsapp:{number}"),
+        false => number.to_owned(),
+    };
+    let mut form = vec![
+        ("To", address(&payload.to)),
+        ("From", address(&sms.from)),
+        ("Body", payload.text()),
+    ];
+    form.extend(tipster::status_callback(core));
+    let request = client
+        .post(url)
+        .basic_auth(&sms.account_sid, Some(sms.auth_token.expose_secret()))
+        .form(&form);
+    let answered = answer(request.send().await).await?;
+    Ok(Handed::named("twilio", &answered["sid"]))
 }
 
-/// A gateway's answer: 2xx sent; 429 and 5xx and network errors worth a retry; other 4xx not.
-async fn answer(result: reqwest::Result<reqwest::Response>) -> Result<(), Failure> {
+/// An alert to the signed webhook.
+async fn webhook(
+    core: &Core,
+    client: &reqwest::Client,
+    row: &OutboxRow,
+    payload: &Payload,
+) -> Result<Handed, Failure> {
+    let hook = core
+        .alerts
+        .webhook
+        .as_ref()
+        .ok_or_else(|| Failure::Permanent("the webhook is not configured".into()))?;
+    let facts = payload
+        .facts
+        .as_ref()
+        .ok_or_else(|| Failure::Permanent("only alerts go to the webhook".into()))?;
+    let body = serde_json::to_vec(&serde_json::json!({
+        "delivery": row.outbox_key,
+        "alert": facts,
+    }))
+    .map_err(|e| Failure::Permanent(e.to_string()))?;
+    let signature = encode_hex(&hmac_sha256(hook.secret.expose_secret().as_bytes(), &body));
+    let request = client
+        .post(&hook.url)
+        .header("content-type", "application/json")
+        .header("x-tipline-delivery", &row.outbox_key)
+        .header("x-tipline-signature", format!("sha256={signature}"))
+        .body(body);
+    answer(request.send().await).await?;
+    Ok(Handed::default())
+}
+
+/// A missed call rung back into the IVR through Exotel.
+async fn exotel_callback(
+    core: &Core,
+    client: &reqwest::Client,
+    payload: &Payload,
+) -> Result<Handed, Failure> {
+    let exotel = core
+        .channels
+        .exotel
+        .as_ref()
+        .ok_or_else(|| Failure::Permanent("channels.exotel is not configured".into()))?;
+    let flow = exotel
+        .callback_flow_url
+        .as_deref()
+        .ok_or_else(|| Failure::Permanent("channels.exotel.callback_flow_url is not set".into()))?;
+    let relay = tipster::relay_of(payload)?;
+    // Exotel rings `From` (the caller) first and connects the answered call to the flow,
+    // showing `CallerId` (the ExoPhone they called).
+    let form = [
+        ("From", payload.to.as_str()),
+        ("CallerId", relay.via.as_str()),
+        ("Url", flow),
+        ("CallType", "trans"),
+    ];
+    let request = client
+        .post(format!(
+            "{}/v1/Accounts/{}/Calls/connect",
+            exotel.api_url, exotel.account_sid
+        ))
+        .basic_auth(&exotel.api_key, Some(exotel.api_token.expose_secret()))
+        .form(&form);
+    answer(request.send().await).await?;
+    Ok(Handed::default())
+}
+
+/// A gateway's answer: 2xx sent (with its JSON body, `null` if it has none); 429 and 5xx and
+/// network errors worth a retry; other 4xx not.
+pub(super) async fn answer(
+    result: reqwest::Result<reqwest::Response>,
+) -> Result<serde_json::Value, Failure> {
     let response =
         result.map_err(|e| Failure::Transient(format!("request failed: {}", e.without_url())))?;
     let status = response.status();
     if status.is_success() {
-        return Ok(());
+        // The message is sent whatever the body says; an unreadable one only leaves it unnamed.
+        let body = response.bytes().await.unwrap_or_default();
+        return Ok(serde_json::from_slice(&body).unwrap_or_default());
     }
     let reason = format!("gateway answered {status}");
     if status.as_u16() == 429 || status.is_server_error() {

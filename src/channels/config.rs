@@ -21,6 +21,133 @@ pub struct RawChannels {
     pub x: Option<RawX>,
     /// The voice line on Exotel (App Bazaar call flows).
     pub exotel: Option<RawExotel>,
+    /// Approved WhatsApp templates for police messages outside the 24-hour window.
+    pub templates: Option<RawTemplates>,
+}
+
+/// `[channels.templates]`: the approved WhatsApp templates a police message is sent in once the
+/// tipster's 24-hour window has closed, one per tipster language. Without them such a message
+/// fails visibly (the tipster sees it on follow-up).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTemplates {
+    /// Meta's Cloud API: a template's name and its language codes.
+    pub meta: Option<RawMetaTemplate>,
+    /// WhatsApp through Twilio: a Content SID (`HX…`) per language.
+    pub twilio: Option<RawTwilioTemplate>,
+}
+
+/// `[channels.templates.meta]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetaTemplate {
+    /// The approved template's name (`tip_police_message`): lower-case letters, digits and `_`.
+    pub name: String,
+    /// The language code it was approved in for Hindi-speaking tipsters (`hi`).
+    pub hindi: String,
+    /// The language code for English-speaking tipsters (`en`, `en_US`, ...).
+    pub english: String,
+}
+
+/// `[channels.templates.twilio]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTwilioTemplate {
+    /// The Content SID of the Hindi template.
+    pub hindi: String,
+    /// The Content SID of the English template.
+    pub english: String,
+}
+
+/// Validated templates.
+#[derive(Clone, Debug, Default)]
+pub struct Templates {
+    /// Meta's template, if configured.
+    pub meta: Option<MetaTemplate>,
+    /// Twilio's Content SIDs, if configured.
+    pub twilio: Option<ByLanguage>,
+}
+
+/// A Meta template: its name and a language code per tipster language.
+#[derive(Clone, Debug)]
+pub struct MetaTemplate {
+    /// Template name.
+    pub name: String,
+    /// Language codes.
+    pub language: ByLanguage,
+}
+
+/// One value per tipster language.
+#[derive(Clone, Debug)]
+pub struct ByLanguage {
+    /// For tipsters who write Hindi (in Devanagari or Latin letters).
+    pub hindi: String,
+    /// For tipsters who write English.
+    pub english: String,
+}
+
+impl RawTemplates {
+    fn validate(self) -> Result<Templates, String> {
+        let meta = match self.meta {
+            Some(m) => {
+                let name_ok = (1..=512).contains(&m.name.len())
+                    && m.name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                if !name_ok {
+                    return Err(format!(
+                        "channels.templates.meta.name = `{}` must be a template name (a-z, 0-9, _)",
+                        m.name
+                    ));
+                }
+                for (key, code) in [("hindi", &m.hindi), ("english", &m.english)] {
+                    if !language_code(code) {
+                        return Err(format!(
+                            "channels.templates.meta.{key} = `{code}` must be a language code such as `hi` or `en_US`"
+                        ));
+                    }
+                }
+                Some(MetaTemplate {
+                    name: m.name,
+                    language: ByLanguage {
+                        hindi: m.hindi,
+                        english: m.english,
+                    },
+                })
+            }
+            None => None,
+        };
+        let twilio = match self.twilio {
+            Some(t) => {
+                for (key, sid) in [("hindi", &t.hindi), ("english", &t.english)] {
+                    let ok = sid.len() == 34
+                        && sid.starts_with("HX")
+                        && sid[2..].bytes().all(|b| b.is_ascii_hexdigit());
+                    if !ok {
+                        return Err(format!(
+                            "channels.templates.twilio.{key} = `{sid}` must be a Content SID (HX and 32 hex digits)"
+                        ));
+                    }
+                }
+                Some(ByLanguage {
+                    hindi: t.hindi,
+                    english: t.english,
+                })
+            }
+            None => None,
+        };
+        Ok(Templates { meta, twilio })
+    }
+}
+
+/// `hi`, `en`, `en_US`, `pt_BR`: two or three lower-case letters, perhaps `_` and a region.
+fn language_code(code: &str) -> bool {
+    let (lang, region) = code.split_once('_').unwrap_or((code, ""));
+    (2..=3).contains(&lang.len())
+        && lang.bytes().all(|b| b.is_ascii_lowercase())
+        && (region.is_empty()
+            || (region.len() == 2 && region.bytes().all(|b| b.is_ascii_uppercase())))
+        && !code.ends_with('_')
 }
 
 /// `[channels.exotel]`.
@@ -155,6 +282,8 @@ pub struct Channels {
     pub x: Option<X>,
     /// The voice line on Exotel.
     pub exotel: Option<Exotel>,
+    /// WhatsApp templates for police messages outside the 24-hour window.
+    pub templates: Templates,
 }
 
 /// Exotel settings.
@@ -488,6 +617,11 @@ impl RawChannels {
             messenger,
             x,
             exotel: self.exotel.map(RawExotel::validate).transpose()?,
+            templates: self
+                .templates
+                .map(RawTemplates::validate)
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }
@@ -510,6 +644,43 @@ mod tests {
                 district: Some("korba".into()),
             }],
         }
+    }
+
+    #[test]
+    fn templates_are_checked() {
+        let meta = |name: &str, hindi: &str| RawTemplates {
+            meta: Some(RawMetaTemplate {
+                name: name.into(),
+                hindi: hindi.into(),
+                english: "en_US".into(),
+            }),
+            twilio: None,
+        };
+        let ok = meta("tip_police_message", "hi").validate().unwrap();
+        let m = ok.meta.unwrap();
+        assert_eq!(
+            (m.name.as_str(), m.language.english.as_str()),
+            ("tip_police_message", "en_US")
+        );
+        for bad in [
+            meta("Tip Message", "hi"),
+            meta("tip", "Hindi"),
+            meta("tip", "hi_"),
+            meta("tip", "en_us"),
+        ] {
+            assert!(bad.validate().is_err());
+        }
+        let twilio = |sid: &str| RawTemplates {
+            meta: None,
+            twilio: Some(RawTwilioTemplate {
+                hindi: sid.into(),
+                english: sid.into(),
+            }),
+        };
+        let sid = format!("HX{}", "0a".repeat(16));
+        assert_eq!(twilio(&sid).validate().unwrap().twilio.unwrap().hindi, sid);
+        assert!(twilio("HX123").validate().is_err());
+        assert!(twilio(&sid.replace("HX", "MG")).validate().is_err());
     }
 
     #[test]

@@ -132,6 +132,90 @@ impl Notification {
     }
 }
 
+/// A delivery or read report for the page's own messages to one person: `delivery` (with the
+/// ids of the messages delivered, perhaps none, and a watermark) or `read` (a watermark): every
+/// message sent before the watermark reached them, or was read.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The page.
+    pub page: String,
+    /// The person (page-scoped id).
+    pub person: String,
+    /// A read report (else a delivery report).
+    pub read: bool,
+    /// The ids of the messages delivered, where given.
+    pub mids: Vec<String>,
+    /// Every message before this time (Unix ms).
+    pub watermark: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct ReceiptBody {
+    #[serde(default)]
+    entry: Vec<ReceiptEntry>,
+}
+
+#[derive(Deserialize)]
+struct ReceiptEntry {
+    #[serde(default)]
+    messaging: Vec<ReceiptEvent>,
+}
+
+#[derive(Deserialize)]
+struct ReceiptEvent {
+    sender: Option<Id>,
+    recipient: Option<Id>,
+    delivery: Option<Delivered>,
+    read: Option<Watermark>,
+}
+
+#[derive(Deserialize)]
+struct Delivered {
+    #[serde(default)]
+    mids: Vec<String>,
+    watermark: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Watermark {
+    watermark: Option<i64>,
+}
+
+/// The delivery and read reports in a verified notification body (none if it has none, or is
+/// not one). Read on their own, so that the message parsing above stays as it is.
+pub fn deliveries(body: &[u8]) -> Vec<Receipt> {
+    let Ok(parsed) = serde_json::from_slice::<ReceiptBody>(body) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in parsed.entry.into_iter().flat_map(|e| e.messaging) {
+        // In a report the person is the sender and the page the recipient.
+        let (Some(person), Some(page)) = (e.sender, e.recipient) else {
+            continue;
+        };
+        let (page, person) = (page.id, person.id);
+        if let Some(d) = e.delivery {
+            out.push(Receipt {
+                page: page.clone(),
+                person: person.clone(),
+                read: false,
+                mids: d.mids,
+                watermark: d.watermark,
+            });
+        }
+        if let Some(r) = e.read {
+            out.push(Receipt {
+                page,
+                person,
+                read: true,
+                mids: Vec::new(),
+                watermark: r.watermark,
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +254,30 @@ mod tests {
         assert!(
             Notification::parse(br#"{"object":"whatsapp_business_account","entry":[]}"#).is_none()
         );
+    }
+}
+
+#[cfg(test)]
+mod receipt_tests {
+    use super::*;
+
+    #[test]
+    fn deliveries_and_reads_are_read() {
+        let body = r#"{"object":"page","entry":[{"id":"111","time":1,"messaging":[
+            {"sender":{"id":"PSID1"},"recipient":{"id":"111"},"timestamp":5,"delivery":{"mids":["m_A"],"watermark":1458668856253}},
+            {"sender":{"id":"PSID1"},"recipient":{"id":"111"},"timestamp":6,"read":{"watermark":1458668856300}},
+            {"sender":{"id":"PSID1"},"recipient":{"id":"111"},"timestamp":7,"message":{"mid":"m_B","text":"hi"}}]}]}"#;
+        let got = deliveries(body.as_bytes());
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (got[0].page.as_str(), got[0].person.as_str()),
+            ("111", "PSID1")
+        );
+        assert_eq!(
+            (got[0].read, got[0].mids.clone(), got[0].watermark),
+            (false, vec!["m_A".to_owned()], Some(1458668856253))
+        );
+        assert_eq!((got[1].read, got[1].watermark), (true, Some(1458668856300)));
+        assert!(deliveries(b"[]").is_empty());
     }
 }

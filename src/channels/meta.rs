@@ -183,6 +183,107 @@ impl Message {
     }
 }
 
+/// A status update of a message the business sent (`value.statuses[]`): its id, the status as
+/// Meta names it (`sent`, `delivered`, `read`, `failed`, ...), and a failure's first error code.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Status {
+    /// The message's `wamid.` id.
+    pub id: String,
+    /// As Meta names it.
+    pub status: String,
+    /// `errors[0].code`, with a failure.
+    pub error_code: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    #[serde(default)]
+    entry: Vec<StatusEntry>,
+}
+
+#[derive(Deserialize)]
+struct StatusEntry {
+    #[serde(default)]
+    changes: Vec<StatusChange>,
+}
+
+#[derive(Deserialize)]
+struct StatusChange {
+    #[serde(default)]
+    field: String,
+    value: Option<StatusValue>,
+}
+
+#[derive(Deserialize)]
+struct StatusValue {
+    #[serde(default)]
+    statuses: Vec<RawStatus>,
+}
+
+#[derive(Deserialize)]
+struct RawStatus {
+    id: String,
+    status: String,
+    #[serde(default)]
+    errors: Vec<StatusError>,
+}
+
+#[derive(Deserialize)]
+struct StatusError {
+    code: Option<i64>,
+}
+
+/// The status updates in a verified notification body (none if it has none, or is not one).
+/// Read on their own, so that the message parsing above stays as it is.
+pub fn statuses(body: &[u8]) -> Vec<Status> {
+    let Ok(parsed) = serde_json::from_slice::<StatusBody>(body) else {
+        return Vec::new();
+    };
+    parsed
+        .entry
+        .into_iter()
+        .flat_map(|e| e.changes)
+        .filter(|c| c.field == "messages")
+        .filter_map(|c| c.value)
+        .flat_map(|v| v.statuses)
+        .map(|s| Status {
+            error_code: s.errors.first().and_then(|e| e.code),
+            id: s.id,
+            status: s.status,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_read_with_their_error_codes() {
+        let body = r#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":"2"},"statuses":[
+            {"id":"wamid.A","status":"delivered","timestamp":"1749416400","recipient_id":"919812345678","conversation":{"id":"c","origin":{"type":"service"}},"pricing":{"billable":false,"pricing_model":"PMP","category":"service"}},
+            {"id":"wamid.B","status":"failed","timestamp":"1749416401","recipient_id":"919812345678","errors":[{"code":131047,"title":"Re-engagement message","message":"Re-engagement message","error_data":{"details":"more than 24 hours"}}]}]}}]}]}"#;
+        let got = statuses(body.as_bytes());
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (
+                got[0].id.as_str(),
+                got[0].status.as_str(),
+                got[0].error_code
+            ),
+            ("wamid.A", "delivered", None)
+        );
+        assert_eq!(
+            (got[1].status.as_str(), got[1].error_code),
+            ("failed", Some(131047))
+        );
+        assert!(statuses(b"{not json").is_empty());
+        // A message notification carries no statuses.
+        let message = r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"919812345678","id":"wamid.IN","type":"text","text":{"body":"test"}}]}}]}]}"#;
+        assert!(statuses(message.as_bytes()).is_empty());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

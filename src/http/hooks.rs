@@ -1,8 +1,10 @@
 //! Provider webhooks: `POST /hooks/twilio/messages`, where Twilio delivers SMS and WhatsApp
 //! messages to the districts' numbers (see `channels`); `/hooks/twilio/voice/...` and
 //! `GET /hooks/exotel/{token}/...`, the voice line; `GET` and `POST /hooks/meta/whatsapp`,
-//! Meta's WhatsApp Cloud API handshake and notifications; and `POST /hooks/twilio/alerts`, where it
-//! delivers the duty officers' replies to alerts (see `alerts::reply`).
+//! Meta's WhatsApp Cloud API handshake and notifications; `POST /hooks/twilio/alerts`, where it
+//! delivers the duty officers' replies to alerts (see `alerts::reply`); and the providers'
+//! delivery reports (`POST /hooks/twilio/status`, the `statuses` of Meta's WhatsApp notifications,
+//! Messenger's deliveries and reads; see `alerts::delivery`).
 //!
 //! Must never: parse a request further than the form its signature covers before the signature
 //! verifies; store or log anything of a request that fails (401, empty body); log the sender's
@@ -15,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 
 use super::AppState;
+use crate::alerts::delivery::{self, Reported};
 use crate::alerts::reply;
 use crate::channels::twilio::{Form, twilio_verify};
 use crate::channels::{self, InboundMessage, Location, Provider, messenger, meta, telegram, x};
@@ -351,8 +354,84 @@ pub async fn messenger_notification(
     let Some(n) = messenger::Notification::parse(&body) else {
         return (StatusCode::BAD_REQUEST, "not a page notification").into_response();
     };
+    if let Err(e) = messenger_receipts(&state, &body).await {
+        tracing::warn!(channel = "messenger", error = %e, "delivery report not stored");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let messages = n.messages(|page| account_district(&m.pages, page));
     receive_all(&state, "messenger", messages).await
+}
+
+/// Records Messenger's delivery and read reports: the messages named, and every message to the
+/// person before the watermark.
+async fn messenger_receipts(state: &AppState, body: &[u8]) -> Result<(), crate::store::StoreError> {
+    let core = &state.core;
+    for receipt in messenger::deliveries(body) {
+        let reported = match receipt.read {
+            true => Reported::Read,
+            false => Reported::Delivered,
+        };
+        for mid in &receipt.mids {
+            delivery::record(core, "messenger", mid, reported, None).await?;
+        }
+        if let Some(watermark) = receipt.watermark {
+            delivery::record_watermark(core, &receipt.page, &receipt.person, watermark, reported)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Twilio's status callbacks for the messages it was handed (`StatusCallback`), signed like its
+/// other webhooks by the account that sent them (the tipsters' `channels.twilio` or the alerts'
+/// SMS account). A bad signature: 401, nothing stored; an unknown message: 200, nothing stored.
+pub async fn twilio_status(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let core = &state.core;
+    let accounts = [
+        core.channels
+            .twilio
+            .as_ref()
+            .map(|t| (&t.account_sid, &t.auth_token)),
+        core.alerts
+            .sms
+            .as_ref()
+            .map(|s| (&s.account_sid, &s.auth_token)),
+    ];
+    let accounts: Vec<_> = accounts.into_iter().flatten().collect();
+    if accounts.is_empty() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let signed = accounts.iter().find_map(|(sid, token)| {
+        signed_form(&state, &uri, &headers, &body, token.expose_secret())
+            .filter(|form| form.get("AccountSid") == Some(sid.as_str()))
+    });
+    let Some(form) = signed else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let (Some(sid), Some(status)) = (form.get("MessageSid"), form.get("MessageStatus")) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "MessageSid and MessageStatus are required",
+        )
+            .into_response();
+    };
+    let Some(reported) = Reported::from_twilio(status) else {
+        return StatusCode::OK.into_response();
+    };
+    let error = form.get("ErrorCode").and_then(delivery::error_code);
+    match delivery::record(core, "twilio", sid, reported, error).await {
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(e) => {
+            // A 5xx makes Twilio try the callback again.
+            tracing::warn!(channel = "twilio", error = %e, "delivery report not stored");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }
 
 /// The query of X's challenge-response check.
@@ -416,6 +495,18 @@ pub async fn meta_notification(
     let Some(notification) = meta::Notification::parse(&body) else {
         return (StatusCode::BAD_REQUEST, "not a WhatsApp notification").into_response();
     };
+    for status in meta::statuses(&body) {
+        let Some(reported) = Reported::from_meta(&status.status) else {
+            continue;
+        };
+        let error = status
+            .error_code
+            .and_then(|c| delivery::error_code(&c.to_string()));
+        if let Err(e) = delivery::record(core, "meta", &status.id, reported, error).await {
+            tracing::warn!(channel = "whatsapp", error = %e, "delivery report not stored");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    }
     let messages = notification.messages(|n| channels::district_of_number(core, n));
     receive_all(&state, "whatsapp", messages).await
 }

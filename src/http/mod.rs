@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tips", post(api::submit_tip))
         .route("/hooks/twilio/alerts", post(hooks::twilio_alert_reply))
         .route("/hooks/twilio/messages", post(hooks::twilio_message))
+        .route("/hooks/twilio/status", post(hooks::twilio_status))
         .route("/hooks/twilio/voice", post(hooks::twilio_voice_start))
         .route("/hooks/twilio/voice/{step}", post(hooks::twilio_voice_step))
         .route(

@@ -471,8 +471,12 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     /// When stored.
     pub created_at: i64,
-    /// When delivered.
+    /// When handed to the gateway.
     pub sent_at: Option<i64>,
+    /// What the provider last reported (`sent`, `failed`, `delivered`, `read`), if anything.
+    pub delivery: Option<String>,
+    /// The provider's error code with a reported failure.
+    pub delivery_error: Option<String>,
 }
 
 /// How a delivery attempt ended.
@@ -480,6 +484,16 @@ pub struct OutboxRow {
 pub enum Delivery {
     /// Handed to the gateway.
     Sent,
+    /// Handed to the gateway at `at`, which named the message: its status callbacks find the row
+    /// by `provider_ref`, Messenger's watermarks by `recipient_ref` (both keyed hashes).
+    SentAs {
+        /// Keyed hash of the provider's message id.
+        provider_ref: String,
+        /// Keyed hash of a Messenger recipient.
+        recipient_ref: Option<String>,
+        /// When the request began (Unix ms): a watermark at or after it covers the message.
+        at: i64,
+    },
     /// Try again at this time.
     Retry {
         /// Why it failed.
@@ -492,6 +506,19 @@ pub enum Delivery {
         /// Why.
         error: String,
     },
+}
+
+/// What a provider reported of a message it was handed (see `alerts::delivery`).
+#[derive(Clone, Debug)]
+pub struct DeliveryReport {
+    /// `sent`, `failed`, `delivered` or `read`.
+    pub status: &'static str,
+    /// Its rank: a report only replaces one of a lower rank.
+    pub rank: i64,
+    /// The provider's error code (digits), with a failure.
+    pub error: Option<String>,
+    /// When it came (Unix ms).
+    pub at: i64,
 }
 
 /// One scope's counts for one day of the digest (a district, or `range` for all of them).

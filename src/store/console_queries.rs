@@ -10,7 +10,7 @@ macro_rules! console_queries {
         const OPEN_ALL_INDEX: &str = $open_all_index;
 
         use crate::store::console::{
-            ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, Delivery, DigestRow, DueTip, Escalation, NewOutbox,
+            ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, Delivery, DeliveryReport, DigestRow, DueTip, Escalation, NewOutbox,
             NewShift, OutboxRow, ShiftRow, NewOfficer, TriageCorrection, TriageField, OfficerChange, OfficerRow, QueueFilter, QueueRow, SessionRow,
             TipChange,
         };
@@ -310,7 +310,7 @@ macro_rules! console_queries {
         }
 
         const OUTBOX_COLUMNS: &str = "outbox_id, outbox_key, purpose, channel, tip_id, officer_id, payload_sealed, status, \
-             attempts, last_error, created_at, sent_at";
+             attempts, last_error, created_at, sent_at, delivery, delivery_error";
 
         fn outbox_row(r: &<$db as sqlx::Database>::Row) -> Result<OutboxRow, sqlx::Error> {
             use sqlx::Row;
@@ -327,6 +327,8 @@ macro_rules! console_queries {
                 last_error: r.try_get("last_error")?,
                 created_at: r.try_get("created_at")?,
                 sent_at: r.try_get("sent_at")?,
+                delivery: r.try_get("delivery")?,
+                delivery_error: r.try_get("delivery_error")?,
             })
         }
 
@@ -366,6 +368,12 @@ macro_rules! console_queries {
                     "UPDATE outbox SET status = 'sent', sent_at = $3, lease_until = NULL, payload_sealed = $4 {MINE}"
                 )))
                 .bind(outbox_id).bind(attempt).bind(now).bind(Vec::<u8>::new()),
+                Delivery::SentAs { provider_ref, recipient_ref, at } => sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE outbox SET status = 'sent', sent_at = $3, lease_until = NULL, payload_sealed = $4, \
+                     provider_ref = $5, recipient_ref = $6 {MINE}"
+                )))
+                .bind(outbox_id).bind(attempt).bind(*at).bind(Vec::<u8>::new())
+                .bind(provider_ref.clone()).bind(recipient_ref.clone()),
                 Delivery::Retry { error, at } => sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE outbox SET status = 'pending', next_attempt_at = $3, last_error = $4, lease_until = NULL {MINE}"
                 )))
@@ -381,18 +389,58 @@ macro_rules! console_queries {
             Ok(())
         }
 
-        /// Messages about a tip, or every failed one (`None`), newest first.
+        /// Messages about a tip, or every one that did not arrive (`None`: given up here, or
+        /// reported failed by its provider), newest first.
         pub async fn outbox_about(c: &mut Conn, tip_id: Option<TipId>, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
-            let sql = format!(
-                "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ($1 IS NULL AND status = 'failed') OR tip_id = $1 \
-                 ORDER BY outbox_id DESC LIMIT $2"
-            );
+            // Two statements, so that each reads one index (a parameter test would hide the
+            // partial index `outbox_undelivered` from both planners).
+            let sql = match tip_id {
+                Some(_) => format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tip_id = $1 ORDER BY outbox_id DESC LIMIT $2"),
+                None => format!(
+                    "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE (status = 'failed' OR delivery = 'failed') AND $1 IS NULL \
+                     ORDER BY outbox_id DESC LIMIT $2"
+                ),
+            };
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(tip_id.map(|t| t.get()))
                 .bind(limit)
                 .fetch_all(&mut *c)
                 .await?;
             Ok(rows.iter().map(outbox_row).collect::<Result<_, _>>()?)
+        }
+
+        /// The newest outbox messages, whatever became of them.
+        pub async fn outbox_recent(c: &mut Conn, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+            let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY outbox_id DESC LIMIT $1");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&mut *c).await?;
+            Ok(rows.iter().map(outbox_row).collect::<Result<_, _>>()?)
+        }
+
+        /// Records a provider's report of the message it named `provider_ref`, unless a report of
+        /// the same or a higher rank came first (callbacks come out of order). Returns how many
+        /// messages it changed (none for an unknown id).
+        pub async fn record_delivery(c: &mut Conn, provider_ref: &str, report: &DeliveryReport) -> Result<u64, StoreError> {
+            let done = sqlx::query(
+                "UPDATE outbox SET delivery = $2, delivery_rank = $3, delivery_error = $4, delivery_at = $5 \
+                 WHERE provider_ref = $1 AND delivery_rank < $3",
+            )
+            .bind(provider_ref).bind(report.status).bind(report.rank).bind(report.error.clone()).bind(report.at)
+            .execute(&mut *c)
+            .await?;
+            Ok(done.rows_affected())
+        }
+
+        /// Records a Messenger watermark: every message to `recipient_ref` handed over at or
+        /// before `watermark` was delivered (or read), unless it stands higher already.
+        pub async fn record_watermark(c: &mut Conn, recipient_ref: &str, watermark: i64, report: &DeliveryReport) -> Result<u64, StoreError> {
+            let done = sqlx::query(
+                "UPDATE outbox SET delivery = $3, delivery_rank = $4, delivery_error = NULL, delivery_at = $5 \
+                 WHERE recipient_ref = $1 AND sent_at <= $2 AND delivery_rank < $4",
+            )
+            .bind(recipient_ref).bind(watermark).bind(report.status).bind(report.rank).bind(report.at)
+            .execute(&mut *c)
+            .await?;
+            Ok(done.rows_affected())
         }
 
         /// Open tips per district: how many, how many late on their running step, how many

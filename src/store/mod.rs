@@ -21,9 +21,9 @@ use crate::crypto::Keys;
 use crate::domain::TipId;
 
 pub use console::{
-    ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, Delivery, DigestRow, DueTip,
-    Escalation, NewActionReport, NewAssignment, NewOfficer, NewOutbox, NewShift, OfficerChange,
-    OfficerRow, OutboxRow, QueueFilter, QueueRow, SessionRow, ShiftRow, TipChange,
+    ActionReportRow, AssignmentRow, AuditFilter, CorrectionRow, Delivery, DeliveryReport,
+    DigestRow, DueTip, Escalation, NewActionReport, NewAssignment, NewOfficer, NewOutbox, NewShift,
+    OfficerChange, OfficerRow, OutboxRow, QueueFilter, QueueRow, SessionRow, ShiftRow, TipChange,
     TriageCorrection, TriageField, TriageFix,
 };
 pub use postgres::PgStore;
@@ -641,12 +641,31 @@ pub trait Store: Send + Sync {
         result: Delivery,
         now: i64,
     ) -> Result<(), StoreError>;
-    /// Outbox messages about a tip, or every failed one (`None`), newest first.
+    /// Outbox messages about a tip, or every one that did not arrive (`None`: given up, or
+    /// reported failed by its provider), newest first.
     async fn outbox_about(
         &self,
         tip_id: Option<TipId>,
         limit: i64,
     ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// The newest outbox messages, whatever became of them.
+    async fn outbox_recent(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Records a provider's report of the message it named (`provider_ref`, keyed) unless one of
+    /// the same or a higher rank is recorded; returns how many messages changed (0 for an id
+    /// no message has).
+    async fn record_delivery(
+        &self,
+        provider_ref: String,
+        report: DeliveryReport,
+    ) -> Result<u64, StoreError>;
+    /// Records a Messenger watermark: the messages to `recipient_ref` (keyed) handed over at or
+    /// before `watermark` reached the recipient; returns how many changed.
+    async fn record_watermark(
+        &self,
+        recipient_ref: String,
+        watermark: i64,
+        report: DeliveryReport,
+    ) -> Result<u64, StoreError>;
     /// Open tips per district (`None` for the range's own): (district, open, late, escalated).
     async fn district_stats(
         &self,

@@ -10,10 +10,11 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use super::queries::postgres as q;
 use super::{
     ActionReportRow, AssignmentRow, AttachmentCopy, AuditDraft, AuditEntry, AuditFilter,
-    CorrectionRow, Delivery, DigestRow, DueTip, Escalation, ImportedTip, MediaDone, MediaRow,
-    NewMessage, NewOfficer, NewOutbox, NewShift, NewTip, OfficerChange, OfficerRow, OutboxRow,
-    PendingTerms, QueueFilter, QueueRow, SenderRow, SessionRow, ShiftRow, Store, StoreError,
-    StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord, TriageCorrection,
+    CorrectionRow, Delivery, DeliveryReport, DigestRow, DueTip, Escalation, ImportedTip, MediaDone,
+    MediaRow, NewMessage, NewOfficer, NewOutbox, NewShift, NewTip, OfficerChange, OfficerRow,
+    OutboxRow, PendingTerms, QueueFilter, QueueRow, SenderRow, SessionRow, ShiftRow, Store,
+    StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
+    TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -319,6 +320,33 @@ impl Store for PgStore {
         limit: i64,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         q::outbox_about(&mut *self.pool.acquire().await?, tip_id, limit).await
+    }
+
+    async fn outbox_recent(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        q::outbox_recent(&mut *self.pool.acquire().await?, limit).await
+    }
+
+    async fn record_delivery(
+        &self,
+        provider_ref: String,
+        report: DeliveryReport,
+    ) -> Result<u64, StoreError> {
+        q::record_delivery(&mut *self.pool.acquire().await?, &provider_ref, &report).await
+    }
+
+    async fn record_watermark(
+        &self,
+        recipient_ref: String,
+        watermark: i64,
+        report: DeliveryReport,
+    ) -> Result<u64, StoreError> {
+        q::record_watermark(
+            &mut *self.pool.acquire().await?,
+            &recipient_ref,
+            watermark,
+            &report,
+        )
+        .await
     }
 
     async fn district_stats(

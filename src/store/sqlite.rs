@@ -25,10 +25,11 @@ use super::queries::sqlite as q;
 use super::sqlite_intake::{self, Begun};
 use super::{
     ActionReportRow, AssignmentRow, AttachmentCopy, AuditDraft, AuditEntry, AuditFilter,
-    CorrectionRow, Delivery, DigestRow, DueTip, Escalation, ImportedTip, MediaDone, MediaRow,
-    NewMessage, NewOfficer, NewOutbox, NewShift, NewTip, OfficerChange, OfficerRow, OutboxRow,
-    PendingTerms, QueueFilter, QueueRow, SenderRow, SessionRow, ShiftRow, Store, StoreError,
-    StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord, TriageCorrection,
+    CorrectionRow, Delivery, DeliveryReport, DigestRow, DueTip, Escalation, ImportedTip, MediaDone,
+    MediaRow, NewMessage, NewOfficer, NewOutbox, NewShift, NewTip, OfficerChange, OfficerRow,
+    OutboxRow, PendingTerms, QueueFilter, QueueRow, SenderRow, SessionRow, ShiftRow, Store,
+    StoreError, StoredDataKey, StoredMessage, TipAuth, TipChange, TipLink, TipRecord,
+    TriageCorrection,
 };
 use crate::crypto::Keys;
 use crate::domain::TipId;
@@ -643,6 +644,37 @@ impl Store for SqliteStore {
         limit: i64,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         q::outbox_about(&mut *self.reader().await?, tip_id, limit).await
+    }
+
+    async fn outbox_recent(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        q::outbox_recent(&mut *self.reader().await?, limit).await
+    }
+
+    async fn record_delivery(
+        &self,
+        provider_ref: String,
+        report: DeliveryReport,
+    ) -> Result<u64, StoreError> {
+        let args = Arc::new((provider_ref, report));
+        self.write_value(move |c| {
+            let args = args.clone();
+            Box::pin(async move { q::record_delivery(c, &args.0, &args.1).await })
+        })
+        .await
+    }
+
+    async fn record_watermark(
+        &self,
+        recipient_ref: String,
+        watermark: i64,
+        report: DeliveryReport,
+    ) -> Result<u64, StoreError> {
+        let args = Arc::new((recipient_ref, report));
+        self.write_value(move |c| {
+            let args = args.clone();
+            Box::pin(async move { q::record_watermark(c, &args.0, watermark, &args.1).await })
+        })
+        .await
     }
 
     async fn district_stats(

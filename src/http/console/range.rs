@@ -1,6 +1,7 @@
 //! The range dashboard (every district: open, late and escalated tips, who is on duty now, a red
-//! warning where nobody is, alerts that could not be delivered, officers flagged for bulk
-//! viewing) and the duty roster page (who is on duty now and in the next day; adding a shift).
+//! warning where nobody is, messages that did not arrive (given up here, or reported failed by
+//! their provider, with its error code), the latest messages and what their providers report of
+//! them, officers flagged for bulk viewing) and the duty roster page (who is on duty now and in the next day; adding a shift).
 
 use askama::Template;
 use axum::body::Bytes;
@@ -14,6 +15,7 @@ use crate::alerts::roster::{self, Duty, RawShift};
 use crate::domain::{Action, Role, allows};
 use crate::http::pages::render;
 use crate::http::{AppState, Tr, ist};
+use crate::store::OutboxRow;
 
 /// One district on the dashboard.
 pub struct DistrictLine {
@@ -32,13 +34,76 @@ struct RangePage {
     csrf: String,
     districts: Vec<DistrictLine>,
     range_on_duty: String,
-    /// (when, tip number, channel, error)
-    failed: Vec<(String, String, String, String)>,
+    /// Messages that did not arrive.
+    failed: Vec<OutboxLine>,
+    /// The latest messages.
+    deliveries: Vec<OutboxLine>,
     /// (when, tip number, district) of tips that repeat a place where action was taken.
     repeats: Vec<(String, String, String)>,
     /// (when, tip number, district) of tips in a burst naming one person.
     bursts: Vec<(String, String, String)>,
 }
+
+/// An outbox message as listed: never its destination or text.
+pub struct OutboxLine {
+    when: String,
+    tip_number: String,
+    channel: String,
+    /// What became of it, in the officer's language (with a provider's error code).
+    state: String,
+    /// Why it was not sent, as the sender recorded it.
+    error: String,
+}
+
+/// Where a message stands: waiting, given up here, or the provider's last report (a failure
+/// with its error code).
+fn delivery_state(t: Tr, row: &OutboxRow) -> String {
+    match (row.status.as_str(), row.delivery.as_deref()) {
+        ("failed", _) => t.get("con-delivery-given-up"),
+        (_, Some("failed")) => t.get_with(
+            "con-delivery-failed",
+            "code",
+            row.delivery_error.as_deref().unwrap_or("-"),
+        ),
+        (_, Some("read")) => t.get("con-delivery-read"),
+        (_, Some("delivered")) => t.get("con-delivery-delivered"),
+        ("sent", _) => t.get("con-delivery-sent"),
+        _ => t.get("con-delivery-pending"),
+    }
+}
+
+/// The lines of outbox rows, with their tips' numbers.
+async fn outbox_lines(state: &AppState, t: Tr, rows: &[OutboxRow]) -> Vec<OutboxLine> {
+    let mut out = Vec::new();
+    for row in rows {
+        let tip_number = match row.tip_id {
+            Some(id) => state
+                .core
+                .store
+                .tip(id)
+                .await
+                .ok()
+                .flatten()
+                .map(|r| r.tip_number)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        out.push(OutboxLine {
+            when: ist(row.created_at),
+            tip_number,
+            channel: row.channel.clone(),
+            state: delivery_state(t, row),
+            error: match row.status.as_str() {
+                "failed" => row.last_error.clone().unwrap_or_default(),
+                _ => String::new(),
+            },
+        });
+    }
+    out
+}
+
+/// Messages listed among the latest.
+const DELIVERIES_SHOWN: i64 = 50;
 
 /// Repeat alarms of the last two weeks are listed.
 const REPEATS_SHOWN_MS: i64 = 14 * 24 * 3_600_000;
@@ -50,10 +115,11 @@ pub async fn range_page(State(state): State<AppState>, officer: Officer) -> Resp
     }
     let core = &state.core;
     let now = core.clock.now_ms();
-    let (stats, shifts, failed, repeats, bursts) = match tokio::try_join!(
+    let (stats, shifts, failed, recent, repeats, bursts) = match tokio::try_join!(
         core.store.district_stats(now),
         core.store.shifts(now, now + 1),
         core.store.outbox_about(None, 50),
+        core.store.outbox_recent(DELIVERIES_SHOWN),
         core.store
             .linked_alarms("repeat_after_action", now - REPEATS_SHOWN_MS, 50),
         core.store
@@ -95,21 +161,6 @@ pub async fn range_page(State(state): State<AppState>, officer: Officer) -> Resp
             }
         })
         .collect();
-    let mut tip_numbers = Vec::new();
-    for row in &failed {
-        let number = match row.tip_id {
-            Some(id) => core
-                .store
-                .tip(id)
-                .await
-                .ok()
-                .flatten()
-                .map(|r| r.tip_number)
-                .unwrap_or_default(),
-            None => String::new(),
-        };
-        tip_numbers.push(number);
-    }
     let alarm_lines = |rows: Vec<(String, Option<String>, i64)>| -> Vec<(String, String, String)> {
         rows.into_iter()
             .map(|(number, district, at)| {
@@ -131,18 +182,8 @@ pub async fn range_page(State(state): State<AppState>, officer: Officer) -> Resp
             .map(|(_, n)| n)
             .collect::<Vec<_>>()
             .join(", "),
-        failed: failed
-            .iter()
-            .zip(tip_numbers)
-            .map(|(r, n)| {
-                (
-                    ist(r.created_at),
-                    n,
-                    r.channel.clone(),
-                    r.last_error.clone().unwrap_or_default(),
-                )
-            })
-            .collect(),
+        failed: outbox_lines(&state, t, &failed).await,
+        deliveries: outbox_lines(&state, t, &recent).await,
         t,
     };
     render(StatusCode::OK, &page)
