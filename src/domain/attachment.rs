@@ -100,12 +100,23 @@ fn clean_jpeg(bytes: &[u8]) -> Result<Vec<u8>, AttachmentError> {
         if !identifying {
             out.extend_from_slice(&bytes[i..end]);
         }
-        if marker == 0xDA {
-            // Start of scan: the entropy-coded data and everything after stay as they are.
-            out.extend_from_slice(&bytes[end..]);
-            return Ok(out);
-        }
         i = end;
+        if marker == 0xDA {
+            // Start of scan: its entropy-coded data is copied up to the next marker (in it, 0xFF
+            // is followed by 0x00, a stuffed byte, or by a restart marker). Markers between and
+            // after scans go through this loop too: metadata hidden between the scans of a
+            // progressive JPEG is dropped like metadata before them.
+            let start = i;
+            loop {
+                match (bytes.get(i), bytes.get(i + 1)) {
+                    (Some(0xFF), Some(0x00 | 0xD0..=0xD7)) => i += 2,
+                    (Some(0xFF), Some(_)) => break,
+                    (Some(_), _) => i += 1,
+                    (None, _) => return Err(AttachmentError::Damaged),
+                }
+            }
+            out.extend_from_slice(&bytes[start..i]);
+        }
     }
 }
 
@@ -177,6 +188,33 @@ pub(crate) mod tests {
         );
         assert_eq!(photo.original, original);
         assert_eq!(photo.sha256, encode_hex(&sha256(&original)));
+    }
+
+    #[test]
+    fn metadata_between_and_after_scans_is_removed_too() {
+        // A progressive JPEG's second scan, with an EXIF segment and a comment slipped in between
+        // the scans, and bytes appended after the end of the image.
+        let mut j = jpeg_with_exif(b"first");
+        j.truncate(j.len() - 2);
+        j.extend_from_slice(&[0xFF, 0xD0, 0x77]);
+        j.extend_from_slice(&[0xFF, 0xE1, 0x00, 0x17]);
+        j.extend_from_slice(b"Exif\0\0CANARY-LATE-GPS");
+        j.extend_from_slice(&[0xFF, 0xFE, 0x00, 0x09]);
+        j.extend_from_slice(b"by Ravi");
+        j.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 63, 0, 0x9A, 0xFF, 0xD9]);
+        j.extend_from_slice(b"CANARY-TRAILER");
+        let photo = Photo::parse(&j).unwrap();
+        let text = String::from_utf8_lossy(&photo.clean);
+        assert!(!text.contains("CANARY") && !text.contains("Ravi"), "{text}");
+        // Both scans, the restart marker and the end of the image are kept.
+        assert!(photo.clean.ends_with(&[
+            0x56, 0xFF, 0xD0, 0x77, 0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 63, 0, 0x9A, 0xFF, 0xD9
+        ]));
+        // Scan data cut off before the end of the image is damage.
+        assert_eq!(
+            Photo::parse(&j[..j.len() - 16]).unwrap_err(),
+            AttachmentError::Damaged
+        );
     }
 
     #[test]
