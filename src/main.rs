@@ -68,6 +68,11 @@ enum Command {
         /// The running server, e.g. http://127.0.0.1:8080 (signatures cover `public_url`).
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
+        /// Also answer as Twilio's media API at `channels.twilio.api_url` (which must then be an
+        /// http://127.0.0.1:PORT address the server can reach), so the simulated WhatsApp photo
+        /// is fetched, cleaned and deleted as a real one.
+        #[arg(long)]
+        serve_media: bool,
     },
     /// Duty rosters: who receives alerts when.
     Roster {
@@ -166,12 +171,22 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let core = tipline::app::Core::load(&config).await?;
             tipline::officers::cli::run(&core, command).await?;
         }
-        Command::Simulate { url } => {
+        Command::Simulate { url, serve_media } => {
             let (jurisdiction, _) = load_data(&config)?;
             let public = config.public_url.clone().unwrap_or_else(|| url.clone());
-            let sent =
-                tipline::channels::simulate::run(&config.channels, &jurisdiction, &public, &url)
-                    .await?;
+            let media = if serve_media {
+                Some(tipline::channels::simulate::media_listener(&config.channels).await?)
+            } else {
+                None
+            };
+            let sent = tipline::channels::simulate::run(
+                &config.channels,
+                &jurisdiction,
+                &public,
+                &url,
+                media,
+            )
+            .await?;
             if sent.is_empty() {
                 anyhow::bail!(
                     "no provider is configured: add [channels.twilio], [channels.meta], [channels.messenger], [channels.x] or [[channels.telegram]] to the config file (see README)"
@@ -179,7 +194,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
             for s in &sent {
                 println!(
-                    "{:<22} {}  {}",
+                    "{:<28} {}  {}",
                     s.what,
                     s.status,
                     s.answer.as_deref().unwrap_or("(answer through the outbox)")

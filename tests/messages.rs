@@ -650,29 +650,51 @@ async fn telegram_tips_postgres() {
     }
 }
 
-/// `tipline simulate` sends one signed message per configured provider; each opens a tip.
-async fn simulated(app: TestApp) {
+/// `tipline simulate` sends one signed message per configured provider; each opens a tip. With
+/// `--serve-media` it answers as Twilio's media API: the server fetches the WhatsApp photo (the
+/// background job runs here), cleans it and deletes it there.
+async fn simulated(app: TestApp, media: tokio::net::TcpListener) {
+    let core = app.core.clone();
+    let fetcher = tokio::spawn(async move {
+        let client = tipline::alerts::send::client().unwrap();
+        loop {
+            tipline::channels::media::fetch_due(&core, &client)
+                .await
+                .unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    });
     let sent = tipline::channels::simulate::run(
         &app.core.channels,
         &app.core.jurisdiction,
         "https://tips.example.in",
         &app.url(""),
+        Some(media),
     )
     .await
     .unwrap();
+    fetcher.abort();
     let what: Vec<&str> = sent.iter().map(|s| s.what.as_str()).collect();
     assert_eq!(
         what,
         [
             "Twilio SMS",
             "Twilio WhatsApp",
+            "Twilio WhatsApp photo",
             "Meta WhatsApp",
             "Meta WhatsApp location",
             "Telegram bot korba",
-            "Exotel call (recorded message)"
+            "Exotel call (recorded message)",
+            "Twilio media (served here)"
         ]
     );
-    assert!(sent.iter().all(|s| s.status == 200));
+    assert!(
+        sent.iter().all(|s| s.status == 200),
+        "{:?}",
+        sent.iter()
+            .map(|s| (&s.what, s.status, &s.answer))
+            .collect::<Vec<_>>()
+    );
     assert!(
         sent[0]
             .answer
@@ -680,19 +702,33 @@ async fn simulated(app: TestApp) {
             .unwrap()
             .contains("Soochna number")
     );
-    assert!(sent[1].answer.as_deref().unwrap().contains("सूचना संख्या"));
+    let whatsapp = sent[1].answer.as_deref().unwrap();
+    assert!(whatsapp.contains("सूचना संख्या"), "{whatsapp}");
     // The call's recorded message is read back as a new tip's number and secret.
-    let receipt = sent[5].answer.as_deref().unwrap();
+    let receipt = sent[6].answer.as_deref().unwrap();
     assert!(receipt.contains("सूचना संख्या है:"), "{receipt}");
-    // The shared location joined the WhatsApp tipster's tip.
+    // The shared location and the photo joined their tipsters' tips.
     assert_eq!(app.tip_count().await, 5);
+    // The range supervisor sees the photo on the WhatsApp tip, without the camera's position.
+    let ig = app
+        .officer("ig.simulate", Role::RangeSupervisor, None, None)
+        .await;
+    let page = ig.tip_page(&digits_after(whatsapp, "सूचना संख्या: ")).await;
+    let href = common::between(&page, "<ul id=\"photos\"><li><a href=\"", "\"");
+    let seen = ig.get(&href).await.bytes().await.unwrap();
+    assert!(seen.starts_with(&[0xFF, 0xD8]));
+    assert!(seen.len() > 1000, "the whole picture: {} bytes", seen.len());
+    assert!(!String::from_utf8_lossy(&seen).contains("camera position"));
+    app.assert_not_in_database_files(&[b"simulated camera position"]);
 }
 
-async fn all_channels_app(backend: Backend) -> Option<TestApp> {
+/// Every channel but Messenger and X; Twilio's API is where `media` listens.
+async fn all_channels_app(backend: Backend, media: &tokio::net::TcpListener) -> Option<TestApp> {
+    let twilio_api = format!("http://{}", media.local_addr().unwrap());
     TestApp::spawn_with(backend, |core| {
         core.channels = Channels {
             twilio: Some(Twilio {
-                api_url: "http://127.0.0.1:9".into(),
+                api_url: twilio_api,
                 account_sid: "AC0000000000000000000000000000abcd".into(),
                 auth_token: SecretString::from(TOKEN),
             }),
@@ -730,13 +766,16 @@ async fn all_channels_app(backend: Backend) -> Option<TestApp> {
 
 #[tokio::test]
 async fn simulate_reaches_every_channel_sqlite() {
-    simulated(all_channels_app(Backend::Sqlite).await.unwrap()).await;
+    let media = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = all_channels_app(Backend::Sqlite, &media).await.unwrap();
+    simulated(app, media).await;
 }
 
 #[tokio::test]
 async fn simulate_reaches_every_channel_postgres() {
-    match all_channels_app(Backend::Postgres).await {
-        Some(app) => simulated(app).await,
+    let media = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    match all_channels_app(Backend::Postgres, &media).await {
+        Some(app) => simulated(app, media).await,
         None => eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set"),
     }
 }

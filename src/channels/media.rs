@@ -20,8 +20,6 @@
 //! may be; send the Exotel API key to, or fetch from, a host that is not a configured recording
 //! origin; send Twilio's credentials anywhere but the configured Twilio API.
 
-use secrecy::ExposeSecret;
-
 use super::{InboundMessage, MediaKind, MediaRef, Provider};
 use crate::app::Core;
 use crate::domain::TipId;
@@ -183,18 +181,4 @@ fn seal(
             intake::seal_held(core, key_scope, &file, now)
         }
     })
-}
-
-/// The Twilio account's credentials, if Twilio is configured.
-fn twilio_credentials(core: &Core) -> Result<(&str, String, String), String> {
-    let twilio = core
-        .channels
-        .twilio
-        .as_ref()
-        .ok_or("channels.twilio is not configured")?;
-    Ok((
-        &twilio.api_url,
-        twilio.account_sid.clone(),
-        twilio.auth_token.expose_secret().to_owned(),
-    ))
 }

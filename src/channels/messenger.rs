@@ -128,6 +128,7 @@ impl Notification {
                 provider_id: m.mid.clone(),
             });
         }
+        out.retain(InboundMessage::addressed);
         out
     }
 }
@@ -254,6 +255,20 @@ mod tests {
         assert!(
             Notification::parse(br#"{"object":"whatsapp_business_account","entry":[]}"#).is_none()
         );
+    }
+
+    #[test]
+    fn a_message_without_sender_id_or_page_is_left_out() {
+        for (sender, mid, page) in [("", "m_1", "111"), ("9", "", "111"), ("9", "m_1", "")] {
+            let body = format!(
+                r#"{{"object":"page","entry":[{{"messaging":[{{"sender":{{"id":"{sender}"}},"recipient":{{"id":"{page}"}},"message":{{"mid":"{mid}","text":"hello"}}}},{{"sender":{{"id":"10"}},"recipient":{{"id":"111"}},"message":{{"mid":"m_2","text":"kept"}}}}]}}]}}"#
+            );
+            let m = Notification::parse(body.as_bytes())
+                .unwrap()
+                .messages(|_| None);
+            assert_eq!(m.len(), 1, "{sender:?} {mid:?} {page:?}");
+            assert_eq!(m[0].text, "kept");
+        }
     }
 }
 

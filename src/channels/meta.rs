@@ -151,6 +151,7 @@ impl Notification {
                 });
             }
         }
+        out.retain(InboundMessage::addressed);
         out
     }
 }
@@ -321,6 +322,23 @@ mod tests {
             reserialised.as_bytes(),
             header
         ));
+    }
+
+    #[test]
+    fn a_message_without_sender_id_or_number_id_is_left_out() {
+        for (from, to) in [
+            (r#""from":"919812345678""#, r#""from":"""#),
+            (r#""from":"919812345678""#, r#""from":"  ""#),
+            (r#""id":"wamid.TEST1""#, r#""id":"""#),
+            (
+                r#""phone_number_id":"106540352242922""#,
+                r#""phone_number_id":"""#,
+            ),
+        ] {
+            assert!(L2.contains(from));
+            let n = Notification::parse(L2.replace(from, to).as_bytes()).unwrap();
+            assert!(n.messages(|_| None).is_empty(), "{to}");
+        }
     }
 
     #[test]

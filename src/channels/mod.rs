@@ -99,6 +99,18 @@ pub struct InboundMessage {
     pub location: Option<Location>,
 }
 
+impl InboundMessage {
+    /// Whether the message names its sender, its provider id and what it reached, each at most
+    /// 256 bytes. A parser leaves out a message that does not: an empty sender would be every
+    /// such sender's (joining a stranger's tip), an empty id would make the next such message
+    /// look like a retry of this one (and be lost).
+    pub fn addressed(&self) -> bool {
+        [&self.from, &self.provider_id, &self.via]
+            .iter()
+            .all(|s| !s.trim().is_empty() && s.len() <= 256)
+    }
+}
+
 /// How a message was handled (the answer is what the sender is told).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Handled {

@@ -1,9 +1,13 @@
 //! `tipline simulate`: sends realistic, correctly signed traffic for each configured provider to
-//! a running server (Twilio SMS and WhatsApp, Meta WhatsApp with a shared location, Messenger, X,
-//! each Telegram bot, and
-//! an Exotel call that leaves a recorded message), so that a
+//! a running server (Twilio SMS, and WhatsApp with a photo; Meta WhatsApp with a shared location;
+//! Messenger; X; each Telegram bot; an Exotel call that leaves a recorded message), so that a
 //! newcomer can watch tips arrive in the console. It signs with the secrets of the same config
 //! file and over the configured `public_url` (what the providers would sign), and sends to `--url`.
+//!
+//! A provider's file is fetched by the server from the provider, never taken from the webhook:
+//! with `--serve-media`, `simulate` itself answers as Twilio's media API at the configured
+//! `channels.twilio.api_url` (a loopback address, for a trial without a Twilio account), so the
+//! photo is fetched, cleaned and deleted as a real one would be.
 
 use std::fmt::Write as _;
 
@@ -23,6 +27,12 @@ const TEXTS: [&str; 4] = [
     "Someone called posing as a bank officer and took 40,000 rupees from my father's account just now",
 ];
 
+/// The caption of the simulated WhatsApp photo.
+const PHOTO_CAPTION: &str = "Yeh us jagah ki photo hai, bhatti ke paas";
+
+/// A small real JPEG (200x120, no metadata of its own).
+const PHOTO: &[u8] = include_bytes!("simulate-photo.jpg");
+
 /// One line of the report per message sent.
 pub struct Sent {
     /// Which provider and channel.
@@ -35,11 +45,41 @@ pub struct Sent {
 
 /// Sends one message per configured provider. `public_url` is what the signatures cover;
 /// `base` is where the requests go.
+/// Binds the address of `channels.twilio.api_url` for `--serve-media`: only an http loopback
+/// address with a port (this is for a trial on one machine, never in front of Twilio's real API).
+pub async fn media_listener(channels: &Channels) -> anyhow::Result<tokio::net::TcpListener> {
+    let twilio = channels
+        .twilio
+        .as_ref()
+        .context("--serve-media needs [channels.twilio] in the config file")?;
+    let url = reqwest::Url::parse(&twilio.api_url).context("channels.twilio.api_url")?;
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let port = url.port().filter(|_| url.scheme() == "http" && loopback);
+    let Some(port) = port else {
+        anyhow::bail!(
+            "--serve-media answers as Twilio's API at channels.twilio.api_url, which must then be \
+             http://127.0.0.1:PORT (it is {})",
+            twilio.api_url
+        );
+    };
+    tokio::net::TcpListener::bind((host, port))
+        .await
+        .with_context(|| format!("cannot listen on {host}:{port} for --serve-media"))
+}
+
+/// `media`, if given, is where Twilio's message media API is served for the simulated photo (the
+/// address of `channels.twilio.api_url`); without it the photo's URL points at the configured
+/// Twilio API, which does not have it, and the server gives the photo up after its retries.
 pub async fn run(
     channels: &Channels,
     jurisdiction: &Jurisdiction,
     public_url: &str,
     base: &str,
+    media: Option<tokio::net::TcpListener>,
 ) -> anyhow::Result<Vec<Sent>> {
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
@@ -55,53 +95,57 @@ pub async fn run(
     };
     let sender = || -> anyhow::Result<String> { Ok(format!("+9199{}", random_digits(8)?)) };
     let mut out = Vec::new();
+    let mut photo_server = None;
     if let Some(t) = &channels.twilio {
-        for (i, (what, prefix)) in [("Twilio SMS", ""), ("Twilio WhatsApp", "whatsapp:")]
-            .into_iter()
-            .enumerate()
-        {
-            let fields = [
+        // An SMS from one tipster; a WhatsApp text from another, then a photo from the same one
+        // (it joins the tip).
+        let whatsapp_from = format!("whatsapp:{}", sender()?);
+        let message_sid = format!("MM{}", random_digits(32)?);
+        let photo_url = format!(
+            "{}/2010-04-01/Accounts/{}/Messages/{message_sid}/Media/ME{}",
+            t.api_url.trim_end_matches('/'),
+            t.account_sid,
+            random_digits(32)?
+        );
+        if let Some(listener) = media {
+            photo_server = Some(serve_photo(listener, t, &photo_url)?);
+        }
+        let messages = [
+            ("Twilio SMS", sender()?, hotline(0), TEXTS[0], None),
+            (
+                "Twilio WhatsApp",
+                whatsapp_from.clone(),
+                format!("whatsapp:{}", hotline(1)),
+                TEXTS[1],
+                None,
+            ),
+            (
+                "Twilio WhatsApp photo",
+                whatsapp_from,
+                format!("whatsapp:{}", hotline(1)),
+                PHOTO_CAPTION,
+                Some(photo_url.as_str()),
+            ),
+        ];
+        for (what, from, to, body, photo) in messages {
+            let sid = match photo {
+                Some(_) => message_sid.clone(),
+                None => format!("SM{}", random_digits(32)?),
+            };
+            let mut fields = vec![
                 ("AccountSid", t.account_sid.clone()),
                 ("ApiVersion", "2010-04-01".to_owned()),
-                ("Body", TEXTS[i].to_owned()),
-                ("From", format!("{prefix}{}", sender()?)),
-                ("MessageSid", format!("SM{}", random_digits(32)?)),
-                ("NumMedia", "0".to_owned()),
-                ("To", format!("{prefix}{}", hotline(i))),
+                ("Body", body.to_owned()),
+                ("From", from),
+                ("MessageSid", sid),
+                ("NumMedia", usize::from(photo.is_some()).to_string()),
+                ("To", to),
             ];
-            let mut raw = String::new();
-            for (k, v) in &fields {
-                let sep = if raw.is_empty() { "" } else { "&" };
-                let v =
-                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC);
-                let _ = write!(raw, "{sep}{k}={v}");
+            if let Some(url) = photo {
+                fields.push(("MediaContentType0", "image/jpeg".to_owned()));
+                fields.push(("MediaUrl0", url.to_owned()));
             }
-            let form = Form::parse(raw.as_bytes()).context("form")?;
-            let path = "/hooks/twilio/messages";
-            let signature = twilio_signature(
-                t.auth_token.expose_secret(),
-                &format!("{public_url}{path}"),
-                &form,
-            );
-            let resp = client
-                .post(format!("{base}{path}"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("x-twilio-signature", signature)
-                .body(raw)
-                .send()
-                .await
-                .with_context(|| format!("{what}: cannot reach {base}"))?;
-            let status = resp.status().as_u16();
-            let body = resp.text().await.unwrap_or_default();
-            let answer = body
-                .split_once("<Message>")
-                .and_then(|(_, rest)| rest.split_once("</Message>"))
-                .map(|(m, _)| m.to_owned());
-            out.push(Sent {
-                what: what.to_owned(),
-                status,
-                answer,
-            });
+            out.push(twilio_message(&client, t, public_url, base, what, &fields).await?);
         }
     }
     if let Some(m) = &channels.meta {
@@ -226,7 +270,162 @@ pub async fn run(
     if let Some(e) = &channels.exotel {
         out.push(exotel_call(&client, e, &hotline(4), base).await?);
     }
+    if let Some(server) = photo_server {
+        out.push(server.outcome().await);
+    }
     Ok(out)
+}
+
+/// One Twilio Messaging webhook, signed as Twilio signs it, and the TwiML answer's message.
+async fn twilio_message(
+    client: &reqwest::Client,
+    t: &super::config::Twilio,
+    public_url: &str,
+    base: &str,
+    what: &str,
+    fields: &[(&str, String)],
+) -> anyhow::Result<Sent> {
+    let mut raw = String::new();
+    for (k, v) in fields {
+        let sep = if raw.is_empty() { "" } else { "&" };
+        let v = percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC);
+        let _ = write!(raw, "{sep}{k}={v}");
+    }
+    let form = Form::parse(raw.as_bytes()).context("form")?;
+    let path = "/hooks/twilio/messages";
+    let signature = twilio_signature(
+        t.auth_token.expose_secret(),
+        &format!("{public_url}{path}"),
+        &form,
+    );
+    let resp = client
+        .post(format!("{base}{path}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", signature)
+        .body(raw)
+        .send()
+        .await
+        .with_context(|| format!("{what}: cannot reach {base}"))?;
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap_or_default();
+    let answer = body
+        .split_once("<Message>")
+        .and_then(|(_, rest)| rest.split_once("</Message>"))
+        .map(|(m, _)| xml_unescape(m));
+    Ok(Sent {
+        what: what.to_owned(),
+        status,
+        answer,
+    })
+}
+
+/// TwiML text as the tipster's phone shows it (the five XML escapes undone, `&amp;` last).
+fn xml_unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The photo the simulated WhatsApp tipster sends: a real JPEG with an APP1 segment put in
+/// front that stands for a phone camera's EXIF (with a position), which the officers' copy must
+/// not have.
+fn simulated_photo() -> Vec<u8> {
+    let exif = b"Exif\0\0GPS 22.0797N 82.1409E (simulated camera position)";
+    let len = exif.len() + 2;
+    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    photo.extend_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes());
+    photo.extend_from_slice(exif);
+    photo.extend_from_slice(PHOTO.get(2..).unwrap_or_default());
+    photo
+}
+
+/// Twilio's message media API for the one simulated photo, served by `simulate` itself at the
+/// configured `api_url` (`--serve-media`): `GET` with the account's Basic auth answers the photo,
+/// `DELETE ….json` answers 204, anything else 404. It records what the server did.
+struct PhotoServer {
+    seen: tokio::sync::watch::Receiver<(bool, bool)>,
+}
+
+fn serve_photo(
+    listener: tokio::net::TcpListener,
+    t: &super::config::Twilio,
+    photo_url: &str,
+) -> anyhow::Result<PhotoServer> {
+    let path = reqwest::Url::parse(photo_url)
+        .context("channels.twilio.api_url is not a URL")?
+        .path()
+        .to_owned();
+    let auth = format!(
+        "Basic {}",
+        crate::crypto::encode_base64(
+            format!("{}:{}", t.account_sid, t.auth_token.expose_secret()).as_bytes()
+        )
+    );
+    let (tell, seen) = tokio::sync::watch::channel((false, false));
+    let tell = std::sync::Arc::new(tell);
+    let photo = simulated_photo();
+    let app = axum::Router::new().fallback(
+        move |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+            let (path, auth, tell, photo) =
+                (path.clone(), auth.clone(), tell.clone(), photo.clone());
+            async move {
+                use axum::http::StatusCode;
+                use axum::response::IntoResponse;
+                let authorized = headers
+                    .get("authorization")
+                    .is_some_and(|h| h.as_bytes() == auth.as_bytes());
+                if !authorized {
+                    return StatusCode::UNAUTHORIZED.into_response();
+                }
+                if method == axum::http::Method::GET && uri.path() == path {
+                    tell.send_modify(|s| s.0 = true);
+                    ([("content-type", "image/jpeg")], photo).into_response()
+                } else if method == axum::http::Method::DELETE
+                    && uri.path() == format!("{path}.json")
+                {
+                    tell.send_modify(|s| s.1 = true);
+                    StatusCode::NO_CONTENT.into_response()
+                } else {
+                    StatusCode::NOT_FOUND.into_response()
+                }
+            }
+        },
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(PhotoServer { seen })
+}
+
+impl PhotoServer {
+    /// Waits (30 s at most) for the server to fetch the photo and delete it, as its background
+    /// job does within seconds of the message.
+    async fn outcome(mut self) -> Sent {
+        let done = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            self.seen.wait_for(|&(fetched, deleted)| fetched && deleted),
+        )
+        .await
+        .is_ok_and(|seen| seen.is_ok());
+        let fetched = self.seen.borrow().0;
+        let (status, answer) = if done {
+            (200, "the server fetched the photo, then deleted it here")
+        } else if fetched {
+            (
+                504,
+                "the server fetched the photo but did not delete it within 30 s",
+            )
+        } else {
+            (504, "the server did not fetch the photo within 30 s")
+        };
+        Sent {
+            what: "Twilio media (served here)".into(),
+            status,
+            answer: Some(answer.into()),
+        }
+    }
 }
 
 /// One Exotel call through the flow as Exotel walks it: the menu, key 2 (not 1, not 3), the

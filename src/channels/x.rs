@@ -126,6 +126,7 @@ impl Events {
                     provider_id: e.id.clone(),
                 })
             })
+            .filter(InboundMessage::addressed)
             .collect()
     }
 }
@@ -177,5 +178,19 @@ mod tests {
         let typing = br#"{"for_user_id":"1","direct_message_indicate_typing_events":[{}]}"#;
         assert!(Events::parse(typing).unwrap().messages(|_| None).is_empty());
         assert!(Events::parse(b"{}").is_none());
+    }
+
+    #[test]
+    fn a_message_without_sender_or_id_is_left_out() {
+        for (id, sender) in [("", "3001969357"), ("9544918301", ""), ("9544918301", " ")] {
+            let body = format!(
+                r#"{{"for_user_id":"4337869213","direct_message_events":[{{"type":"message_create","id":"{id}","message_create":{{"target":{{"recipient_id":"4337869213"}},"sender_id":"{sender}","message_data":{{"text":"hello"}}}}}}]}}"#
+            );
+            let e = Events::parse(body.as_bytes()).unwrap();
+            assert!(
+                e.messages(|_| None).is_empty(),
+                "id {id:?}, sender {sender:?}"
+            );
+        }
     }
 }

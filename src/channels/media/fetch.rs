@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::Url;
 use secrecy::ExposeSecret;
 
-use super::{Reference, twilio_credentials};
+use super::Reference;
 use crate::app::Core;
 use crate::channels::{MediaKind, Provider};
 
@@ -188,6 +188,20 @@ fn twilio_file(
         }
     };
     Ok((url, user, token))
+}
+
+/// The Twilio account's credentials, if Twilio is configured.
+fn twilio_credentials(core: &Core) -> Result<(&str, String, String), String> {
+    let twilio = core
+        .channels
+        .twilio
+        .as_ref()
+        .ok_or("channels.twilio is not configured")?;
+    Ok((
+        &twilio.api_url,
+        twilio.account_sid.clone(),
+        twilio.auth_token.expose_secret().to_owned(),
+    ))
 }
 
 /// A provider's file URL is fetched only over https, or from the provider's configured API
