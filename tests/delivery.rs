@@ -358,6 +358,26 @@ async fn whatsapp_statuses(app: TestApp, sent: Sent) {
         "{latest}"
     );
 
+    // The tip's own page lists both messages to the tipster with what Meta reported, never
+    // where they went.
+    let sp = app
+        .officer(
+            "sp2.mungeli",
+            Role::DistrictSupervisor,
+            Some("mungeli"),
+            None,
+        )
+        .await;
+    let page = sp.tip_page(&number).await;
+    let replies = common::between(&page, "<ul class=\"replies\">", "</ul>");
+    assert_eq!(replies.matches("<li>").count(), 2, "{replies}");
+    assert!(
+        replies.contains("meta: delivered") || replies.contains("meta: पहुँच गया"),
+        "{replies}"
+    );
+    assert!(replies.contains("131047"), "{replies}");
+    assert!(!replies.contains(tipster), "{replies}");
+
     // Message ids are kept keyed only: a `wamid` can carry the tipster's number.
     app.assert_not_in_database_files(&[b"wamid.OUT1", b"wamid.OUT2", tipster.as_bytes()]);
 }
@@ -743,3 +763,145 @@ on_both!(
     false,
     no_template_fails_visibly
 );
+
+/// Fakes that refuse the first send of each provider with its documented "slow down" (Meta's
+/// pair-rate error 131056 in an HTTP 400; Telegram's 429 with `parameters.retry_after` 40),
+/// then take every send; `taken` lists the providers of the sends taken, in order.
+async fn throttling_fakes(taken: Arc<Mutex<Vec<&'static str>>>) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (meta_tries, bot_tries) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let graph = {
+        let taken = taken.clone();
+        axum::routing::post(move || async move {
+            if meta_tries.fetch_add(1, Ordering::SeqCst) == 0 {
+                return (
+                    axum::http::StatusCode::BAD_REQUEST,
+                    json!({"error": {"message": "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+                        "type": "OAuthException", "code": 131056, "fbtrace_id": "Az8or2yhqkZfEZ-_4Qn_Bam"}})
+                    .to_string(),
+                );
+            }
+            taken.lock().unwrap().push("meta");
+            (
+                axum::http::StatusCode::OK,
+                json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.OUT1"}]})
+                    .to_string(),
+            )
+        })
+    };
+    let bot = axum::routing::post(move || async move {
+        if bot_tries.fetch_add(1, Ordering::SeqCst) == 0 {
+            return (
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 40",
+                    "parameters": {"retry_after": 40}})
+                .to_string(),
+            );
+        }
+        taken.lock().unwrap().push("telegram");
+        (
+            axum::http::StatusCode::OK,
+            json!({"ok": true, "result": {"message_id": 7, "chat": {"id": 5551234, "type": "private"},
+                "date": 1764400000, "text": "…"}})
+            .to_string(),
+        )
+    });
+    let router = axum::Router::new()
+        .route("/{id}/messages", graph)
+        .route("/{bot}/sendMessage", bot);
+    common::serve_fake(router).await
+}
+
+/// A gateway's "slow down" is obeyed: the answer waits as long as the provider asked (6 s for
+/// Meta's pair rate, though the backoff alone would try again after 5; Telegram's `retry_after`
+/// 40 s), is not counted as failed, and then goes; the provider's code is kept as the error.
+async fn throttled_sends_wait(backend: Backend) {
+    let taken = Arc::new(Mutex::new(Vec::new()));
+    let api = throttling_fakes(taken.clone()).await;
+    let Some(app) = TestApp::spawn_with(backend, |core| {
+        core.channels = Channels {
+            meta: Some(Meta {
+                app_secret: SecretString::from(APP_SECRET),
+                verify_token: SecretString::from("meta-verify-token"),
+                access_token: SecretString::from("graph-token"),
+                graph_url: api.clone(),
+            }),
+            telegram: vec![tipline::channels::config::Bot {
+                name: "korba".into(),
+                district: tipline::jurisdiction::DistrictId::parse("korba"),
+                token: SecretString::from("123456:ABCdef"),
+                secret_token: SecretString::from("bot-secret-token-0123456789"),
+                api_url: api,
+            }],
+            ..Channels::default()
+        };
+    })
+    .await
+    else {
+        eprintln!("skipped: TIPLINE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    whatsapp_in(
+        &app,
+        "wamid.IN.T1",
+        "919812377099",
+        "Sarkanda me ganja bik raha hai",
+    )
+    .await;
+    let update = json!({"update_id": 9001, "message": {"message_id": 1,
+        "from": {"id": 5551234, "is_bot": false, "first_name": "R"},
+        "chat": {"id": 5551234, "type": "private"}, "date": 1764400000,
+        "text": "bus stand ke paas roz satta chal raha hai"}});
+    let resp = reqwest::Client::new()
+        .post(app.url("/hooks/telegram/korba"))
+        .header("content-type", "application/json")
+        .header(
+            "x-telegram-bot-api-secret-token",
+            "bot-secret-token-0123456789",
+        )
+        .body(update.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let step = |ms: i64| {
+        app.clock.advance(ms);
+        deliver(&app)
+    };
+    step(0).await;
+    assert!(taken.lock().unwrap().is_empty());
+    let rows = app.core.store.outbox_recent(10).await.unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for row in &rows {
+        assert_eq!(row.status, "pending", "{row:?}");
+    }
+    let errors: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.last_error.as_deref())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.contains("(code 131056)")),
+        "{errors:?}"
+    );
+    assert!(errors.iter().any(|e| e.contains("429")), "{errors:?}");
+    step(5_500).await;
+    assert!(taken.lock().unwrap().is_empty(), "Meta asked for about 6 s");
+    step(1_000).await;
+    assert_eq!(*taken.lock().unwrap(), ["meta"]);
+    step(30_000).await;
+    assert_eq!(*taken.lock().unwrap(), ["meta"], "Telegram asked for 40 s");
+    step(4_000).await;
+    assert_eq!(*taken.lock().unwrap(), ["meta", "telegram"]);
+    let rows = app.core.store.outbox_recent(10).await.unwrap();
+    assert!(rows.iter().all(|r| r.status == "sent"), "{rows:?}");
+}
+
+#[tokio::test]
+async fn throttled_sends_wait_as_asked_sqlite() {
+    throttled_sends_wait(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn throttled_sends_wait_as_asked_postgres() {
+    throttled_sends_wait(Backend::Postgres).await;
+}

@@ -258,6 +258,7 @@ con-delivery-sent = handed to the provider
 con-delivery-given-up = not sent
 con-delivery-failed = provider reports it failed, error code { $code }
 con-delivery-delivered = delivered
+con-replies = Messages to the tipster (as the provider reported them)
 con-delivery-read = read
 con-link-same_person_burst = POSSIBLE HARASSMENT: the same person is named in 3 or more tips this week
 con-bursts = Possible harassment campaigns: one person named in 3 or more tips in a week

@@ -258,6 +258,7 @@ con-delivery-sent = प्रदाता को सौंपा गया
 con-delivery-given-up = नहीं भेजा जा सका
 con-delivery-failed = प्रदाता के अनुसार नहीं पहुँचा, त्रुटि कोड { $code }
 con-delivery-delivered = पहुँच गया
+con-replies = सूचनाकर्ता को भेजे संदेश (प्रदाता की रिपोर्ट के अनुसार)
 con-delivery-read = पढ़ लिया गया
 con-link-same_person_burst = संभावित उत्पीड़न: इस सप्ताह 3 या अधिक सूचनाओं में एक ही व्यक्ति का नाम
 con-bursts = संभावित उत्पीड़न अभियान: एक सप्ताह में 3 या अधिक सूचनाओं में एक ही व्यक्ति

@@ -61,13 +61,14 @@ impl Reported {
         }
     }
 
-    /// Meta's `statuses[].status`; `None` for anything else (`played`, future values).
+    /// Meta's `statuses[].status` (`played`, for a voice message listened to, counts as read);
+    /// `None` for anything else (future values).
     pub fn from_meta(status: &str) -> Option<Self> {
         match status {
             "sent" => Some(Self::Sent),
             "failed" => Some(Self::Failed),
             "delivered" => Some(Self::Delivered),
-            "read" => Some(Self::Read),
+            "read" | "played" => Some(Self::Read),
             _ => None,
         }
     }
@@ -164,7 +165,8 @@ mod tests {
         assert_eq!(Reported::from_twilio("undelivered"), Some(Reported::Failed));
         assert_eq!(Reported::from_twilio("queued"), None);
         assert_eq!(Reported::from_meta("read"), Some(Reported::Read));
-        assert_eq!(Reported::from_meta("played"), None);
+        assert_eq!(Reported::from_meta("played"), Some(Reported::Read));
+        assert_eq!(Reported::from_meta("deleted"), None);
     }
 
     #[test]

@@ -18,10 +18,26 @@ pub const MAX_ATTEMPTS: i64 = 10;
 /// Messages claimed at once.
 const BATCH: i64 = 50;
 
+/// The longest a gateway's "slow down" is obeyed for one attempt (a longer ask is taken as this).
+const MAX_THROTTLE_MS: i64 = 60 * 60_000;
+
+/// Meta's Cloud API errors that ask to slow down rather than refuse: 130429 (the number's
+/// throughput), 131056 (too many messages to one user: about one per 6 s), 80007 (the
+/// account's rate limit), 4 (the app's call limit).
+const META_SLOW_DOWN: [i64; 4] = [130_429, 131_056, 80_007, 4];
+
 /// Why an attempt failed.
 pub(super) enum Failure {
     /// Worth trying again (network, timeout, the gateway's 5xx or 429).
     Transient(String),
+    /// The gateway asked to slow down: worth trying again, but not sooner than `after_ms` (its
+    /// `Retry-After`, Telegram's `retry_after`, X's rate-limit reset, or 6 s for Meta's pair rate).
+    Throttled {
+        /// What the gateway said (status and code).
+        error: String,
+        /// The wait it asked for, in ms.
+        after_ms: i64,
+    },
     /// No retry can fix it (refused address, bad credentials, unreadable payload).
     Permanent(String),
 }
@@ -99,12 +115,19 @@ pub async fn deliver_due(core: &Core, client: &reqwest::Client) -> Result<usize,
                 handed
             }
             Err(Failure::Permanent(error)) => Delivery::Failed { error },
-            Err(Failure::Transient(error)) if row.attempts >= MAX_ATTEMPTS => {
+            Err(Failure::Transient(error) | Failure::Throttled { error, .. })
+                if row.attempts >= MAX_ATTEMPTS =>
+            {
                 Delivery::Failed { error }
             }
             Err(Failure::Transient(error)) => Delivery::Retry {
                 error,
                 at: core.clock.now_ms() + backoff_ms(row.attempts),
+            },
+            Err(Failure::Throttled { error, after_ms }) => Delivery::Retry {
+                error,
+                at: core.clock.now_ms()
+                    + backoff_ms(row.attempts).max(after_ms.min(MAX_THROTTLE_MS)),
             },
         };
         if let Delivery::Failed { error } = &delivery {
@@ -263,7 +286,9 @@ async fn exotel_callback(
 }
 
 /// A gateway's answer: 2xx sent (with its JSON body, `null` if it has none); 429 and 5xx and
-/// network errors worth a retry; other 4xx not.
+/// network errors worth a retry, after the wait the gateway asks for if it asks (see
+/// [`slow_down`]); other 4xx not. A failure names the provider's error code where its body
+/// gives one (Meta's `error.code`, Telegram's `error_code`, Twilio's `code`), never its text.
 pub(super) async fn answer(
     result: reqwest::Result<reqwest::Response>,
 ) -> Result<serde_json::Value, Failure> {
@@ -275,11 +300,74 @@ pub(super) async fn answer(
         let body = response.bytes().await.unwrap_or_default();
         return Ok(serde_json::from_slice(&body).unwrap_or_default());
     }
-    let reason = format!("gateway answered {status}");
-    if status.as_u16() == 429 || status.is_server_error() {
-        Err(Failure::Transient(reason))
-    } else {
-        Err(Failure::Permanent(reason))
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<i64>().ok())
+    };
+    let (retry_after, reset) = (header("retry-after"), header("x-rate-limit-reset"));
+    let body: serde_json::Value = response
+        .bytes()
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let code = [&body["error"]["code"], &body["error_code"], &body["code"]]
+        .into_iter()
+        .find_map(serde_json::Value::as_i64);
+    let reason = match code {
+        Some(code) => format!("gateway answered {status} (code {code})"),
+        None => format!("gateway answered {status}"),
+    };
+    let asked = Asked {
+        status: status.as_u16(),
+        retry_after_s: retry_after.or_else(|| body["parameters"]["retry_after"].as_i64()),
+        reset_at_s: reset,
+        meta_code: body["error"]["code"].as_i64(),
+    };
+    match slow_down(&asked, time::OffsetDateTime::now_utc().unix_timestamp()) {
+        Some(after_ms) => Err(Failure::Throttled {
+            error: reason,
+            after_ms,
+        }),
+        None if status.as_u16() == 429 || status.is_server_error() => {
+            Err(Failure::Transient(reason))
+        }
+        None => Err(Failure::Permanent(reason)),
+    }
+}
+
+/// What a refusing gateway said about waiting.
+struct Asked {
+    status: u16,
+    /// `Retry-After` (seconds), or Telegram's `parameters.retry_after`.
+    retry_after_s: Option<i64>,
+    /// X's `x-rate-limit-reset` (Unix seconds).
+    reset_at_s: Option<i64>,
+    /// Meta's `error.code`.
+    meta_code: Option<i64>,
+}
+
+/// The wait (ms) a gateway asked for, if this refusal is a "slow down": a 429 or 503 with
+/// `Retry-After` (Twilio and others) or Telegram's `retry_after`; X's 429 until its
+/// rate-limit window resets; Meta's rate-limit codes (HTTP 400 or 429), 6 s for the pair rate
+/// and otherwise the usual backoff. `now_s` is the wall clock (X's reset is wall-clock time).
+fn slow_down(asked: &Asked, now_s: i64) -> Option<i64> {
+    let limited = matches!(asked.status, 429 | 503);
+    if limited && let Some(seconds) = asked.retry_after_s.filter(|s| *s >= 0) {
+        return Some(seconds.saturating_mul(1000));
+    }
+    if asked.status == 429
+        && let Some(reset) = asked.reset_at_s
+    {
+        return Some(reset.saturating_sub(now_s).max(1).saturating_mul(1000));
+    }
+    match asked.meta_code {
+        Some(131_056) => Some(6_000),
+        Some(code) if META_SLOW_DOWN.contains(&code) => Some(0),
+        _ => None,
     }
 }
 
@@ -295,6 +383,42 @@ pub fn client() -> reqwest::Result<reqwest::Client> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn asked(status: u16) -> Asked {
+        Asked {
+            status,
+            retry_after_s: None,
+            reset_at_s: None,
+            meta_code: None,
+        }
+    }
+
+    #[test]
+    fn a_gateway_that_asks_to_slow_down_is_obeyed() {
+        let now = 1_764_400_000;
+        let retry_after = |status, s| Asked {
+            retry_after_s: Some(s),
+            ..asked(status)
+        };
+        assert_eq!(slow_down(&retry_after(429, 40), now), Some(40_000));
+        assert_eq!(slow_down(&retry_after(503, 2), now), Some(2_000));
+        // A Retry-After on a plain refusal is not an invitation to retry it.
+        assert_eq!(slow_down(&retry_after(400, 40), now), None);
+        let reset = Asked {
+            reset_at_s: Some(now + 300),
+            ..asked(429)
+        };
+        assert_eq!(slow_down(&reset, now), Some(300_000));
+        let meta = |code| Asked {
+            meta_code: Some(code),
+            ..asked(400)
+        };
+        assert_eq!(slow_down(&meta(131_056), now), Some(6_000));
+        assert_eq!(slow_down(&meta(130_429), now), Some(0));
+        // Outside the 24-hour window: a refusal, not a rate limit.
+        assert_eq!(slow_down(&meta(131_047), now), None);
+        assert_eq!(slow_down(&asked(429), now), None);
+    }
 
     #[test]
     fn backoff_doubles_up_to_ten_minutes() {

@@ -57,7 +57,7 @@ pub struct OutboxLine {
 
 /// Where a message stands: waiting, given up here, or the provider's last report (a failure
 /// with its error code).
-fn delivery_state(t: Tr, row: &OutboxRow) -> String {
+pub(super) fn delivery_state(t: Tr, row: &OutboxRow) -> String {
     match (row.status.as_str(), row.delivery.as_deref()) {
         ("failed", _) => t.get("con-delivery-given-up"),
         (_, Some("failed")) => t.get_with(

@@ -75,6 +75,8 @@ struct TipPage {
     fixes: Corrections,
     briefs: Vec<(String, String)>,
     thread: Vec<(String, String, String)>,
+    /// (when, channel, what became of it) of each message sent to the tipster on their channel.
+    replies: Vec<(String, String, String)>,
     reports: Vec<(String, String, String)>,
     related: Vec<(String, String)>,
     history: Vec<HistoryLine>,
@@ -272,6 +274,11 @@ async fn build(
         } else {
             Vec::new()
         },
+        replies: if full && case.allows(session, Action::MessageTipster) {
+            replies(core, t, r.tip_id).await?
+        } else {
+            Vec::new()
+        },
         reports: reports(core, t, case).await?,
         related: if full {
             related(core, session, t, r.tip_id).await?
@@ -365,6 +372,32 @@ async fn thread(
                 t.get(&format!("con-author-{}", m.author)),
                 ist(m.created_at),
                 m.text,
+            )
+        })
+        .collect())
+}
+
+/// The tip's messages to its tipster on their own channel (answers and police messages; not the
+/// officers' alerts), oldest first, with what the provider reported: never where they went.
+async fn replies(
+    core: &Core,
+    t: Tr,
+    tip_id: TipId,
+) -> Result<Vec<(String, String, String)>, CaseError> {
+    let rows = core
+        .store
+        .outbox_about(Some(tip_id), 50)
+        .await
+        .map_err(CaseError::from)?;
+    Ok(rows
+        .iter()
+        .rev()
+        .filter(|row| row.officer_id.is_none() && row.channel.starts_with("tipster_"))
+        .map(|row| {
+            (
+                ist(row.created_at),
+                row.channel.trim_start_matches("tipster_").to_owned(),
+                super::range::delivery_state(t, row),
             )
         })
         .collect())
