@@ -79,6 +79,8 @@ pub fn extension(kind: &str) -> &'static str {
         "video/webm" => "webm",
         "audio/mpeg" => "mp3",
         "audio/ogg" => "ogg",
+        "audio/mp4" => "m4a",
+        "audio/aac" => "aac",
         "audio/wav" => "wav",
         _ => "bin",
     }

@@ -35,7 +35,8 @@ pub enum RecordingError {
 pub struct Recording {
     /// What officers hear: always `audio/wav`.
     pub kind: &'static str,
-    /// What was received: `audio/wav`, `audio/mpeg` or `audio/ogg`.
+    /// What was received: `audio/wav`, `audio/mpeg`, `audio/ogg`, `audio/mp4` (AAC in MP4/M4A)
+    /// or `audio/aac` (AAC in ADTS).
     pub original_kind: &'static str,
     /// As received.
     pub original: Vec<u8>,
@@ -62,6 +63,10 @@ impl Recording {
                 "audio/ogg",
                 super::ogg_opus::decode(bytes, RECORDING_MAX_BYTES)?,
             )
+        } else if bytes.get(4..8) == Some(b"ftyp") {
+            ("audio/mp4", decode_aac(bytes, Container::Mp4)?)
+        } else if matches!(bytes, [0xFF, second, ..] if second & 0xF6 == 0xF0) {
+            ("audio/aac", decode_aac(bytes, Container::Adts)?)
         } else {
             return Err(RecordingError::NotARecording);
         };
@@ -148,26 +153,63 @@ fn is_mpeg_audio(b: &[u8]) -> bool {
 /// The sample rate and the samples (channels mixed to mono) of an MP3 file. A damaged frame is
 /// skipped, as players do; a file with no frame at all is refused.
 fn decode_mp3(b: &[u8]) -> Result<(u32, Vec<f32>), RecordingError> {
-    use symphonia::core::audio::SampleBuffer;
-    use symphonia::core::codecs::{Decoder, DecoderOptions};
-    use symphonia::core::errors::Error;
-    use symphonia::core::formats::{FormatOptions, FormatReader};
-    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::formats::FormatReader;
     use symphonia::default::{codecs::MpaDecoder, formats::MpaReader};
+    let reader = MpaReader::try_new(source(b), &Default::default())
+        .map_err(|_| RecordingError::NotARecording)?;
+    decode_track::<MpaDecoder>(Box::new(reader))
+}
 
-    let source = MediaSourceStream::new(
+/// Where AAC comes: an MP4 (M4A) file, as iPhones and many apps send audio, or a bare ADTS stream.
+enum Container {
+    Mp4,
+    Adts,
+}
+
+/// The sample rate and mono samples of the AAC audio in an MP4 or ADTS file (AAC-LC; the first
+/// AAC track of an MP4).
+fn decode_aac(b: &[u8], container: Container) -> Result<(u32, Vec<f32>), RecordingError> {
+    use symphonia::core::formats::FormatReader;
+    use symphonia::default::codecs::AacDecoder;
+    use symphonia::default::formats::{AdtsReader, IsoMp4Reader};
+    let options = Default::default();
+    let reader: Box<dyn FormatReader> = match container {
+        Container::Mp4 => Box::new(
+            IsoMp4Reader::try_new(source(b), &options)
+                .map_err(|_| RecordingError::NotARecording)?,
+        ),
+        Container::Adts => Box::new(
+            AdtsReader::try_new(source(b), &options).map_err(|_| RecordingError::NotARecording)?,
+        ),
+    };
+    decode_track::<AacDecoder>(reader)
+}
+
+fn source(b: &[u8]) -> symphonia::core::io::MediaSourceStream {
+    symphonia::core::io::MediaSourceStream::new(
         Box::new(std::io::Cursor::new(b.to_vec())),
         Default::default(),
-    );
-    let mut reader = MpaReader::try_new(source, &FormatOptions::default())
-        .map_err(|_| RecordingError::NotARecording)?;
-    let params = reader
-        .default_track()
-        .ok_or(RecordingError::NotARecording)?
-        .codec_params
-        .clone();
-    let mut decoder = MpaDecoder::try_new(&params, &DecoderOptions::default())
-        .map_err(|_| RecordingError::NotARecording)?;
+    )
+}
+
+/// Decodes the first track `D` can decode, mixed to mono. A damaged packet is skipped, as
+/// players do; a file with no audio at all, or at an unlikely rate, is refused.
+fn decode_track<D: symphonia::core::codecs::Decoder>(
+    mut reader: Box<dyn symphonia::core::formats::FormatReader>,
+) -> Result<(u32, Vec<f32>), RecordingError> {
+    use symphonia::core::audio::SampleBuffer;
+    use symphonia::core::codecs::DecoderOptions;
+    use symphonia::core::errors::Error;
+
+    let (track_id, mut decoder) = reader
+        .tracks()
+        .iter()
+        .find_map(|t| {
+            D::try_new(&t.codec_params, &DecoderOptions::default())
+                .ok()
+                .map(|d| (t.id, d))
+        })
+        .ok_or(RecordingError::NotARecording)?;
     let (mut rate, mut mono) = (0, Vec::new());
     loop {
         let packet = match reader.next_packet() {
@@ -175,6 +217,9 @@ fn decode_mp3(b: &[u8]) -> Result<(u32, Vec<f32>), RecordingError> {
             Err(Error::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
             Err(_) => return Err(RecordingError::Damaged),
         };
+        if packet.track_id() != track_id {
+            continue;
+        }
         let decoded = match decoder.decode(&packet) {
             Ok(d) => d,
             Err(Error::DecodeError(_)) => continue,
@@ -278,6 +323,39 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    /// The same spoken Hindi as the Opus note, re-encoded as AAC-LC (16 kHz mono, 24 kb/s) by
+    /// FFmpeg's encoder (through PyAV) in an M4A file and in a bare ADTS stream.
+    #[test]
+    fn an_aac_voice_note_in_mp4_or_adts_is_decoded_and_disguised() {
+        for (bytes, kind) in [
+            (
+                &include_bytes!("../../tests/data/voice-note.m4a")[..],
+                "audio/mp4",
+            ),
+            (
+                &include_bytes!("../../tests/data/voice-note.aac")[..],
+                "audio/aac",
+            ),
+        ] {
+            let r = Recording::parse(bytes).unwrap();
+            assert_eq!((r.kind, r.original_kind), ("audio/wav", kind));
+            assert_eq!(r.seconds, 4, "{kind}");
+            assert_eq!(u32_at(&r.clean, 24), Some(16_000));
+            let samples: Vec<f32> = r.clean[44..]
+                .chunks_exact(2)
+                .map(|s| f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0)
+                .collect();
+            let rms = (samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32).sqrt();
+            assert!(rms > 0.01, "{kind}: speech, not silence: {rms}");
+        }
+        // An M4A cut short loses its index (written last) and is refused, without a panic.
+        let m4a = include_bytes!("../../tests/data/voice-note.m4a");
+        assert!(Recording::parse(&m4a[..m4a.len() / 3]).is_err());
+        // An MP4 with no audio track (only its header) is not a recording.
+        let video_only = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom";
+        assert!(Recording::parse(video_only).is_err());
+    }
 
     #[test]
     fn an_opus_voice_note_is_decoded_and_disguised() {
