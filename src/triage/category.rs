@@ -184,7 +184,13 @@ impl CategoryScorer {
             scores[h.value.category] += h.value.weight;
             evidence[h.value.category].push((h.start, h.start + h.len));
         }
-        let described = self.add_scenes(tokens, &mut scores, &mut evidence, &mut strongest);
+        let described = self.add_scenes(
+            tokens,
+            &mut scores,
+            &mut evidence,
+            &mut strongest,
+            &mut spans,
+        );
         let theft = self.index("theft");
         if let Some(t) = theft {
             let specific = THEFT_OF
@@ -223,12 +229,17 @@ impl CategoryScorer {
         scores: &mut [u32],
         evidence: &mut [Vec<(usize, usize)>],
         strongest: &mut u32,
+        crime_spans: &mut Vec<(usize, usize)>,
     ) -> Vec<u32> {
         let mut described = vec![0; self.ids.len()];
+        // Every word of a counted scene is a crime span too: "ASI ki gaadi se hi maal supply
+        // hota hai" is the police actor doing the described crime himself.
+        let mut hits_of: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.ids.len()];
         // Per category, the first span matched in each group (groups are few: a linear list).
         let mut found: Vec<Vec<(usize, (usize, usize))>> = vec![Vec::new(); self.ids.len()];
         for h in self.scenes.find_all(tokens) {
             let span = (h.start, h.start + h.len);
+            hits_of[h.value.category].push(span);
             let groups = &mut found[h.value.category];
             if !groups.iter().any(|&(g, _)| g == h.value.group) {
                 groups.push((h.value.group, span));
@@ -242,6 +253,11 @@ impl CategoryScorer {
             };
             scores[c] += weight;
             described[c] = weight;
+            for s in &hits_of[c] {
+                if !crime_spans.contains(s) {
+                    crime_spans.push(*s);
+                }
+            }
             *strongest = (*strongest).max(weight);
             let mut spans: Vec<_> = groups
                 .into_iter()
@@ -290,10 +306,12 @@ impl CategoryScorer {
         // circle with cards and money") and the collusion is not the police's told first-hand
         // (another agency's officer, or "sunne me aaya police wale bhi..."): then the crime is
         // the complaint, as plain as if it had been named, and the collusion secondary.
-        let police_first_hand = police.involved && !cues.hearsay.any(tokens);
+        // Police collusion known only by hearsay does not displace a crime the tipster saw.
+        let hearsay = cues.hearsay.any(tokens);
+        let police_first_hand = police.involved && !hearsay;
         let crime_named = best_crime.map_or(0, |i| {
             let d = scored.described[i];
-            let full = d >= STRONG && !police_first_hand;
+            let full = (d >= STRONG && !police_first_hand) || (police.involved && hearsay);
             scores[i] - if full { 0 } else { d }
         });
         let collusion_score = collusion.map_or(0, |c| scores[c]);
