@@ -184,13 +184,22 @@ impl CategoryScorer {
             scores[h.value.category] += h.value.weight;
             evidence[h.value.category].push((h.start, h.start + h.len));
         }
-        let described = self.add_scenes(tokens, &mut scores, &mut evidence, &mut strongest);
+        let described = self.add_scenes(
+            tokens,
+            &mut scores,
+            &mut evidence,
+            &mut strongest,
+            &mut spans,
+        );
         let theft = self.index("theft");
         if let Some(t) = theft {
             let specific = THEFT_OF
                 .iter()
                 .filter_map(|id| self.index(id))
-                .filter(|&i| scores[i] >= 2)
+                // Named or fully described (three groups of its scene), not merely hinted at:
+                // "motor aur taar nikal liya" from a farm is a theft, though wire and taking it
+                // out are two groups of scrap theft's scene.
+                .filter(|&i| scores[i] - described[i] >= 2 || described[i] >= STRONG)
                 .max_by_key(|&i| scores[i]);
             if let Some(specific) = specific {
                 scores[specific] += scores[t];
@@ -220,12 +229,17 @@ impl CategoryScorer {
         scores: &mut [u32],
         evidence: &mut [Vec<(usize, usize)>],
         strongest: &mut u32,
+        crime_spans: &mut Vec<(usize, usize)>,
     ) -> Vec<u32> {
         let mut described = vec![0; self.ids.len()];
+        // Every word of a counted scene is a crime span too: "ASI ki gaadi se hi maal supply
+        // hota hai" is the police actor doing the described crime himself.
+        let mut hits_of: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.ids.len()];
         // Per category, the first span matched in each group (groups are few: a linear list).
         let mut found: Vec<Vec<(usize, (usize, usize))>> = vec![Vec::new(); self.ids.len()];
         for h in self.scenes.find_all(tokens) {
             let span = (h.start, h.start + h.len);
+            hits_of[h.value.category].push(span);
             let groups = &mut found[h.value.category];
             if !groups.iter().any(|&(g, _)| g == h.value.group) {
                 groups.push((h.value.group, span));
@@ -239,6 +253,11 @@ impl CategoryScorer {
             };
             scores[c] += weight;
             described[c] = weight;
+            for s in &hits_of[c] {
+                if !crime_spans.contains(s) {
+                    crime_spans.push(*s);
+                }
+            }
             *strongest = (*strongest).max(weight);
             let mut spans: Vec<_> = groups
                 .into_iter()
@@ -277,12 +296,24 @@ impl CategoryScorer {
         let murder = self.index("murder").filter(|&m| scores[m] >= STRONG);
         let best_crime = murder.or_else(|| {
             (0..scores.len())
-                .filter(|&i| Some(i) != collusion)
+                // A crime with no evidence at all is no candidate (gravity only breaks ties).
+                .filter(|&i| Some(i) != collusion && scores[i] > 0)
                 .max_by_key(|&i| (scores[i], gravity(i), std::cmp::Reverse(i)))
         });
         let crime_score = best_crime.map_or(0, |i| scores[i]);
-        // A crime only described, never named, does not displace the collusion complained of.
-        let crime_named = best_crime.map_or(0, |i| scores[i] - scored.described[i]);
+        // A crime only described, never named, does not displace the collusion complained of,
+        // unless the description is full (three or more groups of its scene: "sitting in a
+        // circle with cards and money") and the collusion is not the police's told first-hand
+        // (another agency's officer, or "sunne me aaya police wale bhi..."): then the crime is
+        // the complaint, as plain as if it had been named, and the collusion secondary.
+        // Police collusion known only by hearsay does not displace a crime the tipster saw.
+        let hearsay = cues.hearsay.any(tokens);
+        let police_first_hand = police.involved && !hearsay;
+        let crime_named = best_crime.map_or(0, |i| {
+            let d = scored.described[i];
+            let full = (d >= STRONG && !police_first_hand) || (police.involved && hearsay);
+            scores[i] - if full { 0 } else { d }
+        });
         let collusion_score = collusion.map_or(0, |c| scores[c]);
         let top = crime_score.max(collusion_score);
         if let Some(label) = self.not_a_tip_or_other(tokens, top, scored.strongest, cues) {
@@ -296,8 +327,8 @@ impl CategoryScorer {
         let main = match (best_crime, collusion) {
             (Some(_), Some(c)) if collusion_score >= 2 && (crime_named < 2 || police.demanded) => c,
             (Some(b), _) => b,
-            (None, Some(c)) => c,
-            (None, None) => {
+            (None, Some(c)) if collusion_score >= 2 => c,
+            (None, _) => {
                 return Decision {
                     category: OTHER.into(),
                     secondary: Vec::new(),

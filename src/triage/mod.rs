@@ -711,4 +711,40 @@ mod tests {
             Language::Chhattisgarhi
         );
     }
+
+    #[test]
+    fn folded_look_alikes_weak_collusion_and_full_scenes() {
+        let t = triage();
+        // No crime has any evidence: gravity must not pick murder out of zeros.
+        assert_eq!(
+            t.assess("is baat ka share sabko mila, koi kuch nahi bolta", None)
+                .category,
+            OTHER
+        );
+        // "pata" (to find out) folds like "patta" (a card): no gambling in a wrong number.
+        assert_eq!(
+            t.assess(
+                "hello bhaiya, cement ki gaadi ka pata karna tha, galat number lag gaya",
+                None
+            )
+            .category,
+            NOT_A_TIP
+        );
+        // A gambling den fully described, the police's share only heard of: the den is the tip.
+        let a = t.assess(
+            "gaon ke bagiche me roz log gol ghera banake patte aur paise lagate hai, sunne me aaya police wale bhi aake paise le jate hai",
+            None,
+        );
+        assert_eq!(a.category, "gambling_betting");
+        assert_eq!(a.secondary_categories, ["corruption_collusion"]);
+        // "hari patti" is ganja, not "pati" (a husband).
+        assert_eq!(
+            t.assess(
+                "hamare gaon ke ladke ke paas hari patti aati hai, wo chhote packet bana ke bechta hai",
+                None
+            )
+            .category,
+            "narcotics"
+        );
+    }
 }
