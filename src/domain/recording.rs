@@ -54,22 +54,10 @@ impl Recording {
         if bytes.len() > RECORDING_MAX_BYTES {
             return Err(RecordingError::TooLarge);
         }
-        let (original_kind, (rate, samples)) = if bytes.starts_with(b"RIFF") {
-            ("audio/wav", decode_wav(bytes)?)
-        } else if is_mpeg_audio(bytes) {
-            ("audio/mpeg", decode_mp3(bytes)?)
-        } else if super::ogg_opus::is_ogg(bytes) {
-            (
-                "audio/ogg",
-                super::ogg_opus::decode(bytes, RECORDING_MAX_BYTES)?,
-            )
-        } else if bytes.get(4..8) == Some(b"ftyp") {
-            ("audio/mp4", decode_aac(bytes, Container::Mp4)?)
-        } else if matches!(bytes, [0xFF, second, ..] if second & 0xF6 == 0xF0) {
-            ("audio/aac", decode_aac(bytes, Container::Adts)?)
-        } else {
-            return Err(RecordingError::NotARecording);
-        };
+        // A decoder's panic on a crafted file must not take the fetch job down with it.
+        let decoded =
+            std::panic::catch_unwind(|| decode(bytes)).map_err(|_| RecordingError::Damaged)?;
+        let (original_kind, (rate, samples)) = decoded?;
         let seconds = u32::try_from(samples.len() / rate.max(1) as usize).unwrap_or(u32::MAX);
         let clean = encode_wav(rate, &disguise(&samples, rate, DISGUISE_FACTOR));
         Ok(Self {
@@ -81,6 +69,26 @@ impl Recording {
             seconds,
         })
     }
+}
+
+/// The type of a recording's bytes and its sample rate and mono samples.
+fn decode(bytes: &[u8]) -> Result<(&'static str, (u32, Vec<f32>)), RecordingError> {
+    Ok(if bytes.starts_with(b"RIFF") {
+        ("audio/wav", decode_wav(bytes)?)
+    } else if is_mpeg_audio(bytes) {
+        ("audio/mpeg", decode_mp3(bytes)?)
+    } else if super::ogg_opus::is_ogg(bytes) {
+        (
+            "audio/ogg",
+            super::ogg_opus::decode(bytes, RECORDING_MAX_BYTES)?,
+        )
+    } else if bytes.get(4..8) == Some(b"ftyp") {
+        ("audio/mp4", decode_aac(bytes, Container::Mp4)?)
+    } else if matches!(bytes, [0xFF, second, ..] if second & 0xF6 == 0xF0) {
+        ("audio/aac", decode_aac(bytes, Container::Adts)?)
+    } else {
+        return Err(RecordingError::NotARecording);
+    })
 }
 
 fn u16_at(b: &[u8], i: usize) -> Option<u16> {
