@@ -719,7 +719,6 @@ async fn simulated(app: TestApp, media: tokio::net::TcpListener) {
     assert!(seen.starts_with(&[0xFF, 0xD8]));
     assert!(seen.len() > 1000, "the whole picture: {} bytes", seen.len());
     assert!(!String::from_utf8_lossy(&seen).contains("camera position"));
-    app.assert_not_in_database_files(&[b"simulated camera position"]);
 }
 
 /// Every channel but Messenger and X; Twilio's API is where `media` listens.

@@ -123,7 +123,12 @@ impl Notification {
             };
             for m in &value.messages {
                 // Business-scoped user ids (2026) first; the phone number where it is given.
-                let Some(from) = m.from_user_id.clone().or_else(|| m.from.clone()) else {
+                let Some(from) = m
+                    .from_user_id
+                    .clone()
+                    .filter(|id| !id.trim().is_empty())
+                    .or_else(|| m.from.clone())
+                else {
                     continue;
                 };
                 let (text, media) = m.words_and_file();
@@ -339,6 +344,16 @@ mod tests {
             let n = Notification::parse(L2.replace(from, to).as_bytes()).unwrap();
             assert!(n.messages(|_| None).is_empty(), "{to}");
         }
+        // An empty business-scoped id does not hide the phone number beside it.
+        let both = L2.replace(
+            r#""from":"919812345678""#,
+            r#""from":"919812345678","from_user_id":"""#,
+        );
+        let m = Notification::parse(both.as_bytes())
+            .unwrap()
+            .messages(|_| None);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].from, "919812345678");
     }
 
     #[test]

@@ -58,7 +58,9 @@ pub async fn media_listener(channels: &Channels) -> anyhow::Result<tokio::net::T
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
-    let port = url.port().filter(|_| url.scheme() == "http" && loopback);
+    let port = url
+        .port_or_known_default()
+        .filter(|_| url.scheme() == "http" && loopback);
     let Some(port) = port else {
         anyhow::bail!(
             "--serve-media answers as Twilio's API at channels.twilio.api_url, which must then be \

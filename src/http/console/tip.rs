@@ -377,6 +377,10 @@ async fn thread(
         .collect())
 }
 
+/// The tip's outbox rows looked at for its messages to the tipster (officers' alerts about it
+/// are among them; a tip has far fewer than this).
+const REPLIES_SCANNED: i64 = 1_000;
+
 /// The tip's messages to its tipster on their own channel (answers and police messages; not the
 /// officers' alerts), oldest first, with what the provider reported: never where they went.
 async fn replies(
@@ -386,7 +390,7 @@ async fn replies(
 ) -> Result<Vec<(String, String, String)>, CaseError> {
     let rows = core
         .store
-        .outbox_about(Some(tip_id), 50)
+        .outbox_about(Some(tip_id), REPLIES_SCANNED)
         .await
         .map_err(CaseError::from)?;
     Ok(rows
