@@ -377,6 +377,13 @@ async fn whatsapp_statuses(app: TestApp, sent: Sent) {
     );
     assert!(replies.contains("131047"), "{replies}");
     assert!(!replies.contains(tipster), "{replies}");
+    // The district's operator reads the tip but may not message its tipster: no such list.
+    let operator = app
+        .officer("op.mungeli", Role::Operator, Some("mungeli"), None)
+        .await;
+    let page = operator.tip_page(&number).await;
+    assert!(page.contains("Lormi bazaar"), "the operator reads the tip");
+    assert!(!page.contains("class=\"replies\""), "{page}");
 
     // Message ids are kept keyed only: a `wamid` can carry the tipster's number.
     app.assert_not_in_database_files(&[b"wamid.OUT1", b"wamid.OUT2", tipster.as_bytes()]);
