@@ -318,6 +318,15 @@ mod tests {
 
     use super::*;
 
+    /// The loudness (RMS, full scale 1.0) of a recording's disguised 16-bit WAVE copy.
+    fn clean_rms(r: &Recording) -> f32 {
+        let samples: Vec<f32> = r.clean[44..]
+            .chunks_exact(2)
+            .map(|s| f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0)
+            .collect();
+        (samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32).sqrt()
+    }
+
     /// The same spoken Hindi as the Opus note, re-encoded as AAC-LC (16 kHz mono, 24 kb/s) by
     /// FFmpeg's encoder (through PyAV) as a bare ADTS stream, and in an M4A file.
     #[test]
@@ -327,11 +336,7 @@ mod tests {
         assert_eq!((r.kind, r.original_kind), ("audio/wav", "audio/aac"));
         assert_eq!(r.seconds, 4);
         assert_eq!(u32_at(&r.clean, 24), Some(16_000));
-        let samples: Vec<f32> = r.clean[44..]
-            .chunks_exact(2)
-            .map(|s| f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0)
-            .collect();
-        let rms = (samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32).sqrt();
+        let rms = clean_rms(&r);
         assert!(rms > 0.01, "speech, not silence: {rms}");
         // The same sound in MP4 is refused (see `decode_adts`).
         let m4a = include_bytes!("../../tests/data/voice-note.m4a");
@@ -349,11 +354,7 @@ mod tests {
         assert_eq!((r.kind, r.original_kind), ("audio/wav", "audio/ogg"));
         assert_eq!(r.seconds, 4);
         assert_eq!(u32_at(&r.clean, 24), Some(16_000));
-        let samples: Vec<f32> = r.clean[44..]
-            .chunks_exact(2)
-            .map(|s| f32::from(i16::from_le_bytes([s[0], s[1]])) / 32768.0)
-            .collect();
-        let rms = (samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32).sqrt();
+        let rms = clean_rms(&r);
         assert!(rms > 0.01, "speech, not silence: {rms}");
         // Cut short, it is refused as damaged, not decoded in part.
         assert_eq!(
