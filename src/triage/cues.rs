@@ -25,6 +25,8 @@ pub struct Cues {
     pub demand: CueSet,
     /// Taking words after a sum of money.
     pub take: CueSet,
+    /// Giving words after a sum that ask for it ("5000 do").
+    pub give_now: CueSet,
     /// A raid or check.
     pub raid: CueSet,
     /// "Before".
@@ -155,6 +157,7 @@ struct Police {
     collusion: Vec<String>,
     demand: Vec<String>,
     take: Vec<String>,
+    give_now: Vec<String>,
     raid: Vec<String>,
     before: Vec<String>,
     participation: Vec<String>,
@@ -314,6 +317,7 @@ impl Cues {
             collusion: compile("police.collusion", &f.police.collusion)?,
             demand: compile("police.demand", &f.police.demand)?,
             take: compile("police.take", &f.police.take)?,
+            give_now: compile("police.give_now", &f.police.give_now)?,
             raid: compile("police.raid", &f.police.raid)?,
             before: compile("police.before", &f.police.before)?,
             participation: compile("police.participation", &f.police.participation)?,

@@ -161,7 +161,10 @@ pub struct PoliceFinding {
 /// actor doing the crime himself.
 pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> PoliceFinding {
     let mut collusion = spans(&cues.collusion, tokens);
-    collusion.extend(payments(tokens, cues));
+    let paid = payments(tokens, cues);
+    let mut demands = spans(&cues.demand, tokens);
+    demands.extend(paid.iter().filter(|p| p.asked).map(|p| p.span));
+    collusion.extend(paid.iter().map(|p| p.span));
     collusion.extend(tip_offs(tokens, cues));
     let impostor = spans(&cues.impostor, tokens);
     let participation = spans(&cues.participation, tokens);
@@ -198,7 +201,7 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
                 .any(|&(a, _)| a >= actor.1 && a <= actor.1 + 10);
         if paid || himself {
             finding.involved = true;
-            finding.demanded |= near(&spans(&cues.demand, tokens), actor, 10, 14);
+            finding.demanded |= near(&demands, actor, 10, 14);
             finding.actors.push(actor);
         }
     }
@@ -218,11 +221,19 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
     finding
 }
 
-/// A sum of money with a taking word right after it ("500 leke", "20,000 लिए", "paid 5000"): a
-/// payment, whoever is named near it. Between the sum and the taking word only money words and
-/// a rate ("5000 per gaadi lete", "500-500 rupaye lete") may stand: "40-50 मोबाइल ले गए" is
-/// goods taken, not money.
-fn payments(tokens: &[Token], cues: &Cues) -> Vec<(usize, usize)> {
+/// A sum of money paid or asked for.
+struct Payment {
+    span: (usize, usize),
+    /// Asked for ("5000 do tabhi likhenge"), not only paid.
+    asked: bool,
+}
+
+/// A sum of money with a taking or giving word right after it ("500 leke", "20,000 लिए", "paid
+/// 5000", "har driver 500 deta hai"), or an asking one ("5000 do", "10 hazar dena padega"): a
+/// payment, whoever is named near it. Between the sum and that word only money words and a rate
+/// ("5000 per gaadi lete", "500-500 rupaye lete") may stand: "40-50 मोबाइल ले गए" is goods taken,
+/// not money.
+fn payments(tokens: &[Token], cues: &Cues) -> Vec<Payment> {
     let number = |t: &Token| t.key.parse::<u32>().is_ok();
     let money = |t: &Token| {
         matches!(
@@ -232,7 +243,8 @@ fn payments(tokens: &[Token], cues: &Cues) -> Vec<(usize, usize)> {
     };
     let sum = |t: &Token| t.key.parse::<u32>().is_ok_and(|n| n >= 50) || money(t);
     let take = spans(&cues.take, tokens);
-    let takes_at = |j: usize| take.iter().find(|&&(a, _)| a == j).copied();
+    let ask = spans(&cues.give_now, tokens);
+    let at = |list: &[(usize, usize)], j: usize| list.iter().find(|&&(a, _)| a == j).copied();
     (0..tokens.len())
         .filter(|&i| sum(&tokens[i]))
         .filter_map(|i| {
@@ -247,9 +259,13 @@ fn payments(tokens: &[Token], cues: &Cues) -> Vec<(usize, usize)> {
             {
                 j += 2;
             }
-            let after = takes_at(j);
-            let before = i.checked_sub(1).and_then(takes_at);
-            after.or(before).map(|(a, b)| (a.min(i), b.max(i + 1)))
+            let asked = at(&ask, j);
+            let after = asked.or_else(|| at(&take, j));
+            let before = i.checked_sub(1).and_then(|b| at(&take, b));
+            after.or(before).map(|(a, b)| Payment {
+                span: (a.min(i), b.max(i + 1)),
+                asked: asked.is_some(),
+            })
         })
         .collect()
 }
