@@ -55,6 +55,10 @@ pub struct Cues {
     pub loss: CueSet,
     /// Minutes or hours ago.
     pub recent: CueSet,
+    /// A few minutes or an hour ago: a robbery or theft that just happened.
+    pub just_now: CueSet,
+    /// Illness or disability that makes an adult vulnerable.
+    pub condition: CueSet,
     /// Come or send someone at once.
     pub request: CueSet,
     /// Hearsay markers (plus lexicon deescalation hearsay).
@@ -177,6 +181,8 @@ struct Urgency {
     vulnerable: Vec<String>,
     loss: Vec<String>,
     recent: Vec<String>,
+    just_now: Vec<String>,
+    condition: Vec<String>,
     request: Vec<String>,
     hearsay: Vec<String>,
     past: Vec<String>,
@@ -338,6 +344,8 @@ impl Cues {
             vulnerable: compile("urgency.vulnerable", &f.urgency.vulnerable)?,
             loss: compile("urgency.loss", &f.urgency.loss)?,
             recent: compile("urgency.recent", &f.urgency.recent)?,
+            just_now: compile("urgency.just_now", &f.urgency.just_now)?,
+            condition: compile("urgency.condition", &f.urgency.condition)?,
             request: compile("urgency.request", &f.urgency.request)?,
             hearsay: compile(
                 "urgency.hearsay",

@@ -202,6 +202,7 @@ impl Triage {
                 "missing_persons" | "human_trafficking"
             ),
             child_marriage: decision.category == "child_marriage",
+            taking: matches!(decision.category.as_str(), "robbery" | "theft"),
         };
         // Spam, greetings and service questions are never urgent ("abhi link pe click kare").
         let urgent_reasons = if decision.category == NOT_A_TIP {

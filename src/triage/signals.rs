@@ -37,6 +37,8 @@ pub struct UrgencyFacts {
     pub missing: bool,
     /// The main category is child marriage.
     pub child_marriage: bool,
+    /// The main category is robbery or theft.
+    pub taking: bool,
 }
 
 fn spans(set: &CueSet, tokens: &[Token]) -> Vec<(usize, usize)> {
@@ -67,12 +69,19 @@ pub fn urgency(tokens: &[Token], cues: &Cues, facts: UrgencyFacts) -> Vec<Urgent
         return reasons;
     }
     let past = has(&cues.past);
-    let minor = mentions_minor(tokens) || has(&cues.vulnerable);
-    if present && !has(&cues.hearsay) {
+    // A child, an old person or someone ill; a son or daughter said to be grown ("beta 20 saal
+    // ka") is not vulnerable for being away.
+    let ages = stated_ages(tokens);
+    let minor = ages.iter().any(|a| *a < 18)
+        || ages.iter().any(|a| *a >= 60)
+        || has(&cues.condition)
+        || (has(&cues.vulnerable) && ages.is_empty());
+    let just_happened = facts.taking && has(&cues.just_now) && !has(&cues.long_ago);
+    if (present || just_happened) && !has(&cues.hearsay) {
         reasons.push(UrgentReason::InProgress);
     }
     let harm_now = harm_in_progress(tokens, cues) && !has(&cues.long_ago);
-    if harm_now || (has(&cues.danger) && (!past || present || has(&cues.ongoing))) {
+    if harm_now || (danger(tokens, cues) && (!past || present || has(&cues.ongoing))) {
         reasons.push(UrgentReason::ThreatToLife);
     }
     // A body found the day before yesterday is news for the investigation, not an alarm.
@@ -127,21 +136,43 @@ fn unattended_object(tokens: &[Token], cues: &Cues) -> bool {
     })
 }
 
-/// A number under 18 next to an age word ("17 saal", "15-year-old", "14 बछर", "only 15",
-/// "umar 16").
-fn mentions_minor(tokens: &[Token]) -> bool {
-    let minor = |t: &Token| t.key.parse::<u32>().is_ok_and(|a| (1..18).contains(&a));
-    tokens.windows(2).any(|w| {
-        let unit = matches!(
-            w[1].key.as_str(),
-            "sal" | "year" | "years" | "yr" | "yrs" | "bacar" | "baras" | "vars"
-        );
-        let lead = matches!(
-            w[0].key.as_str(),
-            "only" | "age" | "aged" | "umar" | "umr" | "ayu"
-        );
-        (minor(&w[0]) && unit) || (lead && minor(&w[1]))
+/// A threat to life or confinement, except "band kar" after a verb's infinitive ("bhejna band
+/// kar diya", "आना बंद कर दिया"): that is "stopped doing", not "locked up".
+fn danger(tokens: &[Token], cues: &Cues) -> bool {
+    cues.danger.find_all(tokens).iter().any(|h| {
+        let stopped = tokens[h.start].key.starts_with("band")
+            && h.start
+                .checked_sub(1)
+                .is_some_and(|p| tokens[p].key.ends_with("na") || tokens[p].key.ends_with("ne"));
+        !stopped
     })
+}
+
+/// Ages stated next to an age word ("17 saal", "15-year-old", "14 बछर", "62 वर्ष", "only 15",
+/// "umar 16"); not a span of time ("2 saal se", "5 years ago", "10 बछर पहिली").
+fn stated_ages(tokens: &[Token]) -> Vec<u32> {
+    let age = |t: &Token| t.key.parse::<u32>().ok().filter(|a| (1..120).contains(a));
+    let key = |i: usize| tokens.get(i).map_or("", |t| t.key.as_str());
+    (0..tokens.len())
+        .filter_map(|i| {
+            let unit = matches!(
+                key(i + 1),
+                "sal" | "year" | "years" | "yr" | "yrs" | "bacar" | "baras" | "vars" | "varas"
+            );
+            let span = matches!(
+                key(i + 2),
+                "se" | "pahle" | "pehle" | "ago" | "since" | "le" | "pahili" | "bad" | "tak"
+            );
+            let lead = matches!(key(i), "only" | "age" | "aged" | "umar" | "umr" | "ayu");
+            if unit && !span {
+                age(&tokens[i])
+            } else if lead {
+                age(tokens.get(i + 1)?)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// Police involvement: whether it is alleged and which police mentions carry it.
