@@ -252,7 +252,20 @@ impl CategoryScorer {
             let weight = match groups.len() {
                 0 => continue,
                 1 => {
-                    hints[c] = std::mem::take(&mut hits_of[c]);
+                    // Each word once, the longest reading of it ("noton ki gaddi", not "noton").
+                    let spans = &hits_of[c];
+                    let mut words: Vec<_> = spans
+                        .iter()
+                        .filter(|&&(a, b)| {
+                            !spans
+                                .iter()
+                                .any(|&(x, y)| x <= a && b <= y && (x, y) != (a, b))
+                        })
+                        .copied()
+                        .collect();
+                    words.sort_unstable();
+                    words.dedup();
+                    hints[c] = words;
                     continue;
                 }
                 2 => 2,
@@ -364,13 +377,14 @@ impl CategoryScorer {
         }
     }
 
-    /// The one category whose scene has the most words matched when each has only one group
-    /// ("bhaiya roj haath uthate": a harm word and nothing else): a guess, weighed 0, that an
-    /// officer can correct, rather than `other` for a crime told in words no term covers. None
-    /// on a tie.
+    /// The one category whose lone scene group covers the most words, when each has only one
+    /// group ("bhaiya roj haath uthate": a harm phrase and nothing else): a guess, weighed 0,
+    /// that an officer can correct, rather than `other` for a crime told in words no term covers.
+    /// None on a tie.
     fn hinted(&self, tokens: &[Token], scored: &Scored) -> Option<Decision> {
-        let most = scored.hints.iter().map(Vec::len).max()?;
-        let mut best = (0..scored.hints.len()).filter(|&i| scored.hints[i].len() == most);
+        let covered = |c: usize| scored.hints[c].iter().map(|(a, b)| b - a).sum::<usize>();
+        let most = (0..scored.hints.len()).map(covered).max()?;
+        let mut best = (0..scored.hints.len()).filter(|&c| covered(c) == most);
         let c = best.next().filter(|_| most > 0)?;
         if best.next().is_some() {
             return None;

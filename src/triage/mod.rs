@@ -659,15 +659,24 @@ mod tests {
                 .category,
             "illicit_liquor"
         );
-        // One group alone (money) describes nothing.
-        assert_eq!(
-            t.assess(
-                "mere paas noton ki gaddi thi, ab kuch samajh nahi aa raha",
-                None
-            )
-            .category,
-            OTHER
+        // One group alone (money) scores nothing: with no other word it is offered as a guess
+        // (score 0, its words shown), and two such guesses that tie give `other`.
+        let lone = t.assess(
+            "mere paas noton ki gaddi thi, ab kuch samajh nahi aa raha",
+            None,
         );
+        assert_eq!(
+            (lone.category.as_str(), lone.category_score),
+            ("gambling_betting", 0)
+        );
+        assert_eq!(lone.evidence, ["noton ki gaddi"]);
+        let tie = t.assess(
+            "kal ladies ke paas note the, ab kya karen sahab batao",
+            None,
+        );
+        assert_eq!(tie.category, OTHER, "{:?}", tie.evidence);
+        let harm = t.assess("bhaiya roj bhabhi par haath uthate hain", None);
+        assert_eq!(harm.category, "domestic_violence");
         // A short scene word matches exactly: "bahut" is not "bahu" (the family of a
         // domestic-violence scene), so it is not shown as evidence.
         let dv = t.assess("padosi bahut maarta hai apni patni ko", None);
@@ -677,6 +686,60 @@ mod tests {
             "{:?}",
             dv.evidence
         );
+    }
+
+    #[test]
+    fn a_crime_told_beside_collusion_is_main_and_sums_asked_for_are_bribes() {
+        let t = triage();
+        let sand = t.assess(
+            "kusmunda thane ke sipahi har hafte tractor walon se 1000 lete hai, nadi se raat bhar bhar ke le jate hai",
+            None,
+        );
+        assert_eq!(sand.category, "illegal_sand_mining");
+        assert_eq!(sand.secondary_categories, ["corruption_collusion"]);
+        assert!(sand.police_involvement);
+        // Money asked for at the station: the bribe is the complaint. "Civil Line" is a place,
+        // not a civil matter, so it is no service question.
+        let bribe = t.assess(
+            "civil line thane me report likhane gaya to hawaldar bola 3000 do tabhi likhunga",
+            None,
+        );
+        assert_eq!(bribe.category, "corruption_collusion");
+        assert!(bribe.police_involvement);
+        let paid = t.assess(
+            "traffic police har truck se 300 take karti hai raat me",
+            None,
+        );
+        assert!(paid.police_involvement);
+    }
+
+    #[test]
+    fn ages_illness_and_minutes_ago_decide_urgency() {
+        let t = triage();
+        let urgent = |text: &str| t.assess(text, None).urgent;
+        assert!(!urgent(
+            "mera beta 25 saal ka hai, 2 din se ghar nahi aaya, phone band hai"
+        ));
+        assert!(urgent(
+            "meri dadi 70 saal ki hain, kal se ghar nahi aayi, phone band hai"
+        ));
+        assert!(urgent(
+            "bhai 30 saal ka hai, dimag se kamzor hai, subah se ghar nahi aaya"
+        ));
+        assert!(urgent("hamari 14 saal ki beti kal shaam se ghar nahi aayi"));
+        assert!(urgent(
+            "15 minute pehle do ladke mera mobile chheen ke bhage bazaar se"
+        ));
+        assert!(!urgent(
+            "pichhle mahine 15 minute me do ladke mera mobile chheen ke bhage the"
+        ));
+        // Stopping a thing is not locking someone up.
+        assert!(!urgent(
+            "usne ladki ko tuition bhejna band kar diya hai, teacher galat chhoota tha"
+        ));
+        assert!(urgent(
+            "usne ladki ko kamre me band kar diya hai, maar raha hai"
+        ));
     }
 
     #[test]
