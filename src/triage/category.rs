@@ -328,7 +328,9 @@ impl CategoryScorer {
         // crime only when fully described, or named, lost 6 of 13 such tips on an unseen set.)
         let collusion_score = collusion.map_or(0, |c| scores[c]);
         let top = crime_score.max(collusion_score);
-        if let Some(label) = self.not_a_tip_or_other(tokens, top, scored.strongest, cues) {
+        if let Some(label) =
+            self.not_a_tip_or_other(tokens, top, scored.strongest, police.payment, cues)
+        {
             if let Some(hinted) = (label == OTHER && top == 0 && !cues.other_crime.any(tokens))
                 .then(|| self.hinted(tokens, scored))
                 .flatten()
@@ -377,7 +379,7 @@ impl CategoryScorer {
         }
     }
 
-    /// The one category whose lone scene group covers the most words, when each has only one
+    /// The one category whose lone scene group covers the most words (two at least), when each has only one
     /// group ("bhaiya roj haath uthate": a harm phrase and nothing else): a guess, weighed 0,
     /// that an officer can correct, rather than `other` for a crime told in words no term covers.
     /// None on a tie.
@@ -385,7 +387,8 @@ impl CategoryScorer {
         let covered = |c: usize| scored.hints[c].iter().map(|(a, b)| b - a).sum::<usize>();
         let most = (0..scored.hints.len()).map(covered).max()?;
         let mut best = (0..scored.hints.len()).filter(|&c| covered(c) == most);
-        let c = best.next().filter(|_| most > 0)?;
+        // One word is too thin a guess ("website", "Aap" keyed as "app").
+        let c = best.next().filter(|_| most >= 2)?;
         if best.next().is_some() {
             return None;
         }
@@ -400,12 +403,14 @@ impl CategoryScorer {
     /// `not_a_tip` on positive evidence only, `other` for crime cues outside the lexicon or a
     /// message with no category words at all (never reject a tip because no keyword matched).
     /// A service word outweighs weak hints (two weight-1 words: "online link") but not a term that
-    /// names a crime, and never money lost: a real tip called spam is the worst error.
+    /// names a crime, and never money lost or a sum paid or asked for ("2 lakh do to bharti
+    /// pakki"): a real tip called spam is the worst error.
     fn not_a_tip_or_other(
         &self,
         tokens: &[Token],
         top: u32,
         strongest: u32,
+        paid: bool,
         cues: &Cues,
     ) -> Option<&'static str> {
         let thanks = cues.thanks.any(tokens);
@@ -414,7 +419,16 @@ impl CategoryScorer {
         }
         // A service word next to money lost is a fraud told in service terms ("your electricity
         // bill is due"), not a service question.
-        let service = thanks || (cues.service.any(tokens) && !cues.loss.any(tokens));
+        // A loss word right after a service word, or one word after it, is the service's
+        // ("challan galat kat gaya": a fine issued), not money lost.
+        let service_spans = cues.service.find_all(tokens);
+        let lost = cues.loss.find_all(tokens).iter().any(|l| {
+            !service_spans.iter().any(|s| {
+                let end = s.start + s.len;
+                end <= l.start && l.start - end <= 1
+            })
+        });
+        let service = thanks || (!service_spans.is_empty() && !lost && !paid);
         if top >= 3 || (top == 2 && (!service || strongest >= 2)) {
             return None;
         }
@@ -424,7 +438,7 @@ impl CategoryScorer {
         if cues.other_crime.any(tokens) {
             return Some(OTHER);
         }
-        if chatter || (top == 0 && tokens.len() <= 6) {
+        if !paid && (chatter || (top == 0 && tokens.len() <= 6)) {
             return Some(NOT_A_TIP);
         }
         (top == 0).then_some(OTHER)

@@ -714,6 +714,41 @@ mod tests {
     }
 
     #[test]
+    fn money_asked_is_never_chatter_and_a_fine_issued_is_no_money_lost() {
+        let t = triage();
+        // A service question, then money asked for a job: a real tip, never spam.
+        let job = t.assess(
+            "bharti ka form kab aayega? ek aadmi bol raha hai 3 lakh do to naukri pakki",
+            None,
+        );
+        assert_ne!(job.category, NOT_A_TIP);
+        // "challan kat gaya" is a fine issued: a service complaint, not money lost to fraud.
+        assert_eq!(
+            t.assess(
+                "mera challan galat kat gaya, ise kaise cancel karein?",
+                None
+            )
+            .category,
+            NOT_A_TIP
+        );
+        // "the thana's staff" is the thana; telling the police is no tip-off by them.
+        assert!(
+            t.assess(
+                "People say the thana's staff collect weekly cash from the satta boys",
+                None
+            )
+            .police_involvement
+        );
+        assert!(
+            !t.assess(
+                "jungle wale log aaye the, bole police ko khabar di to accha nahi hoga",
+                None
+            )
+            .police_involvement
+        );
+    }
+
+    #[test]
     fn ages_illness_and_minutes_ago_decide_urgency() {
         let t = triage();
         let urgent = |text: &str| t.assess(text, None).urgent;

@@ -91,7 +91,13 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             continue;
         }
         let script = script_of(piece);
-        let (key, fine) = keys_of(piece, script);
+        // An English possessive keys as its noun ("the thana's staff", "Raigarh's").
+        let word = ["'s", "’s", "'S", "’S"]
+            .iter()
+            .find_map(|s| piece.strip_suffix(s))
+            .filter(|w| script == Script::Latn && !w.is_empty())
+            .unwrap_or(piece);
+        let (key, fine) = keys_of(word, script);
         if key.is_empty() {
             continue;
         }

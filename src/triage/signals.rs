@@ -186,6 +186,8 @@ pub struct PoliceFinding {
     pub collusion: bool,
     /// An accused police actor demanded money (the bribe is the main complaint).
     pub demanded: bool,
+    /// A sum of money paid or asked for, by anyone.
+    pub payment: bool,
 }
 
 /// Looks for police (or other officials) next to money, protection or tip-off words, or a police
@@ -207,7 +209,10 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
             sa == ss || (sa.abs_diff(ss) <= 1 && b + before > s && a < e + after)
         })
     };
-    let mut finding = PoliceFinding::default();
+    let mut finding = PoliceFinding {
+        payment: !paid.is_empty(),
+        ..PoliceFinding::default()
+    };
     let actors = spans(&cues.police_actor, tokens);
     for &actor in &actors {
         // "आबकारी विभाग के दो सिपाही": another agency's constables are not the police.
