@@ -91,6 +91,8 @@ pub struct Cues {
     pub greeting: CueSet,
     /// Thanks and praise.
     pub thanks: CueSet,
+    /// A forwarded warning ("forwarded as received", "share in all groups").
+    pub hoax: CueSet,
     /// The earlier problem is solved.
     pub resolved: CueSet,
     /// Service questions and complaints.
@@ -205,6 +207,7 @@ struct NotATip {
     thanks: Vec<String>,
     resolved: Vec<String>,
     service: Vec<String>,
+    hoax: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -367,6 +370,7 @@ impl Cues {
             thanks: compile("not_a_tip.thanks", &f.not_a_tip.thanks)?,
             resolved: compile("not_a_tip.resolved", &f.not_a_tip.resolved)?,
             service: compile("not_a_tip.service", &f.not_a_tip.service)?,
+            hoax: compile("not_a_tip.hoax", &f.not_a_tip.hoax)?,
             other_crime: compile("other_crime.terms", &f.other_crime.terms)?,
             route: compile("places.route", &f.places.route)?,
             towards: compile("places.towards", &f.places.towards)?,

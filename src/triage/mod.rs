@@ -154,6 +154,18 @@ const SERIOUS: &[&str] = &[
     "robbery",
 ];
 
+/// Trades that run every day: "20 min me ghar pe bottle" is how the racket works, not an alarm
+/// (cyber fraud's golden hour has its own rule).
+const RACKETS: &[&str] = &[
+    "cyber_fraud",
+    "illicit_liquor",
+    "narcotics",
+    "gambling_betting",
+    "illegal_sand_mining",
+    "coal_diesel_scrap_theft",
+    "cattle_smuggling",
+];
+
 impl Triage {
     /// Compiles the lexicon, the built-in cue words and the place index.
     pub fn new(jurisdiction: &Jurisdiction, lexicon: &Lexicon) -> Result<Self, TriageError> {
@@ -195,6 +207,17 @@ impl Triage {
             return self.not_a_tip(decision, language);
         }
         let place = self.places.locate(&tokens, &self.cues, hotline_district);
+        // A forwarded warning that names no place and no police wrongdoing is a viral hoax
+        // (data/README.md: "nothing specific in them"), whatever crime it names.
+        if place.district.is_none() && !police.involved && self.cues.hoax.any(&tokens) {
+            let hoax = Decision {
+                category: NOT_A_TIP.into(),
+                secondary: Vec::new(),
+                score: 0,
+                evidence: Vec::new(),
+            };
+            return self.not_a_tip(hoax, language);
+        }
         let facts = UrgencyFacts {
             cyber: decision.category == "cyber_fraud",
             missing: matches!(
@@ -202,7 +225,7 @@ impl Triage {
                 "missing_persons" | "human_trafficking"
             ),
             child_marriage: decision.category == "child_marriage",
-            taking: matches!(decision.category.as_str(), "robbery" | "theft"),
+            just_now_counts: !RACKETS.contains(&decision.category.as_str()),
         };
         // Spam, greetings and service questions are never urgent ("abhi link pe click kare").
         let urgent_reasons = if decision.category == NOT_A_TIP {
@@ -745,6 +768,55 @@ mod tests {
                 None
             )
             .police_involvement
+        );
+    }
+
+    #[test]
+    fn landmarks_hoaxes_and_boycotts() {
+        let t = triage();
+        // A police post as a landmark accuses nobody...
+        let shop = t.assess(
+            "Raigarh Kotwali ke saamne wali building me ek company ne RD jamwa ke office band kar diya, 300 logon ka paisa gaya",
+            None,
+        );
+        assert!(!shop.police_involvement);
+        // ...but still names the station when its own staff are accused.
+        let post = t.assess(
+            "कोरबी चौकी के सामने से रोज रात ट्रैक्टर में कोयला निकलता है। चौकी में हर ट्रैक्टर का 500 रुपये लेते हैं।",
+            None,
+        );
+        assert!(post.police_involvement);
+        assert_eq!(
+            post.named_station.as_ref().map(StationId::as_str),
+            Some("krb-korbi")
+        );
+        // A forwarded warning naming no place is a hoax; naming a village it is a tip.
+        let hoax = t.assess(
+            "Forwarded as received: bachcha chor gang shehar me aayi hai, sab groups me share karo",
+            None,
+        );
+        assert_eq!(hoax.category, NOT_A_TIP);
+        let seen = t.assess(
+            "bachcha chor gang pamgarh ke gaon me aayi hai, sab groups me share karo",
+            None,
+        );
+        assert_ne!(seen.category, NOT_A_TIP);
+        // Hukka-pani band is a boycott, not a person locked up.
+        assert!(
+            !t.assess(
+                "gaon walon ne ek budhi aurat ko dayan bata ke uska hukka pani band kar diya",
+                None
+            )
+            .urgent_reasons
+            .contains(&UrgentReason::ThreatToLife)
+        );
+        // Minutes matter for a robbery, not for a racket's home delivery.
+        assert!(
+            !t.assess(
+                "sharab ki home delivery hoti hai, 20 min me bottle ghar pe",
+                None
+            )
+            .urgent
         );
     }
 

@@ -37,8 +37,9 @@ pub struct UrgencyFacts {
     pub missing: bool,
     /// The main category is child marriage.
     pub child_marriage: bool,
-    /// The main category is robbery or theft.
-    pub taking: bool,
+    /// "Minutes ago" makes the tip urgent (not for the daily rackets): a robbery, a theft, a
+    /// hit and run that just happened.
+    pub just_now_counts: bool,
 }
 
 fn spans(set: &CueSet, tokens: &[Token]) -> Vec<(usize, usize)> {
@@ -76,7 +77,7 @@ pub fn urgency(tokens: &[Token], cues: &Cues, facts: UrgencyFacts) -> Vec<Urgent
         || ages.iter().any(|a| *a >= 60)
         || has(&cues.condition)
         || (has(&cues.vulnerable) && ages.is_empty());
-    let just_happened = facts.taking && has(&cues.just_now) && !has(&cues.long_ago);
+    let just_happened = facts.just_now_counts && has(&cues.just_now) && !has(&cues.long_ago);
     if (present || just_happened) && !has(&cues.hearsay) {
         reasons.push(UrgentReason::InProgress);
     }
@@ -137,13 +138,15 @@ fn unattended_object(tokens: &[Token], cues: &Cues) -> bool {
 }
 
 /// A threat to life or confinement, except "band kar" after a verb's infinitive ("bhejna band
-/// kar diya", "आना बंद कर दिया"): that is "stopped doing", not "locked up".
+/// kar diya", "आना बंद कर दिया") or "hukka-pani": that is "stopped doing" or a boycott, not
+/// "locked up".
 fn danger(tokens: &[Token], cues: &Cues) -> bool {
     cues.danger.find_all(tokens).iter().any(|h| {
         let stopped = tokens[h.start].key.starts_with("band")
-            && h.start
-                .checked_sub(1)
-                .is_some_and(|p| tokens[p].key.ends_with("na") || tokens[p].key.ends_with("ne"));
+            && h.start.checked_sub(1).is_some_and(|p| {
+                let k = tokens[p].key.as_str();
+                k.ends_with("na") || k.ends_with("ne") || k == "pani"
+            });
         !stopped
     })
 }
@@ -214,6 +217,8 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
         ..PoliceFinding::default()
     };
     let actors = spans(&cues.police_actor, tokens);
+    // Posts named as landmarks accuse nobody, but name the station when its staff are accused.
+    let mut landmarks = Vec::new();
     for &actor in &actors {
         // "आबकारी विभाग के दो सिपाही": another agency's constables are not the police.
         let linking = |t: &Token| {
@@ -226,6 +231,10 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
             b <= actor.0 && actor.0 - b <= 3 && tokens[b..actor.0].iter().all(linking)
         });
         if of_agency || near(&impostor, actor, 4, 6) {
+            continue;
+        }
+        if landmark(tokens, actor) {
+            landmarks.push(actor);
             continue;
         }
         let paid = near(&collusion, actor, 10, 14);
@@ -241,6 +250,9 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
             finding.actors.push(actor);
         }
     }
+    if finding.involved {
+        finding.actors.extend(landmarks);
+    }
     // The post of an accused actor, named next to it ("लालपुर थाना के सिपाही", "constables from
     // Tarbahar thana"), names the accused station too.
     let accused = finding.actors.clone();
@@ -255,6 +267,24 @@ pub fn police(tokens: &[Token], cues: &Cues, crime_spans: &[(usize, usize)]) -> 
     }
     finding.collusion = finding.involved || officials.iter().any(|&o| near(&collusion, o, 8, 12));
     finding
+}
+
+/// A police post named as a landmark ("Kotwali ke saamne wali building", "thane ke pichhe",
+/// "opposite the thana"): a place, not an actor.
+fn landmark(tokens: &[Token], (start, end): (usize, usize)) -> bool {
+    let key = |i: usize| tokens.get(i).map_or("", |t| t.key.as_str());
+    let after = matches!(key(end), "ke" | "ki")
+        && matches!(
+            key(end + 1),
+            "samne" | "pas" | "pice" | "pic" | "picce" | "bagal" | "age" | "piche" | "pase" | "tir"
+        );
+    let before = start
+        .checked_sub(1)
+        .is_some_and(|p| matches!(key(p), "oposite" | "behind" | "near" | "outside" | "front"))
+        || start
+            .checked_sub(2)
+            .is_some_and(|p| matches!(key(p), "oposite" | "behind" | "near" | "outside" | "front"));
+    after || before
 }
 
 /// A sum of money paid or asked for.
@@ -274,7 +304,7 @@ fn payments(tokens: &[Token], cues: &Cues) -> Vec<Payment> {
     let money = |t: &Token| {
         matches!(
             t.key.as_str(),
-            "hajar" | "rupaye" | "rupay" | "rupe" | "rs" | "lak" | "lakh" | "rupiya"
+            "hajar" | "rupaye" | "rupay" | "rupye" | "rupe" | "rs" | "lak" | "lakh" | "rupiya"
         )
     };
     let sum = |t: &Token| t.key.parse::<u32>().is_ok_and(|n| n >= 50) || money(t);
