@@ -320,6 +320,16 @@ impl CategoryScorer {
                 .filter(|&i| Some(i) != collusion && scores[i] > 0)
                 .max_by_key(|&i| (scores[i], gravity(i), std::cmp::Reverse(i)))
         });
+        // Guns carried by a band in the forest are how the band is seen, not the complaint: when
+        // the armed band's own scene or terms are told (uniforms, meetings, food demanded),
+        // it is the main category. (A weapon as the instrument of a robbery or killing keeps
+        // weapons main: the labels say so.)
+        let weapons = self.index("weapons");
+        let naxal = self.index("naxal_activity");
+        let best_crime = match (best_crime, naxal) {
+            (Some(w), Some(n)) if Some(w) == weapons && scores[n] >= 2 => Some(n),
+            (best, _) => best,
+        };
         let crime_score = best_crime.map_or(0, |i| scores[i]);
         // A crime and the collusion alleged with it: the crime is the main complaint when it is
         // named or described (two groups of its scene or more), as data/README.md says is usual,
@@ -428,7 +438,10 @@ impl CategoryScorer {
                 end <= l.start && l.start - end <= 1
             })
         });
-        let service = thanks || (!service_spans.is_empty() && !lost && !paid);
+        // "Sir, FIR copy kab milegi? Also, the man who took my battery...": a second matter
+        // after the question is a report.
+        let second_matter = cues.turn.any(tokens);
+        let service = thanks || (!service_spans.is_empty() && !lost && !paid && !second_matter);
         if top >= 3 || (top == 2 && (!service || strongest >= 2)) {
             return None;
         }

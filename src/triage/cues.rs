@@ -93,6 +93,8 @@ pub struct Cues {
     pub thanks: CueSet,
     /// A forwarded warning ("forwarded as received", "share in all groups").
     pub hoax: CueSet,
+    /// A second matter after a question ("also", "ek aur baat").
+    pub turn: CueSet,
     /// The earlier problem is solved.
     pub resolved: CueSet,
     /// Service questions and complaints.
@@ -208,6 +210,7 @@ struct NotATip {
     resolved: Vec<String>,
     service: Vec<String>,
     hoax: Vec<String>,
+    turn: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -371,6 +374,7 @@ impl Cues {
             resolved: compile("not_a_tip.resolved", &f.not_a_tip.resolved)?,
             service: compile("not_a_tip.service", &f.not_a_tip.service)?,
             hoax: compile("not_a_tip.hoax", &f.not_a_tip.hoax)?,
+            turn: compile("not_a_tip.turn", &f.not_a_tip.turn)?,
             other_crime: compile("other_crime.terms", &f.other_crime.terms)?,
             route: compile("places.route", &f.places.route)?,
             towards: compile("places.towards", &f.places.towards)?,

@@ -821,6 +821,41 @@ mod tests {
     }
 
     #[test]
+    fn a_second_matter_a_relatives_age_and_an_armed_band() {
+        let t = triage();
+        // A service question, then "also" and a report: a tip.
+        assert_ne!(
+            t.assess(
+                "FIR copy kab milegi? Also, the man who took my pump motor sells motors every Monday in Pathariya market",
+                None
+            )
+            .category,
+            NOT_A_TIP
+        );
+        // "cousin is 16" and "nephew (17)" are children; "bhai 2 din se" is no age.
+        assert!(
+            t.assess(
+                "My cousin is 16, she went to coaching yesterday and has not come home, phone is off",
+                None
+            )
+            .urgent
+        );
+        assert!(
+            t.assess("my nephew (17) has not come home since yesterday", None)
+                .urgent
+        );
+        // Guns carried by a band in uniform asking for food: the band, not the guns.
+        assert_eq!(
+            t.assess(
+                "jungle ke gaon me raat ko vardi pehne das log bandook leke aaye, khana banwaya aur meeting ki",
+                None
+            )
+            .category,
+            "naxal_activity"
+        );
+    }
+
+    #[test]
     fn ages_illness_and_minutes_ago_decide_urgency() {
         let t = triage();
         let urgent = |text: &str| t.assess(text, None).urgent;

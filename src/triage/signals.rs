@@ -166,7 +166,62 @@ fn stated_ages(tokens: &[Token]) -> Vec<u32> {
                 key(i + 2),
                 "se" | "pahle" | "pehle" | "ago" | "since" | "le" | "pahili" | "bad" | "tak"
             );
-            let lead = matches!(key(i), "only" | "age" | "aged" | "umar" | "umr" | "ayu");
+            // "nephew (17)", "cousin is 16": a relative's age without a unit, unless a unit of
+            // time or count follows the number ("bhai 2 din se").
+            let text = |i: usize| {
+                tokens
+                    .get(i)
+                    .map_or(String::new(), |t| t.text.to_lowercase())
+            };
+            let kin = |i: usize| {
+                matches!(
+                    text(i).as_str(),
+                    "nephew"
+                        | "niece"
+                        | "cousin"
+                        | "son"
+                        | "daughter"
+                        | "brother"
+                        | "sister"
+                        | "beta"
+                        | "beti"
+                        | "bhai"
+                        | "behen"
+                        | "bahan"
+                        | "bhatija"
+                        | "bhatiji"
+                        | "ladka"
+                        | "ladki"
+                        | "बेटा"
+                        | "बेटी"
+                        | "भाई"
+                        | "बहन"
+                        | "भतीजा"
+                        | "भतीजी"
+                )
+            };
+            let counted = matches!(
+                key(i + 2),
+                "din"
+                    | "ganta"
+                    | "gante"
+                    | "hafte"
+                    | "mahine"
+                    | "baje"
+                    | "min"
+                    | "minute"
+                    | "hours"
+                    | "days"
+                    | "log"
+                    | "hajar"
+                    | "rupaye"
+                    | "sal"
+                    | "year"
+                    | "years"
+                    | "bacar"
+            );
+            let of_kin = (kin(i) || (text(i) == "is" && i > 0 && kin(i - 1))) && !counted;
+            let lead = of_kin || matches!(key(i), "only" | "age" | "aged" | "umar" | "umr" | "ayu");
             if unit && !span {
                 age(&tokens[i])
             } else if lead {
