@@ -856,6 +856,34 @@ mod tests {
     }
 
     #[test]
+    fn a_town_of_several_stations_named_bare_gives_its_district() {
+        let t = triage();
+        let station = |text: &str| {
+            let a = t.assess(text, None);
+            (
+                a.district.map(|d| d.as_str().to_owned()),
+                a.station.map(|s| s.as_str().to_owned()),
+            )
+        };
+        // Janjgir town has its thana and the Naila chowki: bare "Janjgir" is the district.
+        assert_eq!(
+            station("janjgir me ganja bikta hai"),
+            (Some("janjgir_champa".into()), None)
+        );
+        assert_eq!(
+            station("janjgir kotwali ke paas ganja bikta hai")
+                .1
+                .as_deref(),
+            Some("jc-janjgir")
+        );
+        // Champa is a district alias too, but its thana has no chowki under it.
+        assert_eq!(
+            station("champa me ganja bikta hai").1.as_deref(),
+            Some("jc-champa")
+        );
+    }
+
+    #[test]
     fn ages_illness_and_minutes_ago_decide_urgency() {
         let t = triage();
         let urgent = |text: &str| t.assess(text, None).urgent;

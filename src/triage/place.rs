@@ -138,15 +138,28 @@ impl PlaceIndex {
                 .iter()
                 .flat_map(|n| phrase_keys(n))
                 .collect();
+            let mut district_names: Vec<Vec<String>> = Vec::new();
             for name in [&d.name_en, &d.name_hi].into_iter().chain(&d.aliases) {
                 for v in variants(name) {
+                    district_names.push(phrase_keys(&v));
                     entries.push((phrase_keys(&v), Target::District(di), false));
                 }
             }
+            // A thana with chowkis under it, named by a name the district also goes by (bare
+            // "Janjgir"), stands for a town with several stations: the name gives the district
+            // only (data/README.md), and the thana needs a longer name ("Janjgir Kotwali").
+            let has_chowkis =
+                |id: &StationId| d.stations.iter().any(|c| c.parent.as_ref() == Some(id));
             let add_local =
-                |name: &str, target: Target, entries: &mut Vec<(Vec<String>, Target, bool)>| {
+                |name: &str,
+                 target: Target,
+                 town: bool,
+                 entries: &mut Vec<(Vec<String>, Target, bool)>| {
                     for v in variants(name) {
                         let keys = phrase_keys(&v);
+                        if town && district_names.contains(&keys) {
+                            continue;
+                        }
                         let local: Vec<String> = keys
                             .iter()
                             .filter(|k| !district_keys.contains(k))
@@ -170,12 +183,12 @@ impl PlaceIndex {
                     .chain(&s.aliases)
                     .chain(&s.localities)
                 {
-                    add_local(name, Target::Station(si), &mut entries);
+                    add_local(name, Target::Station(si), has_chowkis(&s.id), &mut entries);
                 }
             }
             for h in &d.station_hints {
-                add_local(&h.name_en, Target::District(di), &mut entries);
-                add_local(&h.name_hi, Target::District(di), &mut entries);
+                add_local(&h.name_en, Target::District(di), false, &mut entries);
+                add_local(&h.name_hi, Target::District(di), false, &mut entries);
             }
         }
         Self {
