@@ -327,17 +327,25 @@ mod tests {
         (samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32).sqrt()
     }
 
-    /// The same spoken Hindi as the Opus note, re-encoded as AAC-LC (16 kHz mono, 24 kb/s) by
-    /// FFmpeg's encoder (through PyAV) as a bare ADTS stream, and in an M4A file.
-    #[test]
-    fn an_aac_voice_note_is_decoded_and_disguised_but_not_from_mp4() {
-        let adts = include_bytes!("../../tests/data/voice-note.aac");
-        let r = Recording::parse(adts).unwrap();
-        assert_eq!((r.kind, r.original_kind), ("audio/wav", "audio/aac"));
+    /// The 4-second spoken-Hindi fixture decoded from `original_kind` into a 16 kHz WAV that
+    /// still holds speech (its loudness well above silence).
+    fn decoded_speech(bytes: &[u8], original_kind: &str) {
+        let r = Recording::parse(bytes).unwrap();
+        assert_eq!((r.kind, r.original_kind), ("audio/wav", original_kind));
         assert_eq!(r.seconds, 4);
         assert_eq!(u32_at(&r.clean, 24), Some(16_000));
         let rms = clean_rms(&r);
         assert!(rms > 0.01, "speech, not silence: {rms}");
+    }
+
+    /// The same spoken Hindi as the Opus note, re-encoded as AAC-LC (16 kHz mono, 24 kb/s) by
+    /// FFmpeg's encoder (through PyAV) as a bare ADTS stream, and in an M4A file.
+    #[test]
+    fn an_aac_voice_note_is_decoded_and_disguised_but_not_from_mp4() {
+        decoded_speech(
+            include_bytes!("../../tests/data/voice-note.aac"),
+            "audio/aac",
+        );
         // The same sound in MP4 is refused (see `decode_adts`).
         let m4a = include_bytes!("../../tests/data/voice-note.m4a");
         assert!(matches!(
@@ -350,12 +358,7 @@ mod tests {
     fn an_opus_voice_note_is_decoded_and_disguised() {
         // espeak-ng speaking Hindi, encoded by opusenc at 12 kb/s mono (4.35 s).
         let note = include_bytes!("../../tests/data/voice-note.ogg");
-        let r = Recording::parse(note).unwrap();
-        assert_eq!((r.kind, r.original_kind), ("audio/wav", "audio/ogg"));
-        assert_eq!(r.seconds, 4);
-        assert_eq!(u32_at(&r.clean, 24), Some(16_000));
-        let rms = clean_rms(&r);
-        assert!(rms > 0.01, "speech, not silence: {rms}");
+        decoded_speech(note, "audio/ogg");
         // Cut short, it is refused as damaged, not decoded in part.
         assert_eq!(
             Recording::parse(&note[..note.len() - 10]).unwrap_err(),

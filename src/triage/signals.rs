@@ -152,77 +152,75 @@ fn danger(tokens: &[Token], cues: &Cues) -> bool {
 }
 
 /// Ages stated next to an age word ("17 saal", "15-year-old", "14 बछर", "62 वर्ष", "only 15",
-/// "umar 16"); not a span of time ("2 saal se", "5 years ago", "10 बछर पहिली").
+/// "umar 16") or after a relative ("nephew (17)", "cousin is 16"); not a span of time ("2 saal
+/// se", "5 years ago", "10 बछर पहिली", "bhai 2 din se").
 fn stated_ages(tokens: &[Token]) -> Vec<u32> {
+    const KIN: &[&str] = &[
+        "nephew",
+        "niece",
+        "cousin",
+        "son",
+        "daughter",
+        "brother",
+        "sister",
+        "beta",
+        "beti",
+        "bhai",
+        "behen",
+        "bahan",
+        "bhatija",
+        "bhatiji",
+        "ladka",
+        "ladki",
+        "बेटा",
+        "बेटी",
+        "भाई",
+        "बहन",
+        "भतीजा",
+        "भतीजी",
+    ];
     let age = |t: &Token| t.key.parse::<u32>().ok().filter(|a| (1..120).contains(a));
     let key = |i: usize| tokens.get(i).map_or("", |t| t.key.as_str());
+    let text_is = |i: usize, word: &str| {
+        tokens
+            .get(i)
+            .is_some_and(|t| t.text.eq_ignore_ascii_case(word))
+    };
+    let kin = |i: usize| KIN.iter().any(|k| text_is(i, k));
+    let unit = |k: &str| {
+        matches!(
+            k,
+            "sal" | "year" | "years" | "yr" | "yrs" | "bacar" | "baras" | "vars" | "varas"
+        )
+    };
     (0..tokens.len())
         .filter_map(|i| {
-            let unit = matches!(
-                key(i + 1),
-                "sal" | "year" | "years" | "yr" | "yrs" | "bacar" | "baras" | "vars" | "varas"
-            );
+            let after_number = key(i + 2);
             let span = matches!(
-                key(i + 2),
+                after_number,
                 "se" | "pahle" | "pehle" | "ago" | "since" | "le" | "pahili" | "bad" | "tak"
             );
-            // "nephew (17)", "cousin is 16": a relative's age without a unit, unless a unit of
-            // time or count follows the number ("bhai 2 din se").
-            let text = |i: usize| {
-                tokens
-                    .get(i)
-                    .map_or(String::new(), |t| t.text.to_lowercase())
-            };
-            let kin = |i: usize| {
-                matches!(
-                    text(i).as_str(),
-                    "nephew"
-                        | "niece"
-                        | "cousin"
-                        | "son"
-                        | "daughter"
-                        | "brother"
-                        | "sister"
-                        | "beta"
-                        | "beti"
-                        | "bhai"
-                        | "behen"
-                        | "bahan"
-                        | "bhatija"
-                        | "bhatiji"
-                        | "ladka"
-                        | "ladki"
-                        | "बेटा"
-                        | "बेटी"
-                        | "भाई"
-                        | "बहन"
-                        | "भतीजा"
-                        | "भतीजी"
-                )
-            };
-            let counted = matches!(
-                key(i + 2),
-                "din"
-                    | "ganta"
-                    | "gante"
-                    | "hafte"
-                    | "mahine"
-                    | "baje"
-                    | "min"
-                    | "minute"
-                    | "hours"
-                    | "days"
-                    | "log"
-                    | "hajar"
-                    | "rupaye"
-                    | "sal"
-                    | "year"
-                    | "years"
-                    | "bacar"
-            );
-            let of_kin = (kin(i) || (text(i) == "is" && i > 0 && kin(i - 1))) && !counted;
+            // A unit of time or count after a relative's number: "bhai 2 din se".
+            let counted = unit(after_number)
+                || matches!(
+                    after_number,
+                    "din"
+                        | "ganta"
+                        | "gante"
+                        | "hafte"
+                        | "mahine"
+                        | "baje"
+                        | "min"
+                        | "minute"
+                        | "hours"
+                        | "days"
+                        | "log"
+                        | "hajar"
+                        | "rupaye"
+                );
+            let of_kin = (kin(i) || (text_is(i, "is") && i > 0 && kin(i - 1))) && !counted;
             let lead = of_kin || matches!(key(i), "only" | "age" | "aged" | "umar" | "umr" | "ayu");
-            if unit && !span {
+            if unit(key(i + 1)) && !span {
                 age(&tokens[i])
             } else if lead {
                 age(tokens.get(i + 1)?)
@@ -333,12 +331,11 @@ fn landmark(tokens: &[Token], (start, end): (usize, usize)) -> bool {
             key(end + 1),
             "samne" | "pas" | "pice" | "pic" | "picce" | "bagal" | "age" | "piche" | "pase" | "tir"
         );
-    let before = start
-        .checked_sub(1)
-        .is_some_and(|p| matches!(key(p), "oposite" | "behind" | "near" | "outside" | "front"))
-        || start
-            .checked_sub(2)
-            .is_some_and(|p| matches!(key(p), "oposite" | "behind" | "near" | "outside" | "front"));
+    let before = (1..=2).any(|back| {
+        start
+            .checked_sub(back)
+            .is_some_and(|p| matches!(key(p), "oposite" | "behind" | "near" | "outside" | "front"))
+    });
     after || before
 }
 
